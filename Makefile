@@ -1,0 +1,42 @@
+# bestex_nb — the two commands a new user needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+DATA   ?= data/sample
+PERIOD ?= 2026Q3
+
+.PHONY: demo test lab bench lint clean-venv
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
+	touch $@
+
+$(DATA)/orders.parquet: | $(BIN)/.installed
+	$(BIN)/bestex sample-data --out $(DATA)
+
+## demo: install, generate the sample quarter, build the store, run the price-improvement review
+demo: $(BIN)/.installed $(DATA)/orders.parquet
+	$(BIN)/bestex build --data $(DATA)
+	$(BIN)/bestex run --period $(PERIOD) --notebook price_improvement --data $(DATA) --all-venues
+
+## test: install with the test extra and run the whole suite
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+## lab: open JupyterLab on the notebooks
+lab: $(BIN)/.installed $(DATA)/orders.parquet
+	cd notebooks && ../$(BIN)/jupyter lab
+
+## bench: the store build at scale against pandas merge_asof (each in its own process)
+bench: $(BIN)/.installed
+	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/bestex bench
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check bestex_nb tests
+
+clean-venv:
+	rm -rf $(VENV)

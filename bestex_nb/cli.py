@@ -1,0 +1,100 @@
+"""`bestex` command line: sample-data, build, run, bench."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import BestexError
+
+
+def _cmd_sample(args) -> int:
+    from .sample import generate
+
+    out = Path(args.out)
+    started = time.perf_counter()
+    kwargs = {"seed": args.seed}
+    if args.orders:
+        kwargs["orders"] = args.orders
+    counts = generate(out, **kwargs)
+    print(f"sample data written to {out} in {time.perf_counter() - started:.1f} s")
+    for table, n in counts.items():
+        print(f"  {table:<16} {n:>12,} rows")
+    return 0
+
+
+def _cmd_build(args) -> int:
+    from .store import build
+
+    report = build(args.data, args.store, force=args.force, memory_limit=args.memory_limit)
+    print(report.text())
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from .runner import run_batch
+
+    result = run_batch(
+        period=args.period, notebooks=args.notebook, data=args.data, store=args.store,
+        venues=args.venue, all_venues=args.all_venues or not args.venue, outputs=args.outputs,
+        workers=args.workers,
+    )
+    print(f"run {result.run_id}: {len(result.reports)} report(s) in {result.seconds:.1f} s")
+    for path in result.html_paths():
+        print(f"  {path}")
+    print(f"manifest: {result.manifest}")
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from .bench import main as bench_main
+
+    return bench_main(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bestex", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample-data", help="write the synthetic sample quarter (2026Q3)")
+    p.add_argument("--out", default="data/sample")
+    p.add_argument("--seed", type=int, default=20260930)
+    p.add_argument("--orders", type=int, default=None, help="number of equity orders (default 120,000)")
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("build", help="load, validate and enrich extracts into the review store")
+    p.add_argument("--data", required=True, help="folder of extracts (see data/README.md)")
+    p.add_argument("--store", default=None, help="DuckDB file (default: a cache folder outside the data)")
+    p.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
+    p.add_argument("--memory-limit", default=None, help="DuckDB memory limit, e.g. 12GB (spills beyond)")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("run", help="execute review notebooks with papermill and freeze them to HTML")
+    p.add_argument("--period", required=True, help="2026Q3, 2026-07, or START..END (ISO dates)")
+    p.add_argument("--notebook", action="append", required=True, help="notebook name (repeatable)")
+    p.add_argument("--data", default="data/sample")
+    p.add_argument("--store", default=None)
+    p.add_argument("--venue", action="append", default=None, help="venue id (repeatable)")
+    p.add_argument("--all-venues", action="store_true", help="the firm plus every venue with routed orders")
+    p.add_argument("--outputs", default="outputs")
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("bench", help="benchmark the store build against pandas merge_asof")
+    p.add_argument("--orders", type=int, default=None)
+    p.add_argument("--quotes", type=int, default=None)
+    p.add_argument("--work", default="bench_data")
+    p.set_defaults(func=_cmd_bench)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except BestexError as exc:
+        print(f"bestex: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

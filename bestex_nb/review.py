@@ -1,0 +1,133 @@
+"""The Review object: the public API over one review store, opened read-only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import sql
+from .errors import EmptyPeriodError
+from .periods import Period, parse_period
+
+PI_COLUMNS = (
+    "orders", "order_shares", "executed_shares", "improved_shares", "at_quote_shares", "outside_shares",
+    "pct_shares_improved", "pct_shares_at_or_better", "avg_improvement_ps", "avg_disimprovement_ps",
+    "net_pi_ps", "pi_usd", "disimprovement_usd", "net_pi_usd", "eff_spread_ps", "quoted_spread_ps",
+    "eq_ratio", "realized_spread_1m_ps", "realized_spread_5m_ps", "avg_exec_ms", "pct_orders_improved",
+)
+
+
+class Review:
+    """Read-only access to a built review store.
+
+    Parameters
+    ----------
+    store : path of the DuckDB store built by :func:`bestex_nb.store.build`.
+    """
+
+    def __init__(self, store: str | os.PathLike):
+        self.store = Path(store)
+        self.con = duckdb.connect(str(self.store), read_only=True)
+        self.con.execute("set TimeZone = 'UTC'")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Review:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Review({str(self.store)!r})"
+
+    # -- helpers ------------------------------------------------------------------------------
+    @staticmethod
+    def period(period) -> Period:
+        return parse_period(period)
+
+    def _run(self, name: str, params: dict, group_by=()) -> pd.DataFrame:
+        return sql.run(self.con, name, params, group_by)
+
+    # -- price improvement (metrics.md section 5) ---------------------------------------------
+    def price_improvement(self, period, by=("venue",), venue: str | None = None) -> pd.DataFrame:
+        """The price-improvement table: one row per group of ``by``.
+
+        Covers non-directed market and marketable-limit orders that are not excluded, received in
+        ``period`` (``2026Q3``, ``2026-07`` or two ISO dates, half-open), optionally at one routed
+        ``venue``. Columns: the ``by`` columns, then :data:`PI_COLUMNS` (units in metrics.md §5:
+        shares, USD per share ``_ps``, USD ``_usd``, fractions ``pct_``, milliseconds ``_ms``).
+        A period with no covered orders returns an empty frame with those columns.
+        """
+        by = [by] if isinstance(by, str) else list(by)
+        p = parse_period(period)
+        return self._run("metrics/price_improvement", {**p.params(), "venue": venue}, by)
+
+    def order_pi(self, period, venue: str | None = None) -> pd.DataFrame:
+        """One row per covered order with its NBBO at receipt and share-weighted PI (drill-down)."""
+        p = parse_period(period)
+        return self._run("metrics/order_pi", {**p.params(), "venue": venue})
+
+    # -- reconciliation and exclusions ---------------------------------------------------------
+    def exclusions(self, period=None, venue: str | None = None) -> pd.DataFrame:
+        """Every excluded order row (table ``orders``) and orphan fill (table ``executions``).
+
+        Columns: ``table, order_id, execution_id, reason, scope, venue, symbol, received_at, month,
+        receipt_date, order_category``. With a period (and venue) only the orders received then
+        (routed there); orphan fills have no period and appear only in the unfiltered list.
+        """
+        params = {"period_start": None, "period_end": None, "venue": venue}
+        if period is not None:
+            params.update(parse_period(period).params())
+        return self._run("metrics/exclusion_list", params)
+
+    def reconciliation(self, period=None, venue: str | None = None) -> pd.DataFrame:
+        """Orders in = analysed + excluded by reason (in the spec's order of precedence)."""
+        params = {"period_start": None, "period_end": None, "venue": venue}
+        if period is not None:
+            params.update(parse_period(period).params())
+        df = self._run("metrics/reconciliation", params)
+        return df.drop(columns="position")
+
+    # -- reference data ------------------------------------------------------------------------
+    def routed_venues(self, period) -> pd.DataFrame:
+        """Venues with orders routed to them in the period."""
+        return self._run("metrics/routed_venues", parse_period(period).params())
+
+    def build_info(self) -> dict[str, str]:
+        return dict(self.con.execute("select key, value from build_info").fetchall())
+
+    def input_files(self) -> pd.DataFrame:
+        return self.con.execute("select * from input_files order by table_name, path").df()
+
+    def build_warnings(self) -> list[str]:
+        return [r[0] for r in self.con.execute("select message from build_warnings").fetchall()]
+
+    def require_orders(self, period, venue: str | None = None) -> None:
+        """Raise :class:`EmptyPeriodError` when the period (and venue) has no covered order."""
+        if self.order_pi(period, venue).empty:
+            where = f" at venue {venue}" if venue else ""
+            raise EmptyPeriodError(
+                f"no market or marketable-limit orders to review in {parse_period(period).label}{where}; "
+                "check the period and venue parameters and the exclusion summary"
+            )
+
+
+def open_review(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *,
+                build: bool = True, verbose: bool = False) -> Review:
+    """Open the review store for ``data_dir``, building it first when needed (and ``build``)."""
+    from .store import build as build_store
+    from .store import default_store_path
+
+    if build:
+        report = build_store(data_dir, store)
+        if verbose:
+            print(report.text())
+        store = report.store
+    else:
+        store = Path(store) if store else default_store_path(data_dir)
+    return Review(store)

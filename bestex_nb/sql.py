@@ -1,0 +1,96 @@
+"""Load a .sql file by name, bind exactly its declared parameters, return a DataFrame.
+
+Every file starts with a header comment; its ``-- params:`` line lists the named binds
+(``$period_start``, ``$venue``) the file uses. :func:`run` refuses a call whose parameters differ from
+that list, so a value can only reach DuckDB as a bound parameter. A few metric files also vary their
+grouping columns; those are identifiers, written as ``/*group_by*/`` in the file, and are only ever
+filled from an allow-list (:data:`GROUPABLE`) after validation.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+import duckdb
+import pandas as pd
+
+PARAM_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
+HEADER_PARAMS_RE = re.compile(r"^--\s*params:(.*)$", re.MULTILINE)
+GROUP_MARK = "/*group_by*/"
+
+#: Columns a caller may group a metric table by (fct_orders columns).
+GROUPABLE = (
+    "venue", "order_category", "size_bucket", "share_bucket", "symbol", "is_sp500", "month", "side",
+    "distance_bucket",
+)
+
+
+@cache
+def text(name: str) -> str:
+    """The SQL text of ``<layer>/<query>`` (e.g. ``metrics/price_improvement``)."""
+    return resources.files("bestex_nb").joinpath("sql", f"{name}.sql").read_text()
+
+
+def declared_params(sql_text: str) -> set[str]:
+    """The parameter names the header declares (``-- params: $a (unit), $b``).
+
+    The declaration may continue on indented comment lines (``--   $c (unit)``).
+    """
+    lines = sql_text.splitlines()
+    for i, line in enumerate(lines):
+        m = HEADER_PARAMS_RE.match(line)
+        if not m:
+            continue
+        decl = [m.group(1)]
+        for more in lines[i + 1:]:
+            if not re.match(r"^--\s{2,}", more):
+                break
+            decl.append(more)
+        return set(PARAM_RE.findall(" ".join(decl)))
+    return set()
+
+
+def used_params(sql_text: str) -> set[str]:
+    """The ``$names`` used in the body (comment lines are ignored)."""
+    body = "\n".join(line for line in sql_text.splitlines() if not line.lstrip().startswith("--"))
+    return set(PARAM_RE.findall(body))
+
+
+def render(name: str, group_by: list[str] | tuple[str, ...] = ()) -> str:
+    """The query text with its grouping identifiers filled from the allow-list."""
+    sql_text = text(name)
+    bad = [g for g in group_by if g not in GROUPABLE]
+    if bad:
+        raise ValueError(f"cannot group by {bad}; choose from {list(GROUPABLE)}")
+    if len(set(group_by)) != len(group_by):
+        raise ValueError(f"duplicate grouping columns in {list(group_by)}")
+    if GROUP_MARK in sql_text:
+        cols = "".join(f"{g}, " for g in group_by)
+        sql_text = sql_text.replace(GROUP_MARK, cols)
+    elif group_by:
+        raise ValueError(f"{name} does not take grouping columns")
+    return sql_text
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
+        group_by: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """Execute the named query with exactly its declared parameters bound; return a DataFrame."""
+    params = dict(params or {})
+    sql_text = render(name, group_by)
+    declared = declared_params(sql_text)
+    if set(params) != declared:
+        raise ValueError(f"{name} takes parameters {sorted(declared)}, got {sorted(params)}")
+    return con.execute(sql_text, params).df() if params else con.execute(sql_text).df()
+
+
+def materialize(con: duckdb.DuckDBPyConnection, name: str, table: str, params: dict | None = None) -> None:
+    """``create or replace table <table> as <query>`` for a build step (``table`` is a fixed name)."""
+    params = dict(params or {})
+    sql_text = text(name)
+    if set(params) != declared_params(sql_text):
+        raise ValueError(f"{name} takes parameters {sorted(declared_params(sql_text))}, got {sorted(params)}")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
+        raise ValueError(table)
+    con.execute(f"create or replace table {table} as\n{sql_text}", params or None)

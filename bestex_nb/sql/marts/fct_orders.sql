@@ -1,0 +1,225 @@
+-- fct_orders: every order row received, enriched with the NBBO at receipt and at routing, its
+-- Rule 605 category, size buckets, session flags and the one exclusion reason that applies (or none).
+-- grain: one row per row of the orders extract (duplicate order ids keep every copy, all excluded)
+-- params: none
+-- columns: order row fields; venue (= routed_venue); receipt_date, month (New York); nbb_r, nbo_r,
+--   mid_r, quoted_spread_r (USD/share); nbb_route, nbo_route; nbbo_status; is_locked; order_category;
+--   is_beyond_midpoint; distance_ticks, distance_bucket; notional_usd; size_bucket; share_bucket;
+--   is_regular_hours; is_sp500; fill_count, filled_qty (shares), first_fill_at, last_fill_at;
+--   exclusion_reason, exclusion_scope ('all' | 'quality' | null when analysed)
+with
+
+orders as (
+    select * from stg_orders
+),
+
+securities as (
+    select symbol, is_sp500 from stg_securities
+),
+
+venues as (
+    select venue_id from stg_venues
+),
+
+copies as (
+    select order_id, count(*) as copies from orders group by order_id
+),
+
+fills as (
+    select
+        order_id,
+        count(*) as fill_count,
+        sum(quantity) as filled_qty,
+        bool_or(quantity is null or quantity <= 0 or price is null or price <= 0) as has_bad_fill,
+        min(executed_at) as first_fill_at,
+        max(executed_at) as last_fill_at,
+    from stg_executions
+    group by order_id
+),
+
+base as (
+    select
+        orders.*,
+        orders.routed_venue as venue,
+        timezone('America/New_York', orders.received_at) as received_local,
+        timezone('America/New_York', orders.received_at)::date as receipt_date,
+        timezone('America/New_York', orders.routed_at)::date as route_date,
+        case when orders.side = 'buy' then 1 else -1 end as side_sign,
+    from orders
+),
+
+-- NBBO at receipt: the latest update at or before received_at, same symbol, same New York date.
+-- A quote stamped exactly at received_at counts (>=).
+at_receipt as (
+    select base.row_no, quotes.quoted_at as nbbo_r_quoted_at, quotes.bid_price as nbb_r, quotes.ask_price as nbo_r,
+    from base
+    asof left join int_nbbo as quotes
+        on base.symbol = quotes.symbol
+        and base.receipt_date = quotes.trade_date
+        and base.received_at >= quotes.quoted_at
+),
+
+at_route as (
+    select base.row_no, quotes.bid_price as nbb_route, quotes.ask_price as nbo_route,
+    from base
+    asof left join int_nbbo as quotes
+        on base.symbol = quotes.symbol
+        and base.route_date = quotes.trade_date
+        and base.routed_at >= quotes.quoted_at
+),
+
+quoted as (
+    select
+        base.*,
+        at_receipt.nbbo_r_quoted_at,
+        at_receipt.nbb_r,
+        at_receipt.nbo_r,
+        at_route.nbb_route,
+        at_route.nbo_route,
+        case
+            when at_receipt.nbbo_r_quoted_at is null then 'no_nbbo'
+            when coalesce(at_receipt.nbb_r, 0) <= 0 or coalesce(at_receipt.nbo_r, 0) <= 0 then 'one_sided_nbbo'
+            when at_receipt.nbb_r > at_receipt.nbo_r then 'crossed_nbbo'
+            else 'ok'
+        end as nbbo_status,
+    from base
+    left join at_receipt using (row_no)
+    left join at_route using (row_no)
+),
+
+usable as (
+    select
+        quoted.*,
+        nbbo_status = 'ok' as is_nbbo_usable,
+        case when nbbo_status = 'ok' then (nbb_r + nbo_r) * 0.5::decimal(2, 1) end as mid_r,
+        case when nbbo_status = 'ok' then nbo_r - nbb_r end as quoted_spread_r,
+        case when nbbo_status = 'ok' then nbb_r = nbo_r end as is_locked,
+    from quoted
+),
+
+-- Rule 605 categories (metrics.md section 2): the first matching branch wins, so in a locked market a
+-- buy limit at the quote (limit = NBO = NBB) is marketable. Sells mirror buys.
+categorised as (
+    select
+        usable.*,
+        case
+            when not is_nbbo_usable then null
+            when order_type = 'market' then 'market'
+            when order_type <> 'limit' or limit_price is null or limit_price <= 0 then null
+            when side_sign = 1 and limit_price >= nbo_r then 'marketable_limit'
+            when side_sign = -1 and limit_price <= nbb_r then 'marketable_limit'
+            when limit_price > nbb_r and limit_price < nbo_r then 'inside_quote_limit'
+            when side_sign = 1 and limit_price = nbb_r then 'at_quote_limit'
+            when side_sign = -1 and limit_price = nbo_r then 'at_quote_limit'
+            when side_sign = 1 and limit_price >= nbb_r - 0.10 then 'near_quote_limit'
+            when side_sign = -1 and limit_price <= nbo_r + 0.10 then 'near_quote_limit'
+            else 'away_limit'
+        end as order_category,
+    from usable
+),
+
+measured as (
+    select
+        categorised.*,
+        order_category in ('inside_quote_limit', 'at_quote_limit', 'near_quote_limit', 'away_limit')
+            and ((side_sign = 1 and limit_price > mid_r) or (side_sign = -1 and limit_price < mid_r))
+            as is_beyond_midpoint,
+        -- ticks between the limit and the same-side best quote (buy: NBB − limit; sell: limit − NBO);
+        -- the tick is $0.01, or $0.0001 for a limit below $1.00
+        case when order_category in ('inside_quote_limit', 'at_quote_limit', 'near_quote_limit', 'away_limit')
+            then (case when side_sign = 1 then nbb_r - limit_price else limit_price - nbo_r end)
+                * (case when limit_price < 1 then 10000 else 100 end)  -- exact: multiply, never divide
+        end as distance_ticks,
+        quantity::decimal(38, 6) * mid_r as notional_usd,
+        received_local::time >= time '09:30:00' and received_local::time < time '16:00:00' as is_regular_hours,
+        strftime(received_local, '%Y-%m') as month,
+    from categorised
+),
+
+-- size buckets: a value on an edge belongs to the bucket above it
+bucketed as (
+    select
+        measured.*,
+        case
+            when notional_usd is null then null
+            when notional_usd < 250 then '<250'
+            when notional_usd < 1000 then '250-1k'
+            when notional_usd < 5000 then '1k-5k'
+            when notional_usd < 10000 then '5k-10k'
+            when notional_usd < 20000 then '10k-20k'
+            when notional_usd < 50000 then '20k-50k'
+            when notional_usd < 200000 then '50k-200k'
+            else '>=200k'
+        end as size_bucket,
+        case
+            when quantity is null or quantity <= 0 then null
+            when quantity < 100 then '<100'
+            when quantity < 500 then '100-499'
+            when quantity < 2000 then '500-1999'
+            when quantity < 5000 then '2000-4999'
+            when quantity < 10000 then '5000-9999'
+            else '>=10000'
+        end as share_bucket,
+        case
+            when distance_ticks is null then null
+            when distance_ticks < 0 then 'inside'
+            when distance_ticks = 0 then '0'
+            when distance_ticks <= 2 then '1-2'
+            when distance_ticks <= 5 then '3-5'
+            when distance_ticks <= 10 then '6-10'
+            else '>10'
+        end as distance_bucket,
+    from measured
+),
+
+-- exclusions (metrics.md "Exclusions"): the first matching reason, rows in order, left to right
+excluded as (
+    select
+        bucketed.*,
+        securities.is_sp500,
+        fills.fill_count,
+        fills.filled_qty,
+        fills.first_fill_at,
+        fills.last_fill_at,
+        case
+            when copies.copies > 1 then 'duplicate_order_id'
+            when securities.symbol is null then 'unknown_symbol'
+            when bucketed.routed_venue is not null and venues.venue_id is null then 'unknown_venue'
+            when bucketed.quantity is null or bucketed.quantity <= 0 then 'bad_quantity'
+            when bucketed.order_type = 'limit' and coalesce(bucketed.limit_price, 0) <= 0 then 'bad_limit_price'
+            when fills.has_bad_fill then 'bad_fill'
+            when bucketed.routed_at < bucketed.received_at or bucketed.canceled_at < bucketed.received_at
+                then 'bad_timestamps'
+            -- rounding allowance: 0.000001 share per fill
+            when fills.filled_qty > bucketed.quantity + 0.000001 * fills.fill_count then 'overfilled'
+            when fills.first_fill_at < bucketed.received_at then 'fill_before_receipt'
+            when bucketed.order_type not in ('market', 'limit') or bucketed.time_in_force = 'fok'
+                then 'special_handling'
+            when bucketed.is_not_held then 'not_held'
+            when bucketed.is_directed then 'directed'
+            when bucketed.routed_venue is null then 'not_routed'
+            when not bucketed.is_regular_hours then 'outside_regular_hours'
+            when bucketed.nbbo_status <> 'ok' then bucketed.nbbo_status
+        end as exclusion_reason,
+    from bucketed
+    left join copies on bucketed.order_id = copies.order_id
+    left join securities on bucketed.symbol = securities.symbol
+    left join venues on bucketed.routed_venue = venues.venue_id
+    left join fills on bucketed.order_id = fills.order_id
+),
+
+final as (
+    select
+        * exclude (received_local, is_nbbo_usable),
+        case
+            when exclusion_reason in (
+                'duplicate_order_id', 'unknown_symbol', 'unknown_venue', 'bad_quantity', 'bad_limit_price',
+                'bad_fill', 'bad_timestamps', 'overfilled', 'fill_before_receipt'
+            ) then 'all'
+            when exclusion_reason is not null then 'quality'
+        end as exclusion_scope,
+    from excluded
+)
+
+select * from final
+order by row_no

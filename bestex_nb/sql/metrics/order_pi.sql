@@ -1,0 +1,78 @@
+-- order_pi: one row per covered order (non-directed market and marketable-limit orders that are not
+-- excluded) with its NBBO at receipt and its share-weighted execution figures, for drill-down,
+-- distributions and interactive filtering.
+-- grain: one row per covered order received in the period
+-- params: $period_start (DATE, New York, inclusive), $period_end (DATE, exclusive),
+--   $venue (routed venue, null = all)
+-- columns: order_id, venue, symbol, is_sp500, side, order_category, size_bucket, share_bucket, month,
+--   received_at (UTC), quantity, limit_price, nbb_r, nbo_r, nbbo_r_quoted_at, is_locked (USD/share),
+--   executed_shares, avg_price (USD/share, share-weighted), net_pi_ps (USD/share), net_pi_usd,
+--   pi_usd, disimprovement_usd, es_usd, qs_usd (USD), exec_share_ms (share·ms), first_fill_ms,
+--   fill_count, executed_venues
+with
+
+covered_orders as (
+    select *
+    from fct_orders
+    where exclusion_reason is null
+        and order_category in ('market', 'marketable_limit')
+        and receipt_date >= $period_start
+        and receipt_date < $period_end
+        and ($venue is null or venue = $venue)
+),
+
+per_order as (
+    select
+        order_id,
+        count(*) as fill_count,
+        sum(quantity::decimal(38, 6)) as executed_shares,
+        sum(quantity::decimal(38, 6) * price) as notional,
+        sum(quantity::decimal(38, 6) * pi_ps) as net_pi_usd,
+        sum(quantity::decimal(38, 6) * pi_ps) filter (where pi_ps > 0) as pi_usd,
+        sum(quantity::decimal(38, 6) * -pi_ps) filter (where pi_ps < 0) as disimprovement_usd,
+        sum(quantity::decimal(38, 6) * es_ps) as es_usd,
+        sum(quantity::decimal(38, 6) * qs_ps) as qs_usd,
+        sum(quantity::decimal(38, 6) * exec_ms) as exec_share_ms,
+        min(exec_ms) as first_fill_ms,
+        string_agg(distinct executed_venue, ', ' order by executed_venue) as executed_venues,
+    from fct_fills
+    where order_id in (select order_id from covered_orders)
+    group by order_id
+),
+
+final as (
+    select
+        covered_orders.order_id,
+        covered_orders.venue,
+        covered_orders.symbol,
+        covered_orders.is_sp500,
+        covered_orders.side,
+        covered_orders.order_category,
+        covered_orders.size_bucket,
+        covered_orders.share_bucket,
+        covered_orders.month,
+        covered_orders.received_at,
+        covered_orders.quantity::double as quantity,
+        covered_orders.limit_price::double as limit_price,
+        covered_orders.nbb_r::double as nbb_r,
+        covered_orders.nbo_r::double as nbo_r,
+        covered_orders.nbbo_r_quoted_at,
+        covered_orders.is_locked,
+        coalesce(per_order.fill_count, 0) as fill_count,
+        coalesce(per_order.executed_shares, 0)::double as executed_shares,
+        per_order.notional / nullif(per_order.executed_shares, 0) as avg_price,
+        per_order.net_pi_usd / nullif(per_order.executed_shares, 0) as net_pi_ps,
+        coalesce(per_order.net_pi_usd, 0)::double as net_pi_usd,
+        coalesce(per_order.pi_usd, 0)::double as pi_usd,
+        coalesce(per_order.disimprovement_usd, 0)::double as disimprovement_usd,
+        coalesce(per_order.es_usd, 0)::double as es_usd,
+        coalesce(per_order.qs_usd, 0)::double as qs_usd,
+        coalesce(per_order.exec_share_ms, 0)::double as exec_share_ms,
+        per_order.first_fill_ms::double as first_fill_ms,
+        per_order.executed_venues,
+    from covered_orders
+    left join per_order on covered_orders.order_id = per_order.order_id
+)
+
+select * from final
+order by received_at, order_id

@@ -1,0 +1,123 @@
+-- price_improvement: the price-improvement table of metrics.md section 5.
+-- grain: one row per group of the caller's grouping columns (/*group_by*/, from an allow-list)
+-- params: $period_start (DATE, New York, inclusive), $period_end (DATE, exclusive),
+--   $venue (VARCHAR routed venue, null = all venues)
+-- covers: non-directed market and marketable-limit orders that are not excluded, received in the period.
+-- columns: orders, order_shares, executed_shares, improved_shares, at_quote_shares, outside_shares
+--   (shares); pct_shares_improved, pct_shares_at_or_better, pct_orders_improved (fractions);
+--   avg_improvement_ps, avg_disimprovement_ps (> 0), net_pi_ps, eff_spread_ps, quoted_spread_ps,
+--   realized_spread_1m_ps, realized_spread_5m_ps (USD/share); pi_usd, disimprovement_usd, net_pi_usd
+--   (USD); eq_ratio (ratio); avg_exec_ms (ms). All means are ratios of sums over fills (Σ q·x / Σ q).
+with
+
+covered_orders as (
+    select *
+    from fct_orders
+    where exclusion_reason is null
+        and order_category in ('market', 'marketable_limit')
+        and receipt_date >= $period_start
+        and receipt_date < $period_end
+        and ($venue is null or venue = $venue)
+),
+
+fills as (
+    -- widen the quantity before multiplying: DECIMAL(18,6) × DECIMAL(18,6) would overflow (stack-check §6)
+    select
+        order_id,
+        quantity::decimal(38, 6) as qty,
+        pi_ps,
+        es_ps,
+        qs_ps,
+        exec_ms,
+        rs_1m_ps,
+        rs_5m_ps,
+    from fct_fills
+    where order_id in (select order_id from covered_orders)
+),
+
+per_order as (
+    select
+        order_id,
+        count(*) as fill_count,
+        sum(qty) as executed_shares,
+        sum(qty) filter (where pi_ps > 0) as improved_shares,
+        sum(qty) filter (where pi_ps = 0) as at_quote_shares,
+        sum(qty) filter (where pi_ps < 0) as outside_shares,
+        sum(qty * pi_ps) filter (where pi_ps > 0) as pi_usd,
+        sum(qty * -pi_ps) filter (where pi_ps < 0) as disimprovement_usd,
+        sum(qty * pi_ps) as net_pi_usd,
+        sum(qty * es_ps) as es_usd,
+        sum(qty * qs_ps) as qs_usd,
+        sum(qty * exec_ms) as exec_share_ms,
+        sum(qty) filter (where rs_1m_ps is not null) as rs_1m_shares,
+        sum(qty * rs_1m_ps) as rs_1m_usd,
+        sum(qty) filter (where rs_5m_ps is not null) as rs_5m_shares,
+        sum(qty * rs_5m_ps) as rs_5m_usd,
+    from fills
+    group by order_id
+),
+
+orders_with_fills as (
+    select
+        covered_orders.*,
+        per_order.* exclude (order_id),
+    from covered_orders
+    left join per_order on covered_orders.order_id = per_order.order_id
+),
+
+sums as (
+    select
+        /*group_by*/
+        count(*) as orders,
+        sum(quantity) as order_shares,
+        coalesce(sum(executed_shares), 0) as executed_shares,
+        coalesce(sum(improved_shares), 0) as improved_shares,
+        coalesce(sum(at_quote_shares), 0) as at_quote_shares,
+        coalesce(sum(outside_shares), 0) as outside_shares,
+        coalesce(sum(pi_usd), 0) as pi_usd,
+        coalesce(sum(disimprovement_usd), 0) as disimprovement_usd,
+        coalesce(sum(net_pi_usd), 0) as net_pi_usd,
+        coalesce(sum(es_usd), 0) as es_usd,
+        coalesce(sum(qs_usd), 0) as qs_usd,
+        coalesce(sum(exec_share_ms), 0) as exec_share_ms,
+        coalesce(sum(rs_1m_shares), 0) as rs_1m_shares,
+        coalesce(sum(rs_1m_usd), 0) as rs_1m_usd,
+        coalesce(sum(rs_5m_shares), 0) as rs_5m_shares,
+        coalesce(sum(rs_5m_usd), 0) as rs_5m_usd,
+        count(*) filter (where fill_count > 0) as orders_filled,
+        -- an order is improved when its share-weighted PI is > 0, i.e. Σ q·PI > 0
+        count(*) filter (where net_pi_usd > 0) as orders_improved,
+    from orders_with_fills
+    group by all
+    having count(*) > 0
+),
+
+final as (
+    select
+        /*group_by*/
+        orders,
+        order_shares::double as order_shares,
+        executed_shares::double as executed_shares,
+        improved_shares::double as improved_shares,
+        at_quote_shares::double as at_quote_shares,
+        outside_shares::double as outside_shares,
+        improved_shares / nullif(executed_shares, 0) as pct_shares_improved,
+        (improved_shares + at_quote_shares) / nullif(executed_shares, 0) as pct_shares_at_or_better,
+        pi_usd / nullif(improved_shares, 0) as avg_improvement_ps,
+        disimprovement_usd / nullif(outside_shares, 0) as avg_disimprovement_ps,
+        net_pi_usd / nullif(executed_shares, 0) as net_pi_ps,
+        pi_usd::double as pi_usd,
+        disimprovement_usd::double as disimprovement_usd,
+        net_pi_usd::double as net_pi_usd,
+        es_usd / nullif(executed_shares, 0) as eff_spread_ps,
+        qs_usd / nullif(executed_shares, 0) as quoted_spread_ps,
+        es_usd / nullif(qs_usd, 0) as eq_ratio,
+        rs_1m_usd / nullif(rs_1m_shares, 0) as realized_spread_1m_ps,
+        rs_5m_usd / nullif(rs_5m_shares, 0) as realized_spread_5m_ps,
+        exec_share_ms / nullif(executed_shares, 0) as avg_exec_ms,
+        orders_improved / nullif(orders_filled, 0) as pct_orders_improved,
+    from sums
+)
+
+select * from final
+order by all

@@ -1,0 +1,58 @@
+-- reconciliation: orders in = analysed + excluded by reason, in the spec's order of precedence.
+-- grain: one row per line of the reconciliation (orders in, analysed, each reason that occurs)
+-- params: $period_start (DATE, New York, inclusive; null = from the start),
+--   $period_end (DATE, exclusive; null = to the end), $venue (routed venue; null = all)
+-- columns: label, scope ('all' | 'quality' | null), order_rows (count), executions (count; orphan
+--   fills only), position (sort key)
+with
+
+orders as (
+    select exclusion_reason, exclusion_scope
+    from fct_orders
+    where ($period_start is null or receipt_date >= $period_start)
+        and ($period_end is null or receipt_date < $period_end)
+        and ($venue is null or venue = $venue)
+),
+
+precedence as (
+    select * from (values
+        (1, 'duplicate_order_id'), (2, 'unknown_symbol'), (3, 'unknown_venue'), (4, 'bad_quantity'),
+        (5, 'bad_limit_price'), (6, 'bad_fill'), (7, 'bad_timestamps'), (8, 'overfilled'),
+        (9, 'fill_before_receipt'), (10, 'special_handling'), (11, 'not_held'), (12, 'directed'),
+        (13, 'not_routed'), (14, 'outside_regular_hours'), (15, 'no_nbbo'), (16, 'one_sided_nbbo'),
+        (17, 'crossed_nbbo')
+    ) as reasons (position, reason)
+),
+
+by_reason as (
+    select
+        coalesce(precedence.position, 90) + 10 as position,  -- an unknown reason still shows
+        'excluded: ' || orders.exclusion_reason as label,
+        any_value(orders.exclusion_scope) as scope,
+        count(*) as order_rows,
+    from orders
+    left join precedence on orders.exclusion_reason = precedence.reason
+    where orders.exclusion_reason is not null
+    group by all
+),
+
+orphans as (
+    select 100 as position, 'fills with no order (unknown_order)' as label, 'all' as scope, 0 as order_rows,
+        count(*) as executions,
+    from exclusions
+    where "table" = 'executions' and $period_start is null and $period_end is null and $venue is null
+    having count(*) > 0
+),
+
+final as (
+    select 1 as position, 'orders in' as label, null as scope, count(*) as order_rows, null as executions from orders
+    union all
+    select 2, 'analysed', null, count(*) filter (where exclusion_reason is null), null from orders
+    union all
+    select position, label, scope, order_rows, null from by_reason
+    union all
+    select position, label, scope, order_rows, executions from orphans
+)
+
+select * from final
+order by position

@@ -1,0 +1,224 @@
+"""Load one extract table into a typed ``stg_<table>`` table, or stop with an :class:`ExtractError`.
+
+Schema problems (a missing required table or column, a physical type the contract does not accept, a
+naive timestamp, an unparseable or out-of-range value, a null where the contract forbids one, a value
+outside an enumeration, a duplicate key) stop the build with a message naming the file, the column and
+the first offending rows. Row problems the spec turns into exclusions are *not* checked here; the marts
+layer records them (see ``sql/marts/fct_orders.sql``).
+
+The SQL built here only ever interpolates identifiers from :mod:`bestex_nb.extracts` (an allow-list
+under our control); values reach DuckDB as named parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .errors import ExtractError
+from .extracts import DECIMAL_SQL, TABLES, Column, Table
+
+INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                 "UINTEGER", "UBIGINT", "UHUGEINT"}
+FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+# ISO-8601 date and time with a required zone designator (Z or +hh[:mm]).
+TZ_PATTERN = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)\s*$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+SHOW_ROWS = 5
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a table's data comes from: one CSV, one Parquet file or a folder of Parquet files."""
+
+    table: str
+    path: Path
+    kind: str  # "csv" | "parquet" | "parquet_dir"
+
+    @property
+    def files(self) -> list[Path]:
+        if self.kind == "parquet_dir":
+            return sorted(p for p in self.path.rglob("*.parquet") if p.is_file())
+        return [self.path]
+
+    def describe(self) -> str:
+        return str(self.path)
+
+
+def find_sources(data_dir: Path) -> dict[str, Source]:
+    """Locate every contract table in ``data_dir``; raise when a required table is missing."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise ExtractError(f"{data_dir}: data folder not found")
+    found: dict[str, Source] = {}
+    for table in TABLES.values():
+        candidates = [
+            Source(table.name, data_dir / f"{table.name}.parquet", "parquet"),
+            Source(table.name, data_dir / f"{table.name}.csv", "csv"),
+            Source(table.name, data_dir / table.name, "parquet_dir"),
+        ]
+        present = [s for s in candidates if s.path.exists()]
+        if len(present) > 1:
+            names = ", ".join(s.path.name for s in present)
+            raise ExtractError(f"{data_dir}: table {table.name} is given more than once ({names}); keep one")
+        if not present:
+            if table.required:
+                raise ExtractError(
+                    f"{data_dir}: required table {table.name} is missing "
+                    f"(expected {table.name}.parquet, {table.name}.csv or a folder {table.name}/)"
+                )
+            continue
+        src = present[0]
+        if src.kind == "parquet_dir" and not src.files:
+            raise ExtractError(f"{src.path}: folder for table {table.name} holds no .parquet files")
+        found[table.name] = src
+    return found
+
+
+def _raw_relation(con: duckdb.DuckDBPyConnection, src: Source) -> duckdb.DuckDBPyRelation:
+    files = [str(p) for p in src.files]
+    try:
+        if src.kind == "csv":
+            return con.read_csv(files[0], header=True, all_varchar=True)
+        return con.read_parquet(files, hive_partitioning=src.kind == "parquet_dir", union_by_name=True)
+    except duckdb.Error as exc:  # unreadable file: name it
+        raise ExtractError(f"{src.describe()}: cannot be read as {src.kind}: {exc}") from exc
+
+
+def _q(name: str) -> str:
+    if not IDENT.match(name):  # contract names only; guard anyway
+        raise ValueError(f"not an identifier: {name!r}")
+    return f'"{name}"'
+
+
+def _cast_expr(col: Column, raw_type: str, src: Source) -> tuple[str, str | None]:
+    """Return (SQL expression producing the contract type, failure predicate or None).
+
+    The failure predicate is true for rows whose raw value is present but cannot be read.
+    """
+    c = _q(col.name)
+    t = raw_type.upper()
+    csv = src.kind == "csv"
+    bad_type = ExtractError(
+        f"{src.describe()}: column {col.name} has type {raw_type}, which cannot be read as the "
+        f"contract's {col.type}"
+    )
+    if t == '"NULL"' or t == "NULL":
+        t = "NULL"
+    if col.type in ("string", "enum"):
+        if t in ("VARCHAR", "NULL"):
+            return f"{c}::VARCHAR", None
+        raise bad_type
+    if col.type == "decimal":
+        if t == "VARCHAR" and csv or t in INTEGER_TYPES or t in FLOAT_TYPES or t.startswith("DECIMAL") \
+                or t == "NULL":
+            expr = f"try_cast({c} as {DECIMAL_SQL})"
+            return expr, f"({c} is not null and {expr} is null)"
+        raise bad_type
+    if col.type == "integer":
+        if t == "VARCHAR" and csv or t in INTEGER_TYPES or t == "NULL":
+            expr = f"try_cast({c} as BIGINT)"
+            return expr, f"({c} is not null and {expr} is null)"
+        raise bad_type
+    if col.type == "boolean":
+        if t == "BOOLEAN":
+            return f"coalesce({c}, false)", None
+        if t == "NULL":
+            return "false", None
+        if t == "VARCHAR":
+            low = f"lower(trim({c}))"
+            expr = f"coalesce(case {low} when 'true' then true when 'false' then false end, false)"
+            return expr, f"({c} is not null and {low} not in ('true', 'false'))"
+        raise bad_type
+    if col.type == "date":
+        if t == "DATE":
+            return c, None
+        if t == "NULL":
+            return "null::DATE", None
+        if t == "VARCHAR":
+            expr = f"try_cast({c} as DATE)"
+            return expr, f"({c} is not null and (not regexp_matches({c}, '{DATE_PATTERN}') or {expr} is null))"
+        raise bad_type
+    if col.type == "timestamp":
+        if t == "TIMESTAMP WITH TIME ZONE":
+            return c, None
+        if t == "NULL":
+            return "null::TIMESTAMPTZ", None
+        if t.startswith("TIMESTAMP"):
+            raise ExtractError(
+                f"{src.describe()}: column {col.name} holds naive timestamps ({raw_type}); the contract "
+                "requires a time zone (write TIMESTAMP WITH TIME ZONE, e.g. pyarrow timestamp('us', tz='UTC'))"
+            )
+        if t == "VARCHAR":
+            expr = f"try_cast({c} as TIMESTAMPTZ)"
+            return expr, f"({c} is not null and (not regexp_matches({c}, '{TZ_PATTERN}') or {expr} is null))"
+        raise bad_type
+    raise AssertionError(col.type)
+
+
+def _offending(con, raw_name: str, col: Column, predicate: str, src: Source, problem: str) -> None:
+    rows = con.execute(
+        f"select rowid, {_q(col.name)}::VARCHAR as value from {raw_name} "
+        f"where {predicate} order by rowid limit {SHOW_ROWS + 1}"
+    ).fetchall()
+    if not rows:
+        return
+    count = con.execute(f"select count(*) from {raw_name} where {predicate}").fetchall()[0][0]
+    shown = "; ".join(f"row {_row_label(r[0], src)}: {r[1]!r}" for r in rows[:SHOW_ROWS])
+    raise ExtractError(f"{src.describe()}: column {col.name}: {problem} in {count} row(s); first: {shown}")
+
+
+def _row_label(row_no: int, src: Source) -> str:
+    # CSV: the line in the file (header is line 1); Parquet: 1-based data row across the files.
+    return f"{row_no + 2} (line)" if src.kind == "csv" else str(row_no + 1)
+
+
+def load_table(con: duckdb.DuckDBPyConnection, src: Source) -> list[str]:
+    """Create ``stg_<table>`` from ``src``; return non-fatal warnings."""
+    table: Table = TABLES[src.table]
+    raw = _raw_relation(con, src)
+    raw_name = f"raw_{table.name}"
+    # Materialise once; DuckDB preserves insertion order, so rowid is the file order: checks name rows
+    # by it, and nbbo updates that share a timestamp with no `seq` are ordered by it.
+    con.execute(f"drop table if exists {raw_name}")
+    raw.to_table(raw_name)
+    raw_types = dict(con.execute(
+        "select column_name, data_type from duckdb_columns() where table_name = $t", {"t": raw_name}
+    ).fetchall())
+    exprs = []
+    for col in table.columns:
+        if col.name not in raw_types:
+            if col.optional:
+                exprs.append(f"null as {_q(col.name)}")
+                continue
+            raise ExtractError(
+                f"{src.describe()}: required column {col.name} is missing from table {table.name} "
+                f"(found: {', '.join(raw_types)})"
+            )
+        all_null = con.execute(f"select count({_q(col.name)}) = 0 from {raw_name}").fetchall()[0][0]
+        raw_type = "NULL" if all_null and col.nullable else raw_types[col.name]
+        expr, failure = _cast_expr(col, raw_type, src)
+        if failure:
+            _offending(con, raw_name, col, failure, src, f"values that cannot be read as {col.type}")
+        if not col.nullable:
+            _offending(con, raw_name, col, f"{_q(col.name)} is null", src, "null values (not allowed)")
+        if col.values:
+            allowed = ", ".join(f"'{v}'" for v in col.values)  # contract constants, not user values
+            _offending(con, raw_name, col, f"{_q(col.name)} is not null and {_q(col.name)} not in ({allowed})",
+                       src, f"values outside {{{', '.join(col.values)}}}")
+        exprs.append(f"{expr} as {_q(col.name)}")
+    con.execute(f"create or replace table stg_{table.name} as select rowid as row_no, {', '.join(exprs)} "
+                f"from {raw_name} order by rowid")
+    for col in table.columns:
+        if col.unique:
+            _offending(
+                con, raw_name, col,
+                f"{_q(col.name)} in (select {_q(col.name)} from {raw_name} group by all having count(*) > 1)",
+                src, "duplicate values (must be unique)",
+            )
+    con.execute(f"drop table {raw_name}")
+    return []

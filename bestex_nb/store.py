@@ -1,0 +1,218 @@
+"""Build and open the review store: one DuckDB file per data folder, rebuilt only when inputs change.
+
+The store lives outside the data folder (data folders may be read-only). By default it is
+``$BESTEX_STORE_DIR`` or ``~/.cache/bestex_nb/stores``, named after the data folder plus a hash of its
+absolute path. A build writes a temporary file and renames it into place, under a lock, so a notebook
+never sees half a store and two builds never race; notebooks open it read-only.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from . import sql
+from .errors import ExtractError
+from .staging import Source, find_sources, load_table
+
+#: Build steps in order: (query name, table it creates).
+MARTS = (
+    ("marts/int_nbbo", "int_nbbo"),
+    ("marts/int_nbbo_valid", "int_nbbo_valid"),
+    ("marts/fct_orders", "fct_orders"),
+    ("marts/fct_fills", "fct_fills"),
+    ("marts/exclusions", "exclusions"),
+)
+STORE_FORMAT = 1
+
+
+@dataclass
+class BuildReport:
+    """What a build did: the store path, whether it was reused, warnings and the reconciliation."""
+
+    store: Path
+    reused: bool
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    reconciliation: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def text(self) -> str:
+        lines = [f"store: {self.store} ({'reused, inputs unchanged' if self.reused else f'built in {self.seconds:.1f} s'})"]
+        lines += [f"warning: {w}" for w in self.warnings]
+        lines += ["reconciliation of order rows (orders in = analysed + excluded):"]
+        lines += [f"  {label:<28} {scope:<8} {n:>10,}" for label, scope, n in self.reconciliation]
+        return "\n".join(lines)
+
+
+def default_store_path(data_dir: str | os.PathLike) -> Path:
+    """Where the store for ``data_dir`` lives unless the caller names one."""
+    data_dir = Path(data_dir).resolve()
+    root = Path(os.environ.get("BESTEX_STORE_DIR") or Path.home() / ".cache" / "bestex_nb" / "stores")
+    tag = hashlib.sha256(str(data_dir).encode()).hexdigest()[:10]
+    return root / f"{data_dir.name}-{tag}.duckdb"
+
+
+def code_version() -> str:
+    """Hash of the SQL and loader code: a store built by other code is rebuilt."""
+    h = hashlib.sha256(str(STORE_FORMAT).encode())
+    pkg = resources.files("bestex_nb")
+    for name in sorted(p.name for p in pkg.joinpath("sql").iterdir()):
+        folder = pkg.joinpath("sql", name)
+        if folder.is_dir():
+            for f in sorted(folder.iterdir(), key=lambda p: p.name):
+                h.update(f.name.encode() + f.read_bytes())
+    for mod in ("staging.py", "extracts.py", "store.py"):
+        h.update(pkg.joinpath(mod).read_bytes())
+    return h.hexdigest()
+
+
+def input_files(sources: dict[str, Source]) -> list[tuple[str, Path]]:
+    return [(name, f) for name, src in sorted(sources.items()) for f in src.files]
+
+
+def fingerprint(sources: dict[str, Source]) -> str:
+    """Cheap identity of the inputs (name, size, mtime of every file) plus the code version."""
+    h = hashlib.sha256(code_version().encode())
+    for name, f in input_files(sources):
+        st = f.stat()
+        h.update(f"{name}|{f.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def stored_fingerprint(store: Path) -> str | None:
+    if not store.exists():
+        return None
+    try:
+        with duckdb.connect(str(store), read_only=True) as con:
+            return con.execute("select value from build_info where key = 'fingerprint'").fetchall()[0][0]
+    except (duckdb.Error, IndexError):
+        return None
+
+
+@contextmanager
+def _lock(store: Path):
+    store.parent.mkdir(parents=True, exist_ok=True)
+    with open(store.with_suffix(".lock"), "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *, force: bool = False,
+          memory_limit: str | None = None, threads: int | None = None) -> BuildReport:
+    """Load, validate and enrich the extracts in ``data_dir`` into a DuckDB store.
+
+    Reuses the existing store when the inputs' fingerprint is unchanged. Raises
+    :class:`~bestex_nb.errors.ExtractError` on a schema problem; row problems become exclusions.
+    """
+    data_dir = Path(data_dir).resolve()
+    store = Path(store).resolve() if store else default_store_path(data_dir)
+    sources = find_sources(data_dir)
+    fp = fingerprint(sources)
+    with _lock(store):
+        if not force and stored_fingerprint(store) == fp:
+            return BuildReport(store, reused=True, reconciliation=reconciliation_rows(store),
+                               warnings=stored_warnings(store))
+        started = time.perf_counter()
+        tmp = store.with_name(store.name + f".building-{os.getpid()}")
+        tmp.unlink(missing_ok=True)
+        try:
+            warnings = _build_into(tmp, data_dir, sources, fp, memory_limit, threads)
+            os.replace(tmp, store)
+        finally:
+            tmp.unlink(missing_ok=True)
+            Path(str(tmp) + ".wal").unlink(missing_ok=True)
+        return BuildReport(store, reused=False, seconds=time.perf_counter() - started, warnings=warnings,
+                           reconciliation=reconciliation_rows(store))
+
+
+def _build_into(path: Path, data_dir: Path, sources: dict[str, Source], fp: str,
+                memory_limit: str | None, threads: int | None) -> list[str]:
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        if memory_limit:
+            con.execute("set memory_limit = $m", {"m": memory_limit})
+        if threads:
+            con.execute("set threads = $t", {"t": int(threads)})
+        con.execute("set temp_directory = $d", {"d": str(path) + ".tmp"})
+        for name, src in sources.items():
+            load_table(con, src)
+        for query, table in MARTS:
+            sql.materialize(con, query, table)
+        warnings = [
+            f"executions {row[0]}: executed_venue {row[1]!r} is not in venues (fill kept)"
+            for row in con.execute(
+                "select execution_id, executed_venue from stg_executions "
+                "where executed_venue is null or executed_venue not in (select venue_id from stg_venues) "
+                "order by row_no"
+            ).fetchall()
+        ]
+        _write_meta(con, data_dir, sources, fp, warnings)
+        con.execute("checkpoint")
+        return warnings
+    except duckdb.Error as exc:
+        raise ExtractError(f"{data_dir}: the build failed in DuckDB: {exc}") from exc
+    finally:
+        con.close()
+
+
+def _write_meta(con, data_dir: Path, sources: dict[str, Source], fp: str, warnings: list[str]) -> None:
+    from . import __version__
+
+    info = {
+        "fingerprint": fp,
+        "data_dir": str(data_dir),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "bestex_nb": __version__,
+        "duckdb": duckdb.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "code_version": code_version(),
+        "tables": json.dumps(sorted(sources)),
+    }
+    con.execute("create or replace table build_info (key varchar, value varchar)")
+    con.executemany("insert into build_info values ($k, $v)", [{"k": k, "v": v} for k, v in info.items()])
+    con.execute("create or replace table input_files (table_name varchar, path varchar, bytes bigint, sha256 varchar)")
+    con.executemany(
+        "insert into input_files values ($t, $p, $b, $s)",
+        [{"t": name, "p": str(f.relative_to(data_dir)), "b": f.stat().st_size, "s": sha256_file(f)}
+         for name, f in input_files(sources)],
+    )
+    con.execute("create or replace table build_warnings (message varchar)")
+    if warnings:
+        con.executemany("insert into build_warnings values ($m)", [{"m": w} for w in warnings])
+
+
+def stored_warnings(store: Path) -> list[str]:
+    with duckdb.connect(str(store), read_only=True) as con:
+        return [r[0] for r in con.execute("select message from build_warnings").fetchall()]
+
+
+def reconciliation_rows(store: Path) -> list[tuple[str, str, int]]:
+    """(label, scope, count) rows: orders in, analysed, then each exclusion reason."""
+    with duckdb.connect(str(store), read_only=True) as con:
+        df = sql.run(con, "metrics/reconciliation", {"period_start": None, "period_end": None, "venue": None})
+    return [(r.label, r.scope or "", int(r.order_rows)) for r in df.itertuples()]
