@@ -1,0 +1,179 @@
+"""Price improvement versus the NBBO at order receipt (FINRA 5310 .02 factors (i) and (ii)).
+
+``compute`` turns a review store and the run's parameters into the frames the notebook shows;
+``figures`` turns those frames into plotly figures. Both are pure: no display, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from ..review import Review
+
+SIZE_BUCKETS = ["<250", "250-1k", "1k-5k", "5k-10k", "10k-20k", "20k-50k", "50k-200k", ">=200k"]
+SHARE_BUCKETS = ["<100", "100-499", "500-1999", "2000-4999", "5000-9999", ">=10000"]
+PI_CATEGORIES = ["market", "marketable_limit"]
+CATEGORY_LABELS = {"market": "Market orders", "marketable_limit": "Marketable limit orders"}
+
+
+@dataclass
+class PriceImprovement:
+    """The frames behind the price-improvement review (grain in each attribute's comment)."""
+
+    period: str
+    venue: str | None
+    by_venue: pd.DataFrame  # one row per venue: the section 5 table
+    by_cell: pd.DataFrame  # venue × order_category × size_bucket
+    by_share_bucket: pd.DataFrame  # venue × order_category × share_bucket
+    monthly: pd.DataFrame  # venue × is_sp500 × order_category × month
+    orders: pd.DataFrame  # one row per covered order (drill-down and filters)
+    worst_orders: pd.DataFrame  # the N orders that cost customers most (net PI USD ascending)
+    reconciliation: pd.DataFrame  # orders in = analysed + excluded by reason
+    exclusions_by_reason: pd.DataFrame  # reason × scope × venue counts
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The frames written as CSV evidence next to the HTML."""
+        return {
+            "pi_by_venue": self.by_venue, "pi_by_venue_category_size": self.by_cell,
+            "pi_by_venue_category_shares": self.by_share_bucket, "pi_monthly": self.monthly,
+            "worst_orders": self.worst_orders, "reconciliation": self.reconciliation,
+            "exclusions_by_reason": self.exclusions_by_reason,
+        }
+
+
+def compute(review: Review, period: str, venue: str | None = None, worst_n: int = 25) -> PriceImprovement:
+    """All frames of the review for ``period`` (and one routed ``venue``, or the whole firm)."""
+    review.require_orders(period, venue)
+    orders = review.order_pi(period, venue)
+    worst = (
+        orders[orders["executed_shares"] > 0]
+        .sort_values(["net_pi_usd", "net_pi_ps", "order_id"])
+        .head(worst_n)
+        .loc[:, ["order_id", "venue", "symbol", "side", "order_category", "received_at", "quantity",
+                 "limit_price", "nbb_r", "nbo_r", "nbbo_r_quoted_at", "is_locked", "executed_shares",
+                 "avg_price", "net_pi_ps", "net_pi_usd", "executed_venues"]]
+        .reset_index(drop=True)
+    )
+    excl = review.exclusions(period, venue)
+    by_reason = (
+        excl.assign(venue=excl["venue"].fillna("(none)"))
+        .groupby(["reason", "scope", "venue"], as_index=False)
+        .size()
+        .rename(columns={"size": "order_rows"})
+    )
+    return PriceImprovement(
+        period=period,
+        venue=venue,
+        by_venue=review.price_improvement(period, ["venue"], venue),
+        by_cell=review.price_improvement(period, ["venue", "order_category", "size_bucket"], venue),
+        by_share_bucket=review.price_improvement(period, ["venue", "order_category", "share_bucket"], venue),
+        monthly=review.price_improvement(period, ["venue", "is_sp500", "order_category", "month"], venue),
+        orders=orders,
+        worst_orders=worst,
+        reconciliation=review.reconciliation(period, venue),
+        exclusions_by_reason=by_reason,
+    )
+
+
+def aggregate_orders(orders: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Re-aggregate the per-order frame (for interactive filters): ratios of sums, as the API does.
+
+    Columns: ``by``, orders, executed_shares, net_pi_ps, eq_ratio, pct_orders_improved.
+    """
+    g = orders.groupby(by, as_index=False, observed=True).agg(
+        orders=("order_id", "size"), executed_shares=("executed_shares", "sum"),
+        net_pi_usd=("net_pi_usd", "sum"), es_usd=("es_usd", "sum"), qs_usd=("qs_usd", "sum"),
+    )
+    shares = g["executed_shares"].where(g["executed_shares"] != 0)
+    g["net_pi_ps"] = g["net_pi_usd"] / shares
+    g["eq_ratio"] = g["es_usd"] / g["qs_usd"].where(g["qs_usd"] != 0)
+    return g
+
+
+def _ordered(df: pd.DataFrame, col: str, order: list[str]) -> pd.DataFrame:
+    df = df.copy()
+    df[col] = pd.Categorical(df[col], categories=[c for c in order if c in set(df[col])], ordered=True)
+    return df.sort_values(col)
+
+
+def _bars(df: pd.DataFrame, metric: str, title: str, yaxis: str, colors: dict, tickformat: str) -> go.Figure:
+    df = _ordered(df[df["order_category"].isin(PI_CATEGORIES)], "size_bucket", SIZE_BUCKETS)
+    df = df.assign(category=df["order_category"].map(CATEGORY_LABELS))
+    fig = px.bar(
+        df, x="size_bucket", y=metric, color="venue", barmode="group", facet_col="category",
+        color_discrete_map=colors, hover_data={"orders": ":,", "executed_shares": ":,.0f"},
+        category_orders={"category": [CATEGORY_LABELS[c] for c in PI_CATEGORIES]},
+        labels={"size_bucket": "order size (notional at receipt midpoint, USD)", metric: yaxis},
+        title=title,
+    )
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    fig.update_yaxes(tickformat=tickformat)
+    fig.update_layout(height=460, legend_title_text="venue")
+    return fig
+
+
+def figures(pi: PriceImprovement, colors: dict) -> dict[str, go.Figure]:
+    """Plotly figures for the notebook (``colors``: venue → colour, see plots.venue_colors)."""
+    figs = {
+        "net_pi_by_cell": _bars(
+            pi.by_cell, "net_pi_ps", "Net price improvement per share by venue, order type and size",
+            "net PI per share (USD)", colors, "$.4f"),
+        "eq_by_cell": _bars(
+            pi.by_cell, "eq_ratio", "Effective / quoted spread (E/Q) by venue, order type and size — lower is better",
+            "E/Q", colors, ".0%"),
+    }
+    monthly = pi.monthly[pi.monthly["order_category"].isin(PI_CATEGORIES)].copy()
+    monthly["segment"] = (
+        np.where(monthly["is_sp500"], "S&P 500", "Other stocks") + " · "
+        + monthly["order_category"].map(CATEGORY_LABELS)
+    )
+    fig = px.line(
+        monthly.sort_values("month"), x="month", y="net_pi_ps", color="venue", markers=True,
+        facet_col="segment", facet_col_wrap=2, color_discrete_map=colors,
+        hover_data={"orders": ":,", "executed_shares": ":,.0f"},
+        labels={"net_pi_ps": "net PI per share (USD)", "month": "receipt month (New York)"},
+        title="Monthly trend of net price improvement per share, by venue",
+    )
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    fig.update_yaxes(tickformat="$.4f", matches=None, showticklabels=True)
+    fig.update_xaxes(type="category")
+    fig.update_layout(height=620)
+    figs["monthly_trend"] = fig
+
+    filled = pi.orders[pi.orders["executed_shares"] > 0]
+    lo, hi = np.nanpercentile(filled["net_pi_ps"], [0.5, 99.5]) if len(filled) else (0, 0)
+    clipped = filled.assign(net_pi_ps=filled["net_pi_ps"].clip(lo, hi))
+    fig = px.histogram(
+        clipped, x="net_pi_ps", color="venue", nbins=80, barmode="overlay", histnorm="percent",
+        color_discrete_map=colors, opacity=0.6,
+        labels={"net_pi_ps": "order net PI per share (USD; clipped to the 0.5–99.5 percentiles)"},
+        title="Distribution of price improvement per order (share of each venue's filled orders)",
+    )
+    fig.add_vline(x=0, line_dash="dash", line_color="#555")
+    fig.update_xaxes(tickformat="$.3f")
+    fig.update_yaxes(title="% of filled orders")
+    fig.update_layout(height=420)
+    figs["pi_distribution"] = fig
+    return figs
+
+
+_PI_FORMATS = {
+    "orders": "int", "order_shares": "{:,.2f}", "executed_shares": "{:,.2f}", "improved_shares": "{:,.2f}",
+    "at_quote_shares": "{:,.2f}", "outside_shares": "{:,.2f}", "pct_shares_improved": "pct",
+    "pct_shares_at_or_better": "pct", "avg_improvement_ps": "usd_ps", "avg_disimprovement_ps": "usd_ps",
+    "net_pi_ps": "usd_ps", "pi_usd": "usd", "disimprovement_usd": "usd", "net_pi_usd": "usd",
+    "eff_spread_ps": "usd_ps", "quoted_spread_ps": "usd_ps", "eq_ratio": "pct",
+    "realized_spread_1m_ps": "usd_ps", "realized_spread_5m_ps": "usd_ps", "avg_exec_ms": "{:,.1f}",
+    "pct_orders_improved": "pct",
+}
+#: Display formats for the section 5 tables (notebook tables; CSV evidence keeps full precision).
+SUMMARY_FORMATS = MONTHLY_FORMATS = _PI_FORMATS
+WORST_FORMATS = {
+    "quantity": "{:,.6g}", "limit_price": "usd_ps", "nbb_r": "usd_ps", "nbo_r": "usd_ps",
+    "executed_shares": "{:,.6g}", "avg_price": "usd_ps", "net_pi_ps": "usd_ps", "net_pi_usd": "usd",
+}

@@ -1,0 +1,176 @@
+"""Quarterly batch: papermill per period × scope (firm, each venue), nbconvert HTML, manifest.
+
+Layout: ``outputs/<period>/<run-id>/<firm|venue>/<notebook>.{ipynb,html}`` plus ``tables/*.csv`` per
+scope and one ``manifest.json`` per run with the SHA-256 of every input and output, the parameters,
+package versions and the git commit. A finished run folder is never overwritten: each run gets a new
+id. The store is built (or reused) once, before any notebook runs; notebooks open it read-only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from .errors import BestexError
+from .export import execute_notebook, export_html, external_loads, sha256_file
+from .periods import parse_period
+from .review import Review
+from .store import build
+
+FIRM = "firm"
+NOTEBOOKS_DIR = Path(os.environ.get("BESTEX_NOTEBOOKS", Path(__file__).resolve().parents[1] / "notebooks"))
+VERSIONED = ("bestex_nb", "duckdb", "pandas", "plotly", "papermill", "nbconvert", "pyarrow", "ipywidgets")
+
+
+@dataclass
+class Report:
+    scope: str  # "firm" or a venue id
+    notebook: str
+    ipynb: Path
+    html: Path
+    seconds: float
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    folder: Path
+    manifest: Path
+    seconds: float
+    reports: list[Report] = field(default_factory=list)
+
+    def html_paths(self) -> list[Path]:
+        return [r.html for r in self.reports]
+
+
+def notebook_path(name: str) -> Path:
+    path = NOTEBOOKS_DIR / f"{Path(name).stem}.ipynb"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")))
+        raise BestexError(f"no notebook {name!r} in {NOTEBOOKS_DIR} (known: {known})")
+    return path
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(NOTEBOOKS_DIR.parent), "rev-parse", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(NOTEBOOKS_DIR.parent), "status", "--porcelain"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for name in VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def _new_run_folder(outputs: Path, period_label: str) -> tuple[str, Path]:
+    base = outputs / period_label.replace("/", "_").replace("..", "_to_")
+    base.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for n in range(1, 1000):
+        run_id = f"{stamp}-{n:02d}"
+        try:
+            (base / run_id).mkdir()  # atomic: an existing run is never reused
+            return run_id, base / run_id
+        except FileExistsError:
+            continue
+    raise BestexError(f"could not create a new run folder under {base}")
+
+
+def _run_one(job: dict) -> dict:
+    started = time.perf_counter()
+    execute_notebook(job["src"], job["ipynb"], job["parameters"], cwd=job["cwd"])
+    export_html(job["ipynb"], job["html"])
+    loads = external_loads(Path(job["html"]).read_text(encoding="utf-8"))
+    if loads:
+        raise BestexError(f"{job['html']} would load from the network: {loads[:3]}")
+    return {**job, "seconds": time.perf_counter() - started}
+
+
+def run_batch(period: str, notebooks: list[str], data: str | os.PathLike, store: str | None = None,
+              venues: list[str] | None = None, all_venues: bool = True, outputs: str | os.PathLike = "outputs",
+              workers: int = 2) -> RunResult:
+    """Run each notebook for the firm and each venue; return where the reports are."""
+    started = time.perf_counter()
+    p = parse_period(period)
+    srcs = [notebook_path(n) for n in notebooks]
+    report = build(data, store)  # once, before any notebook runs
+    print(report.text(), flush=True)
+    with Review(report.store) as review:
+        routed = review.routed_venues(p)
+        info = review.build_info()
+        inputs = review.input_files()
+    known = list(routed["venue"])
+    if venues:
+        unknown = [v for v in venues if v not in known]
+        if unknown:
+            raise BestexError(f"no orders routed to {unknown} in {p.label}; venues with orders: {known}")
+        scopes = [FIRM, *venues]
+    else:
+        scopes = [FIRM, *known] if all_venues else [FIRM]
+    run_id, folder = _new_run_folder(Path(outputs).resolve(), p.label)
+    jobs = []
+    for scope in scopes:
+        for src in srcs:
+            scope_dir = folder / scope
+            jobs.append({
+                "scope": scope, "notebook": src.stem, "src": str(src), "cwd": str(src.parent),
+                "ipynb": str(scope_dir / f"{src.stem}.ipynb"), "html": str(scope_dir / f"{src.stem}.html"),
+                "parameters": {
+                    "period": p.label,  # parse_period reads every label it writes
+                    "venue": "" if scope == FIRM else scope,
+                    "data_dir": str(Path(data).resolve()), "store_path": str(report.store),
+                    "evidence_dir": str(scope_dir), "interactive": False,
+                },
+            })
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            done = list(pool.map(_run_one, jobs))
+    else:
+        done = [_run_one(j) for j in jobs]
+    reports = [Report(d["scope"], d["notebook"], Path(d["ipynb"]), Path(d["html"]), d["seconds"]) for d in done]
+    manifest = _write_manifest(folder, run_id, p, jobs, info, inputs, time.perf_counter() - started)
+    return RunResult(run_id, folder, manifest, time.perf_counter() - started, reports)
+
+
+def _write_manifest(folder: Path, run_id: str, p, jobs, info, inputs, seconds) -> Path:
+    outputs = [
+        {"path": str(f.relative_to(folder)), "bytes": f.stat().st_size, "sha256": sha256_file(f)}
+        for f in sorted(folder.rglob("*")) if f.is_file()
+    ]
+    manifest = {
+        "run_id": run_id,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "period": {"label": p.label, "start": str(p.start), "end_exclusive": str(p.end)},
+        "git_commit": _git_commit(),
+        "versions": _versions(),
+        "store": {k: info.get(k) for k in ("fingerprint", "built_at", "data_dir", "code_version")},
+        "inputs": inputs.to_dict(orient="records"),
+        "notebooks": [{"scope": j["scope"], "notebook": j["notebook"], "parameters": j["parameters"],
+                       "source_sha256": sha256_file(Path(j["src"]))} for j in jobs],
+        "outputs": outputs,
+        "seconds": round(seconds, 1),
+    }
+    path = folder / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, default=str))
+    return path
