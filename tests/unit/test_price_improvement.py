@@ -21,36 +21,8 @@ O4 buy limit 5.00 × 90 BBB at 13:45 in the locked market 5.00/5.00: marketable 
 import math
 
 import pytest
-from conftest import fill, order, quote
-
-T = "2026-07-06T"
-
-ORDERS = [
-    order("O1", T + "14:00:00Z"),
-    order("O2", T + "14:00:00.600Z", side="sell", quantity="300"),
-    order("O3", T + "14:00:01.500Z", side="sell_short", quantity="0.375", routed_venue="V2"),
-    order("O4", T + "13:45:00Z", symbol="BBB", order_type="limit", limit_price="5.00", quantity="90",
-          routed_venue="V2"),
-    order("O5", T + "14:00:00.600Z", order_type="limit", limit_price="10.03", quantity="1"),
-]
-FILLS = [
-    fill("F1", "O1", T + "14:00:00.010Z", "100", "10.03"),
-    fill("F2", "O2", T + "14:00:00.650Z", "100", "10.0150"),
-    fill("F3", "O2", T + "14:00:00.700Z", "100", "10.01"),
-    fill("F4", "O3", T + "14:00:01.600Z", "0.375", "10.0149", "V2", "agency"),
-    fill("F5", "O4", T + "13:45:00.002Z", "90", "5.00", "V2", "agency"),
-    fill("F6", "O5", T + "14:00:00.700Z", "0.333334", "10.03"),
-    fill("F7", "O5", T + "14:00:00.800Z", "0.333334", "10.03"),
-    fill("F8", "O5", T + "14:00:00.900Z", "0.333334", "10.03"),
-]
-QUOTES = [
-    quote("AAA", T + "13:30:00Z", "10.00", "10.02"),
-    quote("AAA", T + "14:00:00Z", "10.00", "10.04"),
-    quote("AAA", T + "14:00:00.500Z", "10.01", "10.03"),
-    quote("AAA", T + "14:00:01.200Z", "10.02", "10.04"),
-    quote("BBB", T + "13:30:00Z", "5.00", "5.00"),
-    quote("BBB", T + "14:10:00Z", "5.00", "5.02"),
-]
+from conftest import fill, order
+from fixtures.pi_case import FILLS, ORDERS, QUOTES, T
 
 EXEC_V1 = 100 + 200 + 1.000002
 EXPECTED = {

@@ -1,0 +1,51 @@
+"""Every .sql file documents itself and binds exactly the parameters it declares."""
+
+import re
+from importlib import resources
+
+import pytest
+
+from bestex_nb import sql
+
+FILES = sorted(
+    f"{layer.name}/{f.name[:-4]}"
+    for layer in resources.files("bestex_nb").joinpath("sql").iterdir() if layer.is_dir()
+    for f in layer.iterdir() if f.name.endswith(".sql")
+)
+
+
+def test_there_are_sql_files():
+    assert "metrics/price_improvement" in FILES and "marts/fct_orders" in FILES
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_header_declares_exactly_the_params_used(name):
+    text = sql.text(name)
+    first = text.splitlines()[0]
+    assert first.startswith(f"-- {name.split('/')[1]}:"), "first line names the query and its purpose"
+    assert "-- grain:" in text and "-- params:" in text
+    assert sql.declared_params(text) == sql.used_params(text)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_no_python_formatting_placeholders(name):
+    text = sql.render(name)  # grouping marker filled with nothing
+    assert not re.search(r"\{[a-z_0-9]*\}|%s|%\(", text), "values are bound as $names, never formatted"
+
+
+def test_run_refuses_undeclared_or_missing_params():
+    import duckdb
+    con = duckdb.connect()
+    with pytest.raises(ValueError, match="takes parameters"):
+        sql.run(con, "metrics/routed_venues", {"period_start": None})
+    with pytest.raises(ValueError, match="takes parameters"):
+        sql.run(con, "metrics/routed_venues", {"period_start": None, "period_end": None, "venue": "x"})
+
+
+def test_group_by_only_from_allow_list():
+    with pytest.raises(ValueError, match="cannot group by"):
+        sql.render("metrics/price_improvement", ["1=1) --"])
+    with pytest.raises(ValueError, match="duplicate"):
+        sql.render("metrics/price_improvement", ["venue", "venue"])
+    with pytest.raises(ValueError, match="does not take grouping"):
+        sql.render("metrics/routed_venues", ["venue"])
