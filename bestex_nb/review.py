@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 
 from . import sql
-from .errors import EmptyPeriodError
+from .errors import BestexError, EmptyPeriodError
 from .periods import Period, parse_period
 
 PI_COLUMNS = (
@@ -98,6 +98,10 @@ class Review:
         """Venues with orders routed to them in the period."""
         return self._run("metrics/routed_venues", parse_period(period).params())
 
+    def venue_ids(self) -> list[str]:
+        """Every venue id in the venues extract, sorted (stable colours across reports)."""
+        return [r[0] for r in self.con.execute("select venue_id from stg_venues order by venue_id").fetchall()]
+
     def build_info(self) -> dict[str, str]:
         return dict(self.con.execute("select key, value from build_info").fetchall())
 
@@ -119,15 +123,26 @@ class Review:
 
 def open_review(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *,
                 build: bool = True, verbose: bool = False) -> Review:
-    """Open the review store for ``data_dir``, building it first when needed (and ``build``)."""
+    """Open the review store for ``data_dir`` read-only.
+
+    With ``build`` (the default) the store is built first when it is missing or its inputs changed.
+    With ``build=False`` (batch runs: the runner built it once before any notebook started) the store
+    is only opened, and a store whose inputs have changed since it was built is refused, so a report
+    never mixes numbers from one version of the data with provenance from another.
+    """
     from .store import build as build_store
-    from .store import default_store_path
+    from .store import default_store_path, fingerprint, stored_fingerprint
+    from .staging import find_sources
 
     if build:
         report = build_store(data_dir, store)
         if verbose:
             print(report.text())
-        store = report.store
-    else:
-        store = Path(store) if store else default_store_path(data_dir)
+        return Review(report.store)
+    store = Path(store) if store else default_store_path(data_dir)
+    if not store.exists():
+        raise BestexError(f"no review store at {store}; run `bestex build --data {data_dir}` first")
+    if stored_fingerprint(store) != fingerprint(find_sources(Path(data_dir))):
+        raise BestexError(f"the review store {store} was built from other inputs than {data_dir} holds now "
+                          "(or by other code); rebuild it with `bestex build`")
     return Review(store)

@@ -146,6 +146,8 @@ def _cast_expr(col: Column, raw_type: str, src: Source) -> tuple[str, str | None
     if col.type == "timestamp":
         if t == "TIMESTAMP WITH TIME ZONE":
             return c, None
+        if "TIME ZONE" in t or t.startswith("TIMESTAMPTZ"):  # other units, e.g. nanoseconds
+            return f"{c}::TIMESTAMPTZ", None
         if t == "NULL":
             return "null::TIMESTAMPTZ", None
         if t.startswith("TIMESTAMP"):

@@ -44,7 +44,7 @@ reason in the reconciliation at the end.
 period: str = "2026Q3"  # a quarter (2026Q3), a month (2026-07), or START..END ISO dates (end exclusive)
 venue: str = ""  # a routed venue id for a venue report; empty for the whole firm
 data_dir: str = "../data/sample"  # folder of extracts (see data/README.md)
-store_path: str = ""  # review store (DuckDB); empty for the default cache location
+store_path: str = ""  # review store built beforehand (opened read-only); empty to build or reuse the default one
 evidence_dir: str = ""  # folder for the CSV tables behind each chart; empty for none
 worst_n: int = 25  # how many of the costliest orders to list for drill-down
 interactive: bool = True  # widgets in JupyterLab; the batch runner passes False
@@ -56,10 +56,10 @@ from bestex_nb.dimensions import price_improvement as pi_dim
 from bestex_nb.evidence import write_tables, provenance
 
 plots.setup()
-review = bestex_nb.open_review(data_dir, store_path or None)
+review = bestex_nb.open_review(data_dir, store_path or None, build=not store_path)
 venue_filter = venue or None
 pi = pi_dim.compute(review, period, venue_filter, worst_n=worst_n)
-colors = plots.venue_colors(sorted(pi.orders["venue"].unique()))
+colors = plots.venue_colors(review.venue_ids())
 figs = pi_dim.figures(pi, colors)
 plots.params_table({"period": period, "venue": venue or "whole firm", "data": data_dir,
                     "store": str(review.store), "worst orders listed": worst_n})

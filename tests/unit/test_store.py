@@ -1,0 +1,65 @@
+"""The store: built once, reused while inputs are unchanged, kept outside the data folder."""
+
+import os
+
+import pandas as pd
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from conftest import write_extracts
+from fixtures.pi_case import FILLS, ORDERS, QUOTES
+
+import bestex_nb
+from bestex_nb.errors import BestexError
+from bestex_nb.store import build, default_store_path
+
+
+@pytest.fixture
+def data(tmp_path):
+    return write_extracts(tmp_path / "data", ORDERS, FILLS, QUOTES)
+
+
+def test_reused_while_inputs_unchanged_and_rebuilt_when_they_change(data, tmp_path):
+    first = build(data, tmp_path / "s.duckdb")
+    assert not first.reused
+    assert build(data, tmp_path / "s.duckdb").reused
+    text = (data / "orders.csv").read_text().replace("O5", "O6")
+    (data / "orders.csv").write_text(text)
+    third = build(data, tmp_path / "s.duckdb")
+    assert not third.reused
+
+
+def test_default_store_lives_outside_the_data_folder(data, tmp_path, monkeypatch):
+    monkeypatch.setenv("BESTEX_STORE_DIR", str(tmp_path / "stores"))
+    report = build(data)
+    assert report.store == default_store_path(data)
+    assert data not in report.store.parents and report.store.exists()
+    assert sorted(p.name for p in data.iterdir()) == sorted(
+        ["orders.csv", "executions.csv", "nbbo.csv", "venues.csv", "securities.csv"])
+
+
+def test_open_without_build_refuses_a_stale_store(data, tmp_path):
+    build(data, tmp_path / "s.duckdb")
+    with bestex_nb.open_review(data, tmp_path / "s.duckdb", build=False) as review:
+        assert review.price_improvement("2026Q3", ["venue"])["orders"].sum() == 5
+    os.utime(data / "nbbo.csv", ns=(1, 1))
+    with pytest.raises(BestexError, match="other inputs"):
+        bestex_nb.open_review(data, tmp_path / "s.duckdb", build=False)
+    with pytest.raises(BestexError, match="no review store"):
+        bestex_nb.open_review(data, tmp_path / "missing.duckdb", build=False)
+
+
+def test_parquet_and_folder_of_parquet_give_the_same_numbers(data, tmp_path):
+    csv_table = bestex_nb.open_review(data, tmp_path / "csv.duckdb").price_improvement("2026Q3", ["venue"])
+    pq_dir = tmp_path / "pq"
+    pq_dir.mkdir()
+    convert = pacsv.ConvertOptions(column_types={"seq": "int64"}, strings_can_be_null=True)
+    for name in ("orders", "executions", "venues", "securities"):
+        table = pacsv.read_csv(data / f"{name}.csv", convert_options=convert)
+        pq.write_table(table, pq_dir / f"{name}.parquet")
+    nbbo = pacsv.read_csv(data / "nbbo.csv", convert_options=convert)
+    (pq_dir / "nbbo").mkdir()
+    pq.write_table(nbbo.slice(0, 3), pq_dir / "nbbo" / "part-0.parquet")  # file order across parts
+    pq.write_table(nbbo.slice(3), pq_dir / "nbbo" / "part-1.parquet")
+    pq_table = bestex_nb.open_review(pq_dir, tmp_path / "pq.duckdb").price_improvement("2026Q3", ["venue"])
+    pd.testing.assert_frame_equal(csv_table, pq_table)
