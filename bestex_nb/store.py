@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from . import sql
 from .errors import ExtractError
@@ -52,7 +53,7 @@ class BuildReport:
         lines = [f"store: {self.store} ({'reused, inputs unchanged' if self.reused else f'built in {self.seconds:.1f} s'})"]
         lines += [f"warning: {w}" for w in self.warnings]
         lines += ["reconciliation of order rows (orders in = analysed + excluded):"]
-        lines += [f"  {label:<28} {scope:<8} {n:>10,}" for label, scope, n in self.reconciliation]
+        lines += [f"  {label:<38} {scope:<8} {n:>10,}" for label, scope, n in self.reconciliation]
         return "\n".join(lines)
 
 
@@ -215,4 +216,5 @@ def reconciliation_rows(store: Path) -> list[tuple[str, str, int]]:
     """(label, scope, count) rows: orders in, analysed, then each exclusion reason."""
     with duckdb.connect(str(store), read_only=True) as con:
         df = sql.run(con, "metrics/reconciliation", {"period_start": None, "period_end": None, "venue": None})
-    return [(r.label, r.scope or "", int(r.order_rows)) for r in df.itertuples()]
+    return [(r.label, "" if pd.isna(r.scope) else r.scope,
+             int(r.executions if pd.notna(r.executions) else r.order_rows)) for r in df.itertuples()]

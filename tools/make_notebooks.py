@@ -67,12 +67,13 @@ plots.params_table({"period": period, "venue": venue or "whole firm", "data": da
     md("""
 ## Summary by venue
 
-One row per routed venue. *Net PI per share* is Σ shares × (improvement − dis-improvement) / executed
-shares; *E/Q* is effective over quoted spread (below 100% means customers paid less than the quoted
-spread); *avg exec ms* is the share-weighted time from our receipt to the fill.
+One column per routed venue. *Net price improvement per share* is Σ shares × (improvement −
+dis-improvement) / executed shares; *E/Q* is the effective over the quoted spread (below 100% means
+customers paid less than the quoted spread); time to execution is share-weighted from our receipt to the
+fill. The full table, with every column of the specification, is `tables/pi_by_venue.csv`.
 """),
     code("""
-plots.style_table(pi.by_venue, pi_dim.SUMMARY_FORMATS)
+plots.style_table(pi_dim.summary_table(pi.by_venue))
 """),
     md("""
 ## By order type and size
@@ -91,13 +92,14 @@ figs["eq_by_cell"]
 ## Monthly trend per venue
 
 A fall in one venue's net price improvement that the other venues do not share is the signal the
-committee's deterioration trigger looks for.
+committee's deterioration trigger looks for. The table gives the same figures with the change of the last
+month against the month before (shown where the earlier value is positive).
 """),
     code("""
 figs["monthly_trend"]
 """),
     code("""
-plots.style_table(pi.monthly, pi_dim.MONTHLY_FORMATS)
+plots.style_table(pi_dim.monthly_pivot(pi.monthly))
 """),
     md("""
 ## Distribution of price improvement per order
@@ -109,10 +111,11 @@ figs["pi_distribution"]
 ## Drill-down: the orders that cost customers most
 
 Orders ranked by net price improvement in dollars (most negative first), with the NBBO in force at receipt
-and the time of that quote, so each can be traced to the order record.
+and the age of that quote when the order arrived, so each can be traced to the order record. Times are
+New York; `tables/worst_orders.csv` has the UTC timestamps.
 """),
     code("""
-plots.style_table(pi.worst_orders, pi_dim.WORST_FORMATS)
+plots.style_table(pi_dim.worst_orders_display(pi.worst_orders), pi_dim.WORST_DISPLAY_FORMATS)
 """),
     md("""
 ## Explore (JupyterLab only)

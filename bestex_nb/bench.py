@@ -1,0 +1,286 @@
+"""`bestex bench`: the store build at scale beside the same as-of join in other engines.
+
+Every contender runs in its own process (``python -m bestex_nb.bench --child …``) from the same Parquet
+extracts (:mod:`bestex_nb.bench_data`, generated once per scale and reused). The parent measures the
+process's peak RSS (``wait4`` rusage of that child alone) and its wall time; the child times its own work
+(imports and interpreter start-up excluded) and writes NBBO-at-receipt answers for 1,000 sampled orders,
+which the parent checks against ``ours_build``. Results are printed and written to
+``<work>/results-<orders>x<quotes>.json``.
+
+To add a contender (polars, an optimised build), write ``_run_<name>(cfg) -> dict`` and list it in
+:data:`CONTENDERS`. Run directly for more options: ``python -m bestex_nb.bench --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+DEFAULT_ORDERS = 10_000_000
+DEFAULT_QUOTES = 100_000_000
+QUICK = (1_000_000, 10_000_000)
+SAMPLE = 1_000
+GB = 1024 ** 3
+
+
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    what: str
+
+
+CONTENDERS = [
+    Contender("ours_build", "bestex_nb.store.build(force=True): staging + validation + NBBO at receipt and "
+                            "routing + fills + four markout horizons + exclusions, into a DuckDB file"),
+    Contender("pandas_merge_asof", "pyarrow read (decimals cast to float64) + pd.merge_asof(by='symbol', "
+                                   "backward): each order's NBBO at receipt, in memory"),
+]
+
+
+# --- contenders (run in the child process) -------------------------------------------------------------
+
+def _run_ours_build(cfg: dict) -> dict:
+    import duckdb
+
+    from . import sql, store
+
+    phases: list[list] = []
+
+    def timed(fn, label):  # record each loader / mart step; falls back silently if store.py changes
+        def wrapper(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                phases.append([label(*a), round(time.perf_counter() - t, 2)])
+        return wrapper
+
+    if hasattr(store, "load_table"):
+        store.load_table = timed(store.load_table, lambda con, src: f"load {src.table}")
+    sql.materialize = timed(sql.materialize, lambda con, name, table, *rest: f"mart {table}")
+    started = time.perf_counter()
+    store.build(cfg["data"], cfg["store"], force=True, memory_limit=cfg.get("memory_limit"),
+                threads=cfg.get("threads"))
+    seconds = time.perf_counter() - started
+    phases.append(["other (fingerprint, warnings, meta, checkpoint)",
+                   round(seconds - sum(p[1] for p in phases), 2)])
+    with duckdb.connect(cfg["store"], read_only=True) as con:
+        rows, quoted = con.execute("select count(*), count(nbbo_r_quoted_at) from fct_orders").fetchone()
+        sample = con.execute("select order_id, nbb_r::varchar, nbo_r::varchar from fct_orders "
+                             "where order_id in (select unnest($ids))", {"ids": cfg["sample_ids"]}).fetchall()
+    return {"seconds": seconds, "rows": rows, "quoted": quoted, "phases": phases,
+            "sample": {r[0]: [r[1], r[2]] for r in sample},
+            "store_gb": round(Path(cfg["store"]).stat().st_size / GB, 2)}
+
+
+def _run_pandas_merge_asof(cfg: dict) -> dict:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = Path(cfg["data"])
+    t0 = time.perf_counter()
+    orders = pq.read_table(data / "orders.parquet", columns=["order_id", "symbol", "received_at"]).to_pandas()
+    quotes = pq.read_table(data / "nbbo.parquet", columns=["symbol", "quoted_at", "bid_price", "ask_price"])
+    for col in ("bid_price", "ask_price"):  # decimal128 would become Python Decimal objects
+        quotes = quotes.set_column(quotes.schema.get_field_index(col), col, quotes[col].cast(pa.float64()))
+    quotes = quotes.to_pandas()
+    t1 = time.perf_counter()
+    if not orders["received_at"].is_monotonic_increasing:
+        orders = orders.sort_values("received_at", kind="stable", ignore_index=True)
+    if not quotes["quoted_at"].is_monotonic_increasing:
+        quotes = quotes.sort_values("quoted_at", kind="stable", ignore_index=True)
+    t2 = time.perf_counter()
+    result = pd.merge_asof(orders, quotes, left_on="received_at", right_on="quoted_at", by="symbol",
+                           direction="backward", allow_exact_matches=True)
+    t3 = time.perf_counter()
+    picked = result[result["order_id"].isin(set(cfg["sample_ids"]))]
+    sample = {r.order_id: [_dec(r.bid_price), _dec(r.ask_price)] for r in picked.itertuples()}
+    return {"seconds": t3 - t0, "rows": len(result), "quoted": int(result["quoted_at"].notna().sum()),
+            "phases": [["read parquet", round(t1 - t0, 2)], ["sort (skipped if sorted)", round(t2 - t1, 2)],
+                       ["merge_asof", round(t3 - t2, 2)]],
+            "sample": sample}
+
+
+def _isnan(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _dec(x) -> str | None:
+    """A float price as the DECIMAL(18,6) text DuckDB prints (None for NaN)."""
+    return None if _isnan(x) else str(Decimal(repr(float(x))).quantize(Decimal("0.000001")))
+
+
+def _child(cfg: dict) -> None:
+    result = globals()[f"_run_{cfg['contender']}"](cfg)
+    Path(cfg["result"]).write_text(json.dumps(result))
+
+
+# --- harness (parent process) ----------------------------------------------------------------------------
+
+def _spawn(cfg: dict, timeout: float | None) -> dict:
+    """Run one contender in a fresh interpreter; add its process wall time and peak RSS."""
+    Path(cfg["result"]).unlink(missing_ok=True)
+    cfg_file = Path(cfg["result"]).with_suffix(".cfg")
+    cfg_file.write_text(json.dumps(cfg))
+    load_before = round(os.getloadavg()[0], 2)
+    log = Path(cfg["result"]).with_suffix(".log")  # DuckDB progress bars and tracebacks go here
+    started = time.perf_counter()
+    with open(log, "w") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "bestex_nb.bench", "--child", str(cfg_file)],
+                                stdout=fh, stderr=subprocess.STDOUT)
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if timeout and time.perf_counter() - started > timeout:
+            proc.kill()
+            _, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.2)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    out = {"contender": cfg["contender"], "process_s": time.perf_counter() - started,
+           "loadavg_1m_before_after": [load_before, round(os.getloadavg()[0], 2)],  # others' load skews times
+           "peak_rss_gb": usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024) / GB,
+           "exit": proc.returncode}
+    if proc.returncode == 0 and Path(cfg["result"]).exists():
+        out.update(json.loads(Path(cfg["result"]).read_text()))
+    else:
+        out["error"] = "timed out" if timeout and out["process_s"] > timeout else f"exit {proc.returncode}"
+        tail = log.read_text(errors="replace").replace("\r", "\n").strip().splitlines()[-5:]
+        print("\n".join(f"    | {line}" for line in tail), file=sys.stderr)
+    return out
+
+
+def _check(results: list[dict], n_orders: int) -> list[str]:
+    """Compare every contender's row count and sampled NBBO at receipt with the first (ours)."""
+    ref, problems = results[0], []
+    if "sample" not in ref:
+        return [f"{ref['contender']} did not finish: nothing to compare"]
+    for r in results:
+        if "sample" not in r:
+            problems.append(f"{r['contender']}: did not finish ({r.get('error')})")
+            continue
+        if r["rows"] != n_orders:
+            problems.append(f"{r['contender']}: {r['rows']:,} result rows, expected {n_orders:,}")
+        if r["quoted"] != ref["quoted"]:
+            problems.append(f"{r['contender']}: {r['quoted']:,} orders with an NBBO, ours {ref['quoted']:,}")
+        diff = [k for k in ref["sample"] if r["sample"].get(k) != ref["sample"][k]]
+        if len(r["sample"]) != len(ref["sample"]) or diff:
+            problems.append(f"{r['contender']}: {len(diff)} of {len(ref['sample'])} sampled orders differ "
+                            f"(e.g. {diff[:3]})")
+    return problems
+
+
+def _table(results: list[dict], n: int, m: int) -> str:
+    header = (f"{'contender':<20} {'wall s':>8} {'process s':>9} {'orders/s':>11} {'quotes/s':>12} "
+              f"{'peak RSS GB':>11} {'wall vs ours':>12}")
+    lines = [header]
+    ours = results[0].get("seconds")
+    for r in results:
+        s = r.get("seconds")
+        if s is None:
+            lines.append(f"{r['contender']:<20} {'—':>8} {r['process_s']:>9.1f} {'':>11} {'':>12} "
+                         f"{r['peak_rss_gb']:>11.2f} {r.get('error', '')}")
+            continue
+        ratio = f"{s / ours:.2f}×" if ours else ""
+        lines.append(f"{r['contender']:<20} {s:>8.1f} {r['process_s']:>9.1f} {n / s:>11,.0f} {m / s:>12,.0f} "
+                     f"{r['peak_rss_gb']:>11.2f} {ratio:>12}")
+    for r in results[1:]:
+        if r.get("seconds") and ours:
+            lines.append(f"{results[0]['contender']} / {r['contender']}: wall {ours / r['seconds']:.2f}×, "
+                         f"peak RSS {results[0]['peak_rss_gb'] / r['peak_rss_gb']:.2f}×")
+    for r in results:
+        if r.get("phases"):
+            lines.append(f"  {r['contender']} phases: " + ", ".join(f"{p} {s:.1f}s" for p, s in r["phases"]))
+    return "\n".join(lines)
+
+
+def _machine() -> dict:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GB
+    return {"nproc": os.cpu_count(), "memory_gb": round(mem, 1), "cpu": cpu, "python": sys.version.split()[0],
+            "platform": platform.platform()}
+
+
+def main(args) -> int:
+    """Generate (or reuse) the extracts, run each contender in its own process, check, report."""
+    quick = getattr(args, "quick", False)
+    n = args.orders or (QUICK[0] if quick else DEFAULT_ORDERS)
+    m = args.quotes or (QUICK[1] if quick else DEFAULT_QUOTES)
+    work = Path(args.work or "bench_data").resolve()
+    names = getattr(args, "contenders", None) or [c.name for c in CONTENDERS]
+    unknown = set(names) - {c.name for c in CONTENDERS}
+    if unknown:
+        print(f"bestex bench: unknown contender(s) {sorted(unknown)}", file=sys.stderr)
+        return 2
+    from . import bench_data
+
+    data, gen_s, reused = bench_data.ensure(work, n, m, seed=getattr(args, "seed", None) or 20260701)
+    print(f"extracts: {data} ({'reused' if reused else f'generated in {gen_s:.1f} s'}); "
+          f"{n:,} orders, {m:,} NBBO updates, {bench_data.n_symbols(m):,} symbols")
+    import random
+
+    rng = random.Random(n * 31 + m)
+    sample_ids = [f"O{i:010d}" for i in sorted(rng.sample(range(n), min(SAMPLE, n)))]
+    results = []
+    for name in names:
+        cfg = {"contender": name, "data": str(data), "sample_ids": sample_ids,
+               "store": str(work / "stores" / f"{data.name}.duckdb"),
+               "result": str(work / f"{data.name}.{name}.json"),
+               "memory_limit": getattr(args, "memory_limit", None), "threads": getattr(args, "threads", None)}
+        Path(cfg["store"]).parent.mkdir(parents=True, exist_ok=True)
+        print(f"running {name} …", flush=True)
+        results.append(_spawn(cfg, getattr(args, "timeout", None)))
+        r = results[-1]
+        print(f"  {name}: {r.get('seconds', float('nan')):.1f} s work, {r['process_s']:.1f} s process, "
+              f"peak RSS {r['peak_rss_gb']:.2f} GB {r.get('error', '')}", flush=True)
+    problems = _check(results, n)
+    print()
+    print(_table(results, n, m))
+    print()
+    print(f"spot check ({len(sample_ids):,} random orders' NBB/NBO at receipt, row counts, orders with a quote "
+          f"vs {names[0]}): " + ("all equal" if not problems else "MISMATCH\n  " + "\n  ".join(problems)))
+    out = work / f"results-{n}x{m}.json"
+    for r in results:
+        r.pop("sample", None)
+        if r.get("seconds"):
+            r.update(orders_per_s=n / r["seconds"], quotes_per_s=m / r["seconds"])
+    out.write_text(json.dumps({"orders": n, "quotes": m, "data": str(data), "generated_s": gen_s,
+                               "machine": _machine(), "contenders": results, "check": problems or "ok",
+                               "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=2))
+    print(f"results: {out}")
+    return 0 if not problems else 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bestex_nb.bench", description=__doc__.split("\n")[0])
+    p.add_argument("--orders", type=int, default=None, help=f"default {DEFAULT_ORDERS:,}")
+    p.add_argument("--quotes", type=int, default=None, help=f"default {DEFAULT_QUOTES:,}")
+    p.add_argument("--work", default="bench_data", help="where extracts, stores and results go")
+    p.add_argument("--quick", action="store_true", help=f"{QUICK[0]:,} orders × {QUICK[1]:,} quotes")
+    p.add_argument("--contender", dest="contenders", action="append", help="run only these (repeatable)")
+    p.add_argument("--timeout", type=float, default=None, help="kill a contender after this many seconds")
+    p.add_argument("--memory-limit", default=None, help="DuckDB memory limit for ours_build, e.g. 8GB")
+    p.add_argument("--threads", type=int, default=None, help="DuckDB threads for ours_build")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    return p
+
+
+if __name__ == "__main__":
+    _args = _parser().parse_args()
+    if _args.child:
+        _child(json.loads(Path(_args.child).read_text()))
+        sys.exit(0)
+    sys.exit(main(_args))

@@ -1,0 +1,81 @@
+"""Price improvement model of immediate fills, per executing venue.
+
+Each venue has a profile along a stream's stratified circle (see :mod:`bestex_nb.sample.strata`):
+the first ``p_dis`` of it is outside the quote (by 50% down to 10% of the spread), the next ``p_at``
+at the quote, and the rest improved by a fraction of the quoted spread at receipt rising from ``f_lo``
+to ``f_hi``. A fill's price improvement is the profile averaged over the fill's span on the circle:
+a fill inside one band gets that band's price (the exchange's improved fills are midpoint fills against
+hidden liquidity, the ATS fills at the midpoint); the few fills straddling a band edge get a blended,
+average price. Summed over a stream this reproduces the profile's mean exactly, so a venue's monthly
+net price improvement per share moves only with the spreads its customers faced.
+
+Planted problem 1 lives here: from September WSB passes a smaller share of the spread to customers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .universe import ATSN, CENT, EXCH, KEST, WSA, WSB
+
+#: Rows WSA, WSB, EXCH, ATSN, KEST; columns p_dis, p_at, f_lo, f_hi.
+PI_MODEL = np.zeros((5, 4))
+PI_MODEL[WSA] = (0.02, 0.08, 0.22, 0.40)
+PI_MODEL[WSB] = (0.02, 0.09, 0.20, 0.38)
+PI_MODEL[EXCH] = (0.02, 0.80, 0.50, 0.50)
+PI_MODEL[ATSN] = (0.02, 0.08, 0.50, 0.50)
+PI_MODEL[KEST] = (0.02, 0.10, 0.15, 0.30)
+#: WSB from the month below on (planted problem 1).
+WSB_DETERIORATED = (0.02, 0.14, 0.10, 0.24)
+WSB_DETERIORATION_MONTH = 9
+#: Dis-improvement in a locked market (spread 0) is measured against one cent.
+LOCKED_DIS_BASE = CENT
+
+
+def _cumulative(x: np.ndarray, model: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integrals from 0 to ``x`` (``x`` >= 0, periodic with period 1) of the profile's outside-the-quote
+    part (negative, in spreads) and of its improvement part (in spreads)."""
+    p_dis, p_at, f_lo, f_hi = model.T
+
+    def within(y):  # y in [0, 1]
+        yd = np.minimum(y, p_dis)
+        dis = -(0.5 * yd - 0.2 * yd**2 / p_dis)  # profile -(0.5 - 0.4 t / p_dis)
+        a = p_dis + p_at
+        yi = np.maximum(y - a, 0.0)
+        imp = f_lo * yi + (f_hi - f_lo) * yi**2 / (2.0 * (1.0 - a))
+        return dis, imp
+
+    whole = np.floor(x)
+    dis_1, imp_1 = within(np.ones_like(x))
+    dis_f, imp_f = within(x - whole)
+    return whole * dis_1 + dis_f, whole * imp_1 + imp_f
+
+
+def venue_price_improvement(
+    venue: np.ndarray, month: np.ndarray, spread: np.ndarray, start: np.ndarray, width: np.ndarray
+) -> np.ndarray:
+    """Price improvement per share of each fill against the far touch at receipt.
+
+    Parameters
+    ----------
+    venue : numpy.ndarray
+        Executing venue index per fill.
+    month : numpy.ndarray
+        Calendar month number (7, 8, 9) of the order's receipt.
+    spread : numpy.ndarray
+        Quoted spread at receipt, pips (0 for a locked quote: no improvement possible).
+    start, width : numpy.ndarray
+        The fill's span on its stream's circle (:func:`bestex_nb.sample.strata.stratified_spans`).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 pips: > 0 improved, 0 at the quote, < 0 outside the quote.
+    """
+    model = PI_MODEL[venue]
+    model[(venue == WSB) & (month >= WSB_DETERIORATION_MONTH)] = WSB_DETERIORATED
+    dis_0, imp_0 = _cumulative(start, model)
+    dis_1, imp_1 = _cumulative(start + width, model)
+    w = np.maximum(width, 1e-15)
+    dis_base = np.where(spread > 0, spread, LOCKED_DIS_BASE)
+    return np.rint(spread * (imp_1 - imp_0) / w + dis_base * (dis_1 - dis_0) / w).astype(np.int64)
