@@ -1,10 +1,11 @@
-"""Stratified uniforms: random assignment that splits each stream's weight in exact proportions.
+"""Stratified sampling: random assignment that splits each stream's weight in exact proportions.
 
 Independent draws per order or fill make share-weighted figures of a small venue swing by 10-30% from
-month to month, because a few large orders carry much of the weight. The generator instead reads
-every outcome that a review aggregates (routing, price-improvement class, limit fill) off
-stratified positions, so the figures the review computes per venue and month sit close to their nominal values
-and the planted problems stand out from the noise. Which order gets which outcome stays random.
+month to month, because a few large orders carry much of the weight. The generator instead reads every
+outcome that a review aggregates (routing, price-improvement band, limit fill, order size) off the
+stratified positions below, so the figures the review computes per venue and month sit close to their
+nominal values and the planted problems stand out from the noise. Which order gets which outcome stays
+random.
 """
 
 from __future__ import annotations
