@@ -95,3 +95,13 @@ def realdata_dir() -> Path | None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"BESTEX_REALDATA folder {path} is missing (required under CI=true)")
     return None
+
+
+def require_chromium() -> None:
+    """Skip when Chromium is missing locally; fail under CI=true, where .ci/run installs it."""
+    from bestex_nb import browser
+
+    if browser.chromium_path() is None:
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail("CI=true but no Chromium found: install Debian 'chromium' (or set BESTEX_CHROMIUM)")
+        pytest.skip("no Chromium installed (required on CI)")

@@ -71,3 +71,16 @@ def test_a_second_run_never_overwrites_the_first(run):
     a = pd.read_csv(first.folder / "V2" / "tables" / "pi_by_venue.csv")
     b = pd.read_csv(second.folder / "V2" / "tables" / "pi_by_venue.csv")
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_report_draws_every_chart_in_chromium_offline(run):
+    from conftest import require_chromium
+
+    from bestex_nb import browser
+
+    require_chromium()
+    _, _, result = run
+    firm = next(r for r in result.reports if r.scope == "firm")
+    dom = browser.dump_dom(firm.html)
+    assert dom.count("js-plotly-plot") >= 4, "a chart did not draw"
+    assert "Net price improvement per share by venue" in dom
