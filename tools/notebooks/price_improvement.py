@@ -1,0 +1,135 @@
+"""Source of notebooks/price_improvement.ipynb."""
+
+from .cells import code, md
+
+CELLS = [
+    md("""
+# Price improvement versus the NBBO at order receipt
+
+**Review question.** For each routed venue, order type and order size: how did our customers' market and
+marketable-limit orders fare against the national best bid and offer in force when **we received** them —
+how often and by how much were they improved, how often and by how much were they executed outside the
+quote, and what did that cost or save them?
+
+**Rule factors evidenced.** FINRA Rule 5310 Supplementary Material .02: (i) price improvement
+opportunities and (ii) price dis-improvement, reviewed security by security, type of order by type of order
+and size by size; .02 (vi) transaction costs through the effective/quoted spread ratio (E/Q).
+
+*Method:* every fill is measured against the NBBO at receipt (the latest quote at or before receipt, same
+symbol, same New York trading day). Averages are share-weighted ratios of sums over fills. Definitions:
+`docs/methods.md` and the metric specification. Orders that cannot be measured are listed with their
+reason in the reconciliation at the end.
+"""),
+    code("""
+# Parameters (papermill injects its own values below this cell)
+period: str = "2026Q3"  # a quarter (2026Q3), a month (2026-07), or START..END ISO dates (end exclusive)
+venue: str = ""  # a routed venue id for a venue report; empty for the whole firm
+data_dir: str = "../data/sample"  # folder of extracts (see data/README.md)
+store_path: str = ""  # review store built beforehand (opened read-only); empty to build or reuse the default one
+evidence_dir: str = ""  # folder for the CSV tables behind each chart; empty for none
+worst_n: int = 25  # how many of the costliest orders to list for drill-down
+interactive: bool = True  # widgets in JupyterLab; the batch runner passes False
+""", tags=["parameters"]),
+    code("""
+import bestex_nb
+from bestex_nb import plots
+from bestex_nb.dimensions import price_improvement as pi_dim
+from bestex_nb.evidence import write_tables, provenance
+
+plots.setup()
+review = bestex_nb.open_review(data_dir, store_path or None, build=not store_path)
+venue_filter = venue or None
+pi = pi_dim.compute(review, period, venue_filter, worst_n=worst_n)
+colors = plots.venue_colors(review.venue_ids())
+figs = pi_dim.figures(pi, colors)
+plots.params_table({"period": period, "venue": venue or "whole firm", "data": data_dir,
+                    "store": str(review.store), "worst orders listed": worst_n})
+"""),
+    md("""
+## Summary by venue
+
+One column per routed venue. *Net price improvement per share* is Σ shares × (improvement −
+dis-improvement) / executed shares; *E/Q* is the effective over the quoted spread (below 100% means
+customers paid less than the quoted spread); time to execution is share-weighted from our receipt to the
+fill. The full table, with every column of the specification, is `tables/pi_by_venue.csv`.
+"""),
+    code("""
+plots.style_table(pi_dim.summary_table(pi.by_venue))
+"""),
+    md("""
+## By order type and size
+
+Net price improvement per share and E/Q for each venue in each cell of order category × order size
+(notional at the receipt midpoint, amended Rule 605 size buckets). Compare venues within a cell, not
+across cells: larger orders and wider-spread stocks naturally earn more improvement per share.
+"""),
+    code("""
+figs["net_pi_by_cell"]
+"""),
+    code("""
+figs["eq_by_cell"]
+"""),
+    md("""
+## Monthly trend per venue
+
+A fall in one venue's net price improvement that the other venues do not share is the signal the
+committee's deterioration trigger looks for. The table gives the same figures with the change of the last
+month against the month before (shown where the earlier value is positive).
+"""),
+    code("""
+figs["monthly_trend"]
+"""),
+    code("""
+plots.style_table(pi_dim.monthly_pivot(pi.monthly))
+"""),
+    md("""
+## Distribution of price improvement per order
+"""),
+    code("""
+figs["pi_distribution"]
+"""),
+    md("""
+## Drill-down: the orders that cost customers most
+
+Orders ranked by net price improvement in dollars (most negative first), with the NBBO in force at receipt
+and the age of that quote when the order arrived, so each can be traced to the order record. Times are
+New York; `tables/worst_orders.csv` has the UTC timestamps.
+"""),
+    code("""
+plots.style_table(pi_dim.worst_orders_display(pi.worst_orders), pi_dim.WORST_DISPLAY_FORMATS)
+"""),
+    md("""
+## Explore (JupyterLab only)
+
+Filters by venue, order category, size bucket and symbol redraw the monthly trend and the costliest
+orders. The frozen HTML shows the static charts above instead.
+"""),
+    code("""
+if interactive:
+    from bestex_nb.widgets import pi_explorer
+    display(pi_explorer(pi, colors))
+"""),
+    md("""
+## Reconciliation and exclusions
+
+Every order received in the period is either analysed or excluded with the first reason that applies
+(scope `all`: unusable data, out of every figure; scope `quality`: out of execution-quality statistics but
+still counted in routing volumes and PFOF). The price-improvement tables above cover the analysed market
+and marketable-limit orders; analysed non-marketable limit orders are reviewed in the limit-order fill
+notebook.
+"""),
+    code("""
+plots.style_table(pi.reconciliation, {"order_rows": "int", "executions": "int"})
+"""),
+    code("""
+plots.style_table(pi.exclusions_by_reason, {"order_rows": "int"})
+"""),
+    md("""
+## Provenance
+"""),
+    code("""
+if evidence_dir:
+    write_tables(pi.tables(), evidence_dir)
+plots.style_table(provenance(review), {})
+"""),
+]
