@@ -162,15 +162,13 @@ def _cast_expr(col: Column, raw_type: str, src: Source) -> tuple[str, str | None
     raise AssertionError(col.type)
 
 
-def _offending(con, raw_name: str, col: Column, predicate: str, src: Source, problem: str) -> None:
+def _raise_offending(con, raw_name: str, col: Column, predicate: str, count: int, src: Source,
+                     problem: str) -> None:
     rows = con.execute(
-        f"select rowid, {_q(col.name)}::VARCHAR as value from {raw_name} "
-        f"where {predicate} order by rowid limit {SHOW_ROWS + 1}"
+        f"select row_no, {_q(col.name)}::VARCHAR as value from {raw_name} "
+        f"where {predicate} order by row_no limit {SHOW_ROWS}"
     ).fetchall()
-    if not rows:
-        return
-    count = con.execute(f"select count(*) from {raw_name} where {predicate}").fetchall()[0][0]
-    shown = "; ".join(f"row {_row_label(r[0], src)}: {r[1]!r}" for r in rows[:SHOW_ROWS])
+    shown = "; ".join(f"row {_row_label(r[0], src)}: {r[1]!r}" for r in rows)
     raise ExtractError(f"{src.describe()}: column {col.name}: {problem} in {count} row(s); first: {shown}")
 
 
@@ -179,48 +177,96 @@ def _row_label(row_no: int, src: Source) -> str:
     return f"{row_no + 2} (line)" if src.kind == "csv" else str(row_no + 1)
 
 
-def load_table(con: duckdb.DuckDBPyConnection, src: Source) -> list[str]:
-    """Create ``stg_<table>`` from ``src``; return non-fatal warnings."""
+def _register_raw(con: duckdb.DuckDBPyConnection, src: Source, raw_name: str) -> None:
+    """Expose the file(s) as ``raw_name`` with a ``row_no`` column giving the file order.
+
+    CSV is materialised once (DuckDB keeps insertion order, so ``rowid`` is the line order). Parquet is
+    only viewed: ``row_no`` is the row's position across the files in sorted path order, from DuckDB's
+    ``file_row_number``, so a 100M-row quotes file is never copied twice. The file order is what orders
+    NBBO updates that share a timestamp when there is no ``seq``.
+    """
+    rel = _raw_relation(con, src)
+    if src.kind == "csv":
+        con.execute(f"drop table if exists {raw_name}_csv")
+        rel.to_table(f"{raw_name}_csv")
+        con.execute(f"create or replace temp view {raw_name} as select rowid as row_no, * from {raw_name}_csv")
+        return
+    files = [str(p) for p in src.files]
+    con.execute(f"create or replace temp table {raw_name}_files (filename varchar, row_offset bigint)")
+    offsets = con.execute(
+        "select file_name, sum(num_rows) from parquet_file_metadata($files) group by file_name", {"files": files}
+    ).fetchall()
+    counts = dict(offsets)
+    start = 0
+    for f in files:  # sorted path order
+        con.execute(f"insert into {raw_name}_files values ($f, $o)", {"f": f, "o": start})
+        start += int(counts.get(f, 0))
+    scan = con.read_parquet(files, hive_partitioning=src.kind == "parquet_dir", union_by_name=True,
+                            file_row_number=True, filename=True)
+    scan.create_view(f"{raw_name}_scan", replace=True)
+    con.execute(
+        f"create or replace temp view {raw_name} as select scan.* exclude (file_row_number, filename), "
+        f"files.row_offset + scan.file_row_number as row_no from {raw_name}_scan as scan "
+        f"join {raw_name}_files as files on scan.filename = files.filename"
+    )
+
+
+def load_table(con: duckdb.DuckDBPyConnection, src: Source, symbol_ids: str | None = None) -> None:
+    """Create ``stg_<table>`` from ``src`` or raise :class:`ExtractError` naming file, column and rows.
+
+    With ``symbol_ids`` (a table of ``symbol, sym_id``) the symbol is replaced by its integer id and rows
+    of symbols not in that table are left out (used for the NBBO: quotes of symbols no order or security
+    names can never be referenced, and integer keys make the as-of joins about twice as fast).
+    """
     table: Table = TABLES[src.table]
-    raw = _raw_relation(con, src)
     raw_name = f"raw_{table.name}"
-    # Materialise once; DuckDB preserves insertion order, so rowid is the file order: checks name rows
-    # by it, and nbbo updates that share a timestamp with no `seq` are ordered by it.
-    con.execute(f"drop table if exists {raw_name}")
-    raw.to_table(raw_name)
-    raw_types = dict(con.execute(
-        "select column_name, data_type from duckdb_columns() where table_name = $t", {"t": raw_name}
-    ).fetchall())
-    exprs = []
+    _register_raw(con, src, raw_name)
+    raw_types = dict(con.execute(f"select column_name, column_type from (describe {raw_name})").fetchall())
+    raw_types.pop("row_no", None)
+    present = [c for c in table.columns if c.name in raw_types]
     for col in table.columns:
-        if col.name not in raw_types:
-            if col.optional:
-                exprs.append(f"null as {_q(col.name)}")
-                continue
+        if col.name not in raw_types and not col.optional:
             raise ExtractError(
                 f"{src.describe()}: required column {col.name} is missing from table {table.name} "
                 f"(found: {', '.join(raw_types)})"
             )
-        all_null = con.execute(f"select count({_q(col.name)}) = 0 from {raw_name}").fetchall()[0][0]
-        raw_type = "NULL" if all_null and col.nullable else raw_types[col.name]
+    non_null = con.execute(
+        f"select {', '.join(f'count({_q(c.name)})' for c in present)} from {raw_name}"
+    ).fetchall()[0]
+    exprs, checks = [], []  # checks: (column, problem, predicate)
+    for col, n in zip(present, non_null):
+        raw_type = "NULL" if n == 0 and col.nullable else raw_types[col.name]
         expr, failure = _cast_expr(col, raw_type, src)
         if failure:
-            _offending(con, raw_name, col, failure, src, f"values that cannot be read as {col.type}")
+            checks.append((col, f"values that cannot be read as {col.type}", failure))
         if not col.nullable:
-            _offending(con, raw_name, col, f"{_q(col.name)} is null", src, "null values (not allowed)")
+            checks.append((col, "null values (not allowed)", f"{_q(col.name)} is null"))
         if col.values:
             allowed = ", ".join(f"'{v}'" for v in col.values)  # contract constants, not user values
-            _offending(con, raw_name, col, f"{_q(col.name)} is not null and {_q(col.name)} not in ({allowed})",
-                       src, f"values outside {{{', '.join(col.values)}}}")
+            checks.append((col, f"values outside {{{', '.join(col.values)}}}",
+                           f"{_q(col.name)} is not null and {_q(col.name)} not in ({allowed})"))
         exprs.append(f"{expr} as {_q(col.name)}")
-    con.execute(f"create or replace table stg_{table.name} as select rowid as row_no, {', '.join(exprs)} "
-                f"from {raw_name} order by rowid")
+    exprs += [f"null as {_q(c.name)}" for c in table.columns if c.name not in raw_types]
+    if checks:  # one scan counts every problem; rows are fetched only for the first one found
+        counts = con.execute(
+            f"select {', '.join(f'count(*) filter (where {p})' for _, _, p in checks)} from {raw_name}"
+        ).fetchall()[0]
+        for (col, problem, predicate), count in zip(checks, counts):
+            if count:
+                _raise_offending(con, raw_name, col, predicate, count, src, problem)
     for col in table.columns:
         if col.unique:
-            _offending(
-                con, raw_name, col,
-                f"{_q(col.name)} in (select {_q(col.name)} from {raw_name} group by all having count(*) > 1)",
-                src, "duplicate values (must be unique)",
-            )
-    con.execute(f"drop table {raw_name}")
-    return []
+            dup = f"{_q(col.name)} in (select {_q(col.name)} from {raw_name} group by all having count(*) > 1)"
+            count = con.execute(f"select count(*) from {raw_name} where {dup}").fetchall()[0][0]
+            if count:
+                _raise_offending(con, raw_name, col, dup, count, src, "duplicate values (must be unique)")
+    if symbol_ids:
+        exprs = [e for e in exprs if not e.endswith(' as "symbol"')]
+        con.execute(
+            f"create or replace table stg_{table.name} as select ids.sym_id, raw.row_no, "
+            f"{', '.join(exprs)} "
+            f"from {raw_name} as raw join {symbol_ids} as ids on raw.symbol = ids.symbol"
+        )
+    else:
+        con.execute(f"create or replace table stg_{table.name} as select row_no, {', '.join(exprs)} "
+                    f"from {raw_name}")

@@ -159,8 +159,12 @@ def _build_into(path: Path, data_dir: Path, sources: dict[str, Source], fp: str,
         if threads:
             con.execute("set threads = $t", {"t": int(threads)})
         con.execute("set temp_directory = $d", {"d": str(path) + ".tmp"})
+        con.execute("set enable_progress_bar = false")
         for name, src in sources.items():
-            load_table(con, src)
+            if name != "nbbo":
+                load_table(con, src)
+        sql.materialize(con, "staging/dim_symbol", "dim_symbol")
+        load_table(con, sources["nbbo"], symbol_ids="dim_symbol")
         for query, table in MARTS:
             sql.materialize(con, query, table)
         warnings = [

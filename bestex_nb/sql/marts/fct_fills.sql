@@ -11,9 +11,12 @@ with
 
 orders as (
     select
-        order_id, symbol, venue, side_sign, received_at, nbbo_status, nbb_r, nbo_r, mid_r, quoted_spread_r,
+        fct_orders.order_id, fct_orders.symbol, dim_symbol.sym_id, fct_orders.venue, fct_orders.side_sign,
+        fct_orders.received_at, fct_orders.nbbo_status, fct_orders.nbb_r, fct_orders.nbo_r, fct_orders.mid_r,
+        fct_orders.quoted_spread_r,
     from fct_orders
-    where order_id in (select order_id from fct_orders group by order_id having count(*) = 1)
+    left join dim_symbol on fct_orders.symbol = dim_symbol.symbol
+    where fct_orders.order_id in (select order_id from fct_orders group by order_id having count(*) = 1)
 ),
 
 fills as (
@@ -21,6 +24,7 @@ fills as (
         executions.execution_id,
         executions.order_id,
         orders.symbol,
+        orders.sym_id,
         orders.venue,
         executions.executed_venue,
         executions.executed_at,
@@ -51,7 +55,7 @@ horizons as (
 targets as (
     select
         fills.execution_id,
-        fills.symbol,
+        fills.sym_id,
         fills.fill_date,
         horizons.horizon,
         least(
@@ -64,11 +68,15 @@ targets as (
 ),
 
 marks as (
-    select targets.execution_id, targets.horizon, quotes.mid_price,
+    select
+        targets.execution_id,
+        targets.horizon,
+        -- a latest valid quote from an earlier day means none on the fill's day
+        case when timezone('America/New_York', quotes.quoted_at)::date = targets.fill_date
+            then quotes.mid_price end as mid_price,
     from targets
     asof left join int_nbbo_valid as quotes
-        on targets.symbol = quotes.symbol
-        and targets.fill_date = quotes.trade_date
+        on targets.sym_id = quotes.sym_id
         and targets.target_at >= quotes.quoted_at
 ),
 
@@ -98,7 +106,7 @@ measured as (
 
 final as (
     select
-        * exclude (fill_date),
+        * exclude (fill_date, sym_id),
         2 * side_sign * (price - mid_1s) as rs_1s_ps,
         2 * side_sign * (price - mid_15s) as rs_15s_ps,
         2 * side_sign * (price - mid_1m) as rs_1m_ps,

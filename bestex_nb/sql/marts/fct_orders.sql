@@ -40,32 +40,49 @@ fills as (
 base as (
     select
         orders.*,
+        dim_symbol.sym_id,
         orders.routed_venue as venue,
         timezone('America/New_York', orders.received_at) as received_local,
         timezone('America/New_York', orders.received_at)::date as receipt_date,
         timezone('America/New_York', orders.routed_at)::date as route_date,
         case when orders.side = 'buy' then 1 else -1 end as side_sign,
     from orders
+    left join dim_symbol on orders.symbol = dim_symbol.symbol
 ),
 
 -- NBBO at receipt: the latest update at or before received_at, same symbol, same New York date.
--- A quote stamped exactly at received_at counts (>=).
-at_receipt as (
-    select base.row_no, quotes.quoted_at as nbbo_r_quoted_at, quotes.bid_price as nbb_r, quotes.ask_price as nbo_r,
+-- A quote stamped exactly at received_at counts (>=). A latest quote from an earlier day means the
+-- order's day had none yet: no NBBO.
+receipt_match as (
+    select base.row_no, base.receipt_date, quotes.quoted_at, quotes.bid_price, quotes.ask_price,
     from base
     asof left join int_nbbo as quotes
-        on base.symbol = quotes.symbol
-        and base.receipt_date = quotes.trade_date
+        on base.sym_id = quotes.sym_id
         and base.received_at >= quotes.quoted_at
 ),
 
-at_route as (
-    select base.row_no, quotes.bid_price as nbb_route, quotes.ask_price as nbo_route,
+at_receipt as (
+    select
+        row_no,
+        quoted_at as nbbo_r_quoted_at,
+        bid_price as nbb_r,
+        ask_price as nbo_r,
+    from receipt_match
+    where timezone('America/New_York', quoted_at)::date = receipt_date
+),
+
+route_match as (
+    select base.row_no, base.route_date, quotes.quoted_at, quotes.bid_price, quotes.ask_price,
     from base
     asof left join int_nbbo as quotes
-        on base.symbol = quotes.symbol
-        and base.route_date = quotes.trade_date
+        on base.sym_id = quotes.sym_id
         and base.routed_at >= quotes.quoted_at
+),
+
+at_route as (
+    select row_no, bid_price as nbb_route, ask_price as nbo_route,
+    from route_match
+    where timezone('America/New_York', quoted_at)::date = route_date
 ),
 
 quoted as (
@@ -210,7 +227,7 @@ excluded as (
 
 final as (
     select
-        * exclude (received_local, is_nbbo_usable),
+        * exclude (received_local, is_nbbo_usable, sym_id),
         case
             when exclusion_reason in (
                 'duplicate_order_id', 'unknown_symbol', 'unknown_venue', 'bad_quantity', 'bad_limit_price',
