@@ -85,12 +85,22 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
     return con.execute(sql_text, params).df() if params else con.execute(sql_text).df()
 
 
-def materialize(con: duckdb.DuckDBPyConnection, name: str, table: str, params: dict | None = None) -> None:
-    """``create or replace table <table> as <query>`` for a build step (``table`` is a fixed name)."""
+def materialize(con: duckdb.DuckDBPyConnection, name: str, table: str, params: dict | None = None,
+                view: bool = False) -> None:
+    """``create or replace table <table> as <query>`` for a build step (``table`` is a fixed name).
+
+    With ``view`` the query becomes a view instead (only for queries without parameters: a view
+    cannot take binds).
+    """
     params = dict(params or {})
     sql_text = text(name)
     if set(params) != declared_params(sql_text):
         raise ValueError(f"{name} takes parameters {sorted(declared_params(sql_text))}, got {sorted(params)}")
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
         raise ValueError(table)
+    if view:
+        if params:
+            raise ValueError(f"{name}: a view cannot take parameters")
+        con.execute(f"create or replace view {table} as\n{sql_text}")
+        return
     con.execute(f"create or replace table {table} as\n{sql_text}", params or None)

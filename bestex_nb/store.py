@@ -28,8 +28,11 @@ from . import sql
 from .errors import ExtractError
 from .staging import Source, find_sources, load_table
 
-#: Build steps in order: (query name, table it creates).
+#: Build steps in order: (query name, table it creates). The two quote series are views: each is
+#: read by one as-of join, so materialising 100M rows again would only cost time and memory.
+VIEWS = {"int_nbbo", "int_nbbo_valid"}
 MARTS = (
+    ("marts/int_nbbo_ties", "int_nbbo_ties"),
     ("marts/int_nbbo", "int_nbbo"),
     ("marts/int_nbbo_valid", "int_nbbo_valid"),
     ("marts/fct_orders", "fct_orders"),
@@ -166,7 +169,7 @@ def _build_into(path: Path, data_dir: Path, sources: dict[str, Source], fp: str,
         sql.materialize(con, "staging/dim_symbol", "dim_symbol")
         load_table(con, sources["nbbo"], symbol_ids="dim_symbol")
         for query, table in MARTS:
-            sql.materialize(con, query, table)
+            sql.materialize(con, query, table, view=table in VIEWS)
         warnings = [
             f"executions {row[0]}: executed_venue {row[1]!r} is not in venues (fill kept)"
             for row in con.execute(

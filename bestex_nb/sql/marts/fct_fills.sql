@@ -127,4 +127,3 @@ final as (
 )
 
 select * from final
-order by execution_id

@@ -50,39 +50,34 @@ base as (
     left join dim_symbol on orders.symbol = dim_symbol.symbol
 ),
 
--- NBBO at receipt: the latest update at or before received_at, same symbol, same New York date.
--- A quote stamped exactly at received_at counts (>=). A latest quote from an earlier day means the
--- order's day had none yet: no NBBO.
-receipt_match as (
-    select base.row_no, base.receipt_date, quotes.quoted_at, quotes.bid_price, quotes.ask_price,
-    from base
-    asof left join int_nbbo as quotes
-        on base.sym_id = quotes.sym_id
-        and base.received_at >= quotes.quoted_at
+-- NBBO at receipt (and at routing): the latest update at or before received_at (routed_at), same
+-- symbol, same New York date. A quote stamped exactly at that instant counts (>=). A latest quote from
+-- an earlier day means the order's day had none yet: no NBBO. Both instants go through one as-of join.
+probes as (
+    select row_no, 'receipt' as instant, sym_id, received_at as probe_at, receipt_date as probe_date from base
+    union all
+    select row_no, 'route' as instant, sym_id, routed_at, route_date from base where routed_at is not null
+),
+
+matched as (
+    select probes.row_no, probes.instant, quotes.quoted_at, quotes.bid_price, quotes.ask_price,
+    from probes
+    asof join int_nbbo as quotes
+        on probes.sym_id = quotes.sym_id
+        and probes.probe_at >= quotes.quoted_at
+    where timezone('America/New_York', quotes.quoted_at)::date = probes.probe_date
 ),
 
 at_receipt as (
-    select
-        row_no,
-        quoted_at as nbbo_r_quoted_at,
-        bid_price as nbb_r,
-        ask_price as nbo_r,
-    from receipt_match
-    where timezone('America/New_York', quoted_at)::date = receipt_date
-),
-
-route_match as (
-    select base.row_no, base.route_date, quotes.quoted_at, quotes.bid_price, quotes.ask_price,
-    from base
-    asof left join int_nbbo as quotes
-        on base.sym_id = quotes.sym_id
-        and base.routed_at >= quotes.quoted_at
+    select row_no, quoted_at as nbbo_r_quoted_at, bid_price as nbb_r, ask_price as nbo_r,
+    from matched
+    where instant = 'receipt'
 ),
 
 at_route as (
     select row_no, bid_price as nbb_route, ask_price as nbo_route,
-    from route_match
-    where timezone('America/New_York', quoted_at)::date = route_date
+    from matched
+    where instant = 'route'
 ),
 
 quoted as (
@@ -239,4 +234,3 @@ final as (
 )
 
 select * from final
-order by row_no

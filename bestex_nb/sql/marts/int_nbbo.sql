@@ -1,6 +1,6 @@
 -- int_nbbo: the NBBO in force after each instant, whatever it says (valid or not).
 -- grain: one row per sym_id × quoted_at; when updates share a timestamp the last one wins
---        (highest seq, then the later row in the file).
+--        (highest seq, then the later row in the file; see int_nbbo_ties).
 -- params: none
 -- columns: sym_id, quoted_at (UTC), bid_price, ask_price (USD/share)
 -- The "same New York trading day" rule is applied after the as-of joins, on the matched quote only
@@ -8,20 +8,14 @@
 -- so no time-zone conversion runs over the whole quote file.
 with
 
-quotes as (
-    select sym_id, quoted_at, bid_price, ask_price, seq, row_no from stg_nbbo
+superseded as (
+    select row_no from int_nbbo_ties where not is_valid_series
 ),
 
 final as (
-    select
-        sym_id,
-        quoted_at,
-        bid_price,
-        ask_price,
-    from quotes
-    qualify row_number() over (
-        partition by sym_id, quoted_at order by seq desc nulls last, row_no desc
-    ) = 1
+    select sym_id, quoted_at, bid_price, ask_price,
+    from stg_nbbo
+    anti join superseded using (row_no)
 )
 
 select * from final

@@ -1,0 +1,105 @@
+-- comparison_pi_sums: the sums behind the cell-matched venue comparison (metrics.md section 8) of the
+-- price-improvement metrics, one row per venue, comparison cell and symbol-day, for the bootstrap.
+-- grain: one row per venue × is_sp500 × order_category × symbol × size_bucket × month × receipt_date
+--   (cell = symbol × order_category × size_bucket × month; cluster = symbol × receipt_date, New York)
+-- params: $period_start (DATE, New York, inclusive), $period_end (DATE, exclusive)
+-- covers: non-directed market and marketable-limit orders that are not excluded, received in the period
+--   (section 5); a row also for orders that did not fill (their fill sums are 0).
+-- columns: orders, fills, qs_fills (fills with QS_r > 0), rs_1m_fills (fills whose M_{t+1m} exists)
+--   (counts); order_shares, executed_shares, rs_1m_shares (shares); net_pi_usd = Σ q·PI,
+--   es_usd = Σ q·ES, qs_usd = Σ q·QS_r, rs_1m_usd = Σ q·RS_1m (USD); exec_share_ms = Σ q·ms.
+--   Sums are exact DECIMAL, cast to DOUBLE at the end. Signs as in fct_fills (PI > 0 improved).
+with
+
+covered_orders as (
+    select order_id, venue, is_sp500, order_category, symbol, size_bucket, month, receipt_date, quantity,
+    from fct_orders
+    where exclusion_reason is null
+        and order_category in ('market', 'marketable_limit')
+        and receipt_date >= $period_start
+        and receipt_date < $period_end
+),
+
+fills as (
+    -- widen the quantity before multiplying (DECIMAL(18,6) × DECIMAL(18,6) would overflow)
+    select
+        order_id,
+        quantity::decimal(38, 6) as qty,
+        pi_ps,
+        es_ps,
+        qs_ps,
+        rs_1m_ps,
+        exec_ms,
+    from fct_fills
+    where order_id in (select order_id from covered_orders)
+),
+
+per_order as (
+    select
+        order_id,
+        count(*) as fills,
+        count(*) filter (where qs_ps > 0) as qs_fills,
+        count(rs_1m_ps) as rs_1m_fills,
+        sum(qty) as executed_shares,
+        sum(qty) filter (where rs_1m_ps is not null) as rs_1m_shares,
+        sum(qty * pi_ps) as net_pi_usd,
+        sum(qty * es_ps) as es_usd,
+        sum(qty * qs_ps) as qs_usd,
+        sum(qty * rs_1m_ps) as rs_1m_usd,
+        sum(qty * exec_ms) as exec_share_ms,
+    from fills
+    group by order_id
+),
+
+sums as (
+    select
+        covered_orders.venue,
+        covered_orders.is_sp500,
+        covered_orders.order_category,
+        covered_orders.symbol,
+        covered_orders.size_bucket,
+        covered_orders.month,
+        covered_orders.receipt_date,
+        count(*) as orders,
+        coalesce(sum(per_order.fills), 0) as fills,
+        coalesce(sum(per_order.qs_fills), 0) as qs_fills,
+        coalesce(sum(per_order.rs_1m_fills), 0) as rs_1m_fills,
+        sum(covered_orders.quantity) as order_shares,
+        coalesce(sum(per_order.executed_shares), 0) as executed_shares,
+        coalesce(sum(per_order.rs_1m_shares), 0) as rs_1m_shares,
+        coalesce(sum(per_order.net_pi_usd), 0) as net_pi_usd,
+        coalesce(sum(per_order.es_usd), 0) as es_usd,
+        coalesce(sum(per_order.qs_usd), 0) as qs_usd,
+        coalesce(sum(per_order.rs_1m_usd), 0) as rs_1m_usd,
+        coalesce(sum(per_order.exec_share_ms), 0) as exec_share_ms,
+    from covered_orders
+    left join per_order on covered_orders.order_id = per_order.order_id
+    group by all
+),
+
+final as (
+    select
+        venue,
+        is_sp500,
+        order_category,
+        symbol,
+        size_bucket,
+        month,
+        receipt_date,
+        orders::double as orders,
+        fills::double as fills,
+        qs_fills::double as qs_fills,
+        rs_1m_fills::double as rs_1m_fills,
+        order_shares::double as order_shares,
+        executed_shares::double as executed_shares,
+        rs_1m_shares::double as rs_1m_shares,
+        net_pi_usd::double as net_pi_usd,
+        es_usd::double as es_usd,
+        qs_usd::double as qs_usd,
+        rs_1m_usd::double as rs_1m_usd,
+        exec_share_ms::double as exec_share_ms,
+    from sums
+)
+
+select * from final
+order by venue, is_sp500, order_category, symbol, size_bucket, month, receipt_date
