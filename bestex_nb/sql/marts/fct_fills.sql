@@ -50,21 +50,29 @@ horizons as (
     ) as horizon_list (horizon, delta)
 ),
 
+-- the fill's New York day in UTC: its midnight and its 16:00 close (one conversion per fill)
+fill_days as (
+    select
+        execution_id,
+        sym_id,
+        executed_at,
+        timezone('America/New_York', fill_date::timestamp) as day_start_at,
+        timezone('America/New_York', fill_date + time '16:00:00') as close_at,
+    from fills
+    where is_measured
+),
+
 -- M_{t+Δ}: the latest valid midpoint at or before min(executed_at + Δ, 16:00 New York) on the
 -- fill's New York date. One ASOF pass serves all four horizons.
 targets as (
     select
-        fills.execution_id,
-        fills.sym_id,
-        fills.fill_date,
+        fill_days.execution_id,
+        fill_days.sym_id,
+        fill_days.day_start_at,
         horizons.horizon,
-        least(
-            fills.executed_at + horizons.delta,
-            timezone('America/New_York', fills.fill_date + time '16:00:00')
-        ) as target_at,
-    from fills
+        least(fill_days.executed_at + horizons.delta, fill_days.close_at) as target_at,
+    from fill_days
     cross join horizons
-    where fills.is_measured
 ),
 
 marks as (
@@ -72,8 +80,7 @@ marks as (
         targets.execution_id,
         targets.horizon,
         -- a latest valid quote from an earlier day means none on the fill's day
-        case when timezone('America/New_York', quotes.quoted_at)::date = targets.fill_date
-            then quotes.mid_price end as mid_price,
+        case when quotes.quoted_at >= targets.day_start_at then quotes.mid_price end as mid_price,
     from targets
     asof left join int_nbbo_valid as quotes
         on targets.sym_id = quotes.sym_id

@@ -54,9 +54,14 @@ base as (
 -- symbol, same New York date. A quote stamped exactly at that instant counts (>=). A latest quote from
 -- an earlier day means the order's day had none yet: no NBBO. Both instants go through one as-of join.
 probes as (
-    select row_no, 'receipt' as instant, sym_id, received_at as probe_at, receipt_date as probe_date from base
+    select
+        row_no, 'receipt' as instant, sym_id, received_at as probe_at,
+        timezone('America/New_York', receipt_date::timestamp) as day_start_at,  -- New York midnight
+    from base
     union all
-    select row_no, 'route' as instant, sym_id, routed_at, route_date from base where routed_at is not null
+    select row_no, 'route', sym_id, routed_at, timezone('America/New_York', route_date::timestamp),
+    from base
+    where routed_at is not null
 ),
 
 matched as (
@@ -65,7 +70,7 @@ matched as (
     asof join int_nbbo as quotes
         on probes.sym_id = quotes.sym_id
         and probes.probe_at >= quotes.quoted_at
-    where timezone('America/New_York', quotes.quoted_at)::date = probes.probe_date
+    where quotes.quoted_at >= probes.day_start_at
 ),
 
 at_receipt as (
