@@ -9,7 +9,7 @@
 with
 
 superseded as (
-    select row_no from int_nbbo_ties where not is_valid_series
+    select row_no from int_nbbo_ties
 ),
 
 final as (
