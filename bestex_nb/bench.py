@@ -7,21 +7,21 @@ process's peak RSS (``wait4`` rusage of that child alone) and its wall time; the
 which the parent checks against ``ours_build``. Results are printed and written to
 ``<work>/results-<orders>x<quotes>.json``.
 
-To add a contender (polars, an optimised build), write ``_run_<name>(cfg) -> dict`` and list it in
-:data:`CONTENDERS`. Run directly for more options: ``python -m bestex_nb.bench --help``.
+To add a contender (polars, an optimised build), write ``_run_<name>(cfg) -> dict`` (returning at least
+``seconds``, ``rows``, ``quoted`` and ``sample``) and list it in :data:`CONTENDERS`. Run directly for more
+options: ``python -m bestex_nb.bench --help``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
+import random
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,18 +32,13 @@ SAMPLE = 1_000
 GB = 1024 ** 3
 
 
-@dataclass(frozen=True)
-class Contender:
-    name: str
-    what: str
-
-
-CONTENDERS = [
-    Contender("ours_build", "bestex_nb.store.build(force=True): staging + validation + NBBO at receipt and "
-                            "routing + fills + four markout horizons + exclusions, into a DuckDB file"),
-    Contender("pandas_merge_asof", "pyarrow read (decimals cast to float64) + pd.merge_asof(by='symbol', "
-                                   "backward): each order's NBBO at receipt, in memory"),
-]
+#: name -> what it does; each name runs ``_run_<name>(cfg)`` in its own process. The first is the reference.
+CONTENDERS = {
+    "ours_build": "bestex_nb.store.build(force=True): staging + validation + NBBO at receipt and routing + "
+                  "fills + four markout horizons + exclusions, into a DuckDB file",
+    "pandas_merge_asof": "pyarrow read (decimals cast to float64) + pd.merge_asof(by='symbol', backward): "
+                         "each order's NBBO at receipt, in memory",
+}
 
 
 # --- contenders (run in the child process) -------------------------------------------------------------
@@ -55,18 +50,22 @@ def _run_ours_build(cfg: dict) -> dict:
 
     phases: list[list] = []
 
-    def timed(fn, label):  # record each loader / mart step; falls back silently if store.py changes
+    def timed(fn, label):  # time each loader / mart step; a changed signature only loses the label
         def wrapper(*a, **kw):
             t = time.perf_counter()
             try:
                 return fn(*a, **kw)
             finally:
-                phases.append([label(*a), round(time.perf_counter() - t, 2)])
+                try:
+                    name = label(*a)
+                except Exception:  # noqa: BLE001
+                    name = fn.__name__
+                phases.append([name, round(time.perf_counter() - t, 2)])
         return wrapper
 
     if hasattr(store, "load_table"):
-        store.load_table = timed(store.load_table, lambda con, src: f"load {src.table}")
-    sql.materialize = timed(sql.materialize, lambda con, name, table, *rest: f"mart {table}")
+        store.load_table = timed(store.load_table, lambda *a: f"load {a[1].table}")
+    sql.materialize = timed(sql.materialize, lambda *a: f"mart {a[2]}")
     started = time.perf_counter()
     store.build(cfg["data"], cfg["store"], force=True, memory_limit=cfg.get("memory_limit"),
                 threads=cfg.get("threads"))
@@ -103,21 +102,16 @@ def _run_pandas_merge_asof(cfg: dict) -> dict:
     result = pd.merge_asof(orders, quotes, left_on="received_at", right_on="quoted_at", by="symbol",
                            direction="backward", allow_exact_matches=True)
     t3 = time.perf_counter()
+
+    def _dec(x) -> str | None:  # a float price as the DECIMAL(18,6) text DuckDB prints
+        return None if pd.isna(x) else str(Decimal(repr(float(x))).quantize(Decimal("0.000001")))
+
     picked = result[result["order_id"].isin(set(cfg["sample_ids"]))]
     sample = {r.order_id: [_dec(r.bid_price), _dec(r.ask_price)] for r in picked.itertuples()}
     return {"seconds": t3 - t0, "rows": len(result), "quoted": int(result["quoted_at"].notna().sum()),
             "phases": [["read parquet", round(t1 - t0, 2)], ["sort (skipped if sorted)", round(t2 - t1, 2)],
                        ["merge_asof", round(t3 - t2, 2)]],
             "sample": sample}
-
-
-def _isnan(x) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def _dec(x) -> str | None:
-    """A float price as the DECIMAL(18,6) text DuckDB prints (None for NaN)."""
-    return None if _isnan(x) else str(Decimal(repr(float(x))).quantize(Decimal("0.000001")))
 
 
 def _child(cfg: dict) -> None:
@@ -129,11 +123,10 @@ def _child(cfg: dict) -> None:
 
 def _spawn(cfg: dict, timeout: float | None) -> dict:
     """Run one contender in a fresh interpreter; add its process wall time and peak RSS."""
-    Path(cfg["result"]).unlink(missing_ok=True)
-    cfg_file = Path(cfg["result"]).with_suffix(".cfg")
+    result, cfg_file, log = (Path(cfg["result"]).with_suffix(x) for x in (".json", ".cfg", ".log"))
+    result.unlink(missing_ok=True)
     cfg_file.write_text(json.dumps(cfg))
     load_before = round(os.getloadavg()[0], 2)
-    log = Path(cfg["result"]).with_suffix(".log")  # DuckDB progress bars and tracebacks go here
     started = time.perf_counter()
     with open(log, "w") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "bestex_nb.bench", "--child", str(cfg_file)],
@@ -152,11 +145,11 @@ def _spawn(cfg: dict, timeout: float | None) -> dict:
            "loadavg_1m_before_after": [load_before, round(os.getloadavg()[0], 2)],  # others' load skews times
            "peak_rss_gb": usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024) / GB,
            "exit": proc.returncode}
-    if proc.returncode == 0 and Path(cfg["result"]).exists():
-        out.update(json.loads(Path(cfg["result"]).read_text()))
+    if proc.returncode == 0 and result.exists():
+        out.update(json.loads(result.read_text()))
     else:
         out["error"] = "timed out" if timeout and out["process_s"] > timeout else f"exit {proc.returncode}"
-        tail = log.read_text(errors="replace").replace("\r", "\n").strip().splitlines()[-5:]
+        tail = log.read_text(errors="replace").replace("\r", "\n").strip().splitlines()[-5:]  # progress bars
         print("\n".join(f"    | {line}" for line in tail), file=sys.stderr)
     return out
 
@@ -182,9 +175,8 @@ def _check(results: list[dict], n_orders: int) -> list[str]:
 
 
 def _table(results: list[dict], n: int, m: int) -> str:
-    header = (f"{'contender':<20} {'wall s':>8} {'process s':>9} {'orders/s':>11} {'quotes/s':>12} "
-              f"{'peak RSS GB':>11} {'wall vs ours':>12}")
-    lines = [header]
+    lines = [(f"{'contender':<20} {'wall s':>8} {'process s':>9} {'orders/s':>11} {'quotes/s':>12} "
+              f"{'peak RSS GB':>11} {'wall vs ours':>12}")]
     ours = results[0].get("seconds")
     for r in results:
         s = r.get("seconds")
@@ -199,18 +191,29 @@ def _table(results: list[dict], n: int, m: int) -> str:
         if r.get("seconds") and ours:
             lines.append(f"{results[0]['contender']} / {r['contender']}: wall {ours / r['seconds']:.2f}×, "
                          f"peak RSS {results[0]['peak_rss_gb'] / r['peak_rss_gb']:.2f}×")
-    for r in results:
-        if r.get("phases"):
-            lines.append(f"  {r['contender']} phases: " + ", ".join(f"{p} {s:.1f}s" for p, s in r["phases"]))
+    lines += [f"  {r['contender']} phases: " + ", ".join(f"{p} {s:.1f}s" for p, s in r["phases"])
+              for r in results if r.get("phases")]
     return "\n".join(lines)
 
 
 def _machine() -> dict:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    info = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    cpu = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "")
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GB
     return {"nproc": os.cpu_count(), "memory_gb": round(mem, 1), "cpu": cpu, "python": sys.version.split()[0],
             "platform": platform.platform()}
+
+
+def _code() -> str:
+    """The code measured: the checkout's commit (``-dirty`` if edited) and the store's code version."""
+    from .store import code_version
+
+    try:
+        git = subprocess.run(["git", "-C", str(Path(__file__).parent), "describe", "--always", "--dirty"],
+                             check=False, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        git = ""
+    return f"{git or 'no git'}, store code {code_version()[:12]}"
 
 
 def main(args) -> int:
@@ -219,8 +222,8 @@ def main(args) -> int:
     n = args.orders or (QUICK[0] if quick else DEFAULT_ORDERS)
     m = args.quotes or (QUICK[1] if quick else DEFAULT_QUOTES)
     work = Path(args.work or "bench_data").resolve()
-    names = getattr(args, "contenders", None) or [c.name for c in CONTENDERS]
-    unknown = set(names) - {c.name for c in CONTENDERS}
+    names = getattr(args, "contenders", None) or list(CONTENDERS)
+    unknown = set(names) - set(CONTENDERS)
     if unknown:
         print(f"bestex bench: unknown contender(s) {sorted(unknown)}", file=sys.stderr)
         return 2
@@ -229,8 +232,8 @@ def main(args) -> int:
     data, gen_s, reused = bench_data.ensure(work, n, m, seed=getattr(args, "seed", None) or 20260701)
     print(f"extracts: {data} ({'reused' if reused else f'generated in {gen_s:.1f} s'}); "
           f"{n:,} orders, {m:,} NBBO updates, {bench_data.n_symbols(m):,} symbols")
-    import random
-
+    code = _code()
+    print(f"code: {code}")
     rng = random.Random(n * 31 + m)
     sample_ids = [f"O{i:010d}" for i in sorted(rng.sample(range(n), min(SAMPLE, n)))]
     results = []
@@ -243,22 +246,29 @@ def main(args) -> int:
         print(f"running {name} …", flush=True)
         results.append(_spawn(cfg, getattr(args, "timeout", None)))
         r = results[-1]
+        r["what"] = CONTENDERS[name]
         print(f"  {name}: {r.get('seconds', float('nan')):.1f} s work, {r['process_s']:.1f} s process, "
               f"peak RSS {r['peak_rss_gb']:.2f} GB {r.get('error', '')}", flush=True)
     problems = _check(results, n)
     print()
     print(_table(results, n, m))
     print()
-    print(f"spot check ({len(sample_ids):,} random orders' NBB/NBO at receipt, row counts, orders with a quote "
-          f"vs {names[0]}): " + ("all equal" if not problems else "MISMATCH\n  " + "\n  ".join(problems)))
+    verdict = "all equal" if not problems else "MISMATCH\n  " + "\n  ".join(problems)
+    print(f"spot check ({len(sample_ids):,} random orders' NBB/NBO at receipt, row counts, orders with a "
+          f"quote, vs {names[0]}): {verdict}")
+    if _code() != code:
+        code += f" → {_code()} (changed during the run: the contenders may have run different code)"
+        print(f"warning: code {code}")
     out = work / f"results-{n}x{m}.json"
     for r in results:
         r.pop("sample", None)
         if r.get("seconds"):
             r.update(orders_per_s=n / r["seconds"], quotes_per_s=m / r["seconds"])
-    out.write_text(json.dumps({"orders": n, "quotes": m, "data": str(data), "generated_s": gen_s,
-                               "machine": _machine(), "contenders": results, "check": problems or "ok",
-                               "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=2))
+    settings = {k: getattr(args, k, None) for k in ("memory_limit", "threads", "timeout")}
+    out.write_text(json.dumps({
+        "orders": n, "quotes": m, "data": str(data), "generated_s": gen_s, "code": code,
+        "machine": _machine(), "settings": settings, "contenders": results, "check": problems or "ok",
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=2))
     print(f"results: {out}")
     return 0 if not problems else 1
 

@@ -108,6 +108,7 @@ def generate(out: Path, orders: int, quotes: int, *, days: int = 2, seed: int = 
     if orders < days or quotes < days * n_symbols(quotes):
         raise ValueError("too few orders or quotes for the number of days and symbols")
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     n_sym = n_symbols(quotes)
     opens = [_open_us(d) for d in DAYS[:days]]
     q_per = math.ceil(quotes / days)  # quotes per session (the last may have fewer)
