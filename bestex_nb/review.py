@@ -120,6 +120,47 @@ class Review:
                 "check the period and venue parameters and the exclusion summary"
             )
 
+    # -- venue comparison, deterioration trigger, exceptions (metrics.md section 8) ----------------
+    def compare_venues(self, period, metric: str = "net_pi_ps", *, seed: int | None = None,
+                       replicates: int | None = None, parameters=None) -> pd.DataFrame:
+        """Each venue against the other venues in like-for-like cells: one row per review group
+        (venue × is_sp500 × order_category).
+
+        ``metric``: ``net_pi_ps``, ``eq_ratio``, ``eff_spread_ps``, ``realized_spread_1m_ps``,
+        ``avg_exec_ms`` (market and marketable-limit orders) or ``fill_rate_shares`` (non-marketable
+        limit orders). Columns: ``venue, is_sp500, order_category, metric, difference`` (positive = the
+        venue is better for the customer; in the metric's unit), ``ci_low, ci_high`` (95% symbol-day
+        bootstrap), ``p_holm, is_material, matched_shares, matched_pct``, then ``venue_shares,
+        matched_cells, symbol_days, p_value, replicates, threshold, status``. Thresholds, seed and
+        replicates come from ``parameters/defaults.yaml`` unless given. See docs/methods.md.
+        """
+        from .dimensions import venues
+
+        return venues.compare_all(self, period, [metric], seed=seed, replicates=replicates,
+                                  parameters=parameters)[metric]
+
+    def deterioration(self, period, prior_period=None, *, seed: int | None = None,
+                      replicates: int | None = None, parameters=None) -> pd.DataFrame:
+        """Net PI per share per review group versus ``prior_period`` (default: the previous month or
+        quarter), with bootstrap intervals and ``is_breach`` for the committee's trigger."""
+        from .dimensions import venues
+
+        return venues.deterioration(self, period, prior_period, seed=seed, replicates=replicates,
+                                    parameters=parameters)
+
+    def exceptions(self, period, *, parameters=None, decisions=None) -> pd.DataFrame:
+        """Every exception of the period across dimensions, with a stable ``exception_id`` and the
+        disposition recorded in ``parameters/decisions.yaml`` (``decisions``: a path or a mapping of
+        id → :class:`~bestex_nb.parameters.Decision`; default the repository's file)."""
+        from . import exceptions
+        from . import parameters as params_mod
+
+        p = parse_period(period)
+        params = parameters or params_mod.load(p)
+        if decisions is None or isinstance(decisions, str | os.PathLike):
+            decisions = params_mod.load_decisions(decisions)
+        return exceptions.collect(self, p, params, decisions)
+
 
 def open_review(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *,
                 build: bool = True, verbose: bool = False) -> Review:

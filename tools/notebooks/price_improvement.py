@@ -29,11 +29,14 @@ store_path: str = ""  # review store built beforehand (opened read-only); empty 
 evidence_dir: str = ""  # folder for the CSV tables behind each chart; empty for none
 worst_n: int = 25  # how many of the costliest orders to list for drill-down
 interactive: bool = True  # widgets in JupyterLab; the batch runner passes False
+parameters_dir: str = ""  # folder with the committee's defaults.yaml and decisions.yaml; empty for parameters/ of the checkout
 """, tags=["parameters"]),
     code("""
 import bestex_nb
 from bestex_nb import plots
 from bestex_nb.dimensions import price_improvement as pi_dim
+from bestex_nb.dimensions import venue_tables
+from bestex_nb.dimensions import venues as venues_dim
 from bestex_nb.evidence import write_tables, provenance
 
 plots.setup()
@@ -83,6 +86,65 @@ figs["monthly_trend"]
 plots.style_table(pi_dim.monthly_pivot(pi.monthly))
 """),
     md("""
+## Each venue against the other venues, like for like
+
+Venues receive different mixes of stocks, order types and sizes, so their raw averages are not
+comparable. Each venue is therefore compared with **all the other venues pooled, within the same cell**
+of symbol × order type × order size × month, and the cell differences are averaged with the venue's
+executed shares as weights (only cells where both sides executed shares count; the matched share of
+the venue's volume is in the table). **Positive = better for the customer** at this venue: more price
+improvement, or lower E/Q, effective spread, realized spread and time to execution.
+
+Bars are 95% intervals from a bootstrap that resamples symbol-days (a day of one stock is the unit of
+independent information). An outlined diamond marks a **material difference**: worse than the committee's
+threshold (dashed red line), significant after Holm's correction across the review groups, and resting
+on enough symbol-days. (An interval that excludes zero is not by itself significant: Holm's correction
+accounts for the number of review groups looked at.) Thresholds are in `parameters/defaults.yaml` (table at the end of this section);
+the method is in `docs/methods.md`, "Venue comparison and exceptions".
+"""),
+    code("""
+vr = venues_dim.compute(review, period, venue_filter, parameters_dir or None)
+venues_dim.forest(vr.comparisons, ["net_pi_ps", "eq_ratio"], colors)
+"""),
+    code("""
+venues_dim.forest(vr.comparisons, ["eff_spread_ps", "realized_spread_1m_ps", "avg_exec_ms"], colors,
+                  title="Spread costs and speed against the other venues (positive = better for the customer)")
+"""),
+    code("""
+venue_tables.styled(venue_tables.comparison_table(vr.comparisons))
+"""),
+    md("""
+## Deterioration trigger
+
+The committee's numerical trigger: a venue's net price improvement per share in a review group (venue ×
+S&P 500 or not × order type) falls against the previous period by **more than** the threshold
+percentage (or, when the previous value was zero or negative, by more than the threshold in USD per
+share), and the fall is significant after Holm's correction. For a quarter, each month is also compared
+with the month before (monthly monitoring). Intervals resample each period's symbol-days independently.
+The table lists the breaches, the falls beyond the threshold that are not significant, and the groups
+with too few symbol-days to decide; every group is in `tables/deterioration.csv`.
+"""),
+    code("""
+venues_dim.deterioration_figure(vr.deterioration, colors)
+"""),
+    code("""
+venue_tables.styled(venue_tables.deterioration_table(vr.deterioration), columns=["status"])
+"""),
+    md("""
+## Exceptions and their dispositions
+
+Every material difference and every breach of the trigger is an exception that needs a recorded
+disposition: routing changed, or a written rationale for keeping it. Dispositions are recorded in
+`parameters/decisions.yaml` under the exception id, which stays the same when the review is re-run on the
+same data; an exception without an entry is **open**.
+"""),
+    code("""
+venue_tables.styled(venue_tables.exceptions_table(vr.exceptions), flags=["open"], columns=["disposition"])
+"""),
+    code("""
+plots.style_table(vr.parameters.table(), caption="Committee parameters used")
+"""),
+    md("""
 ## Distribution of price improvement per order
 """),
     code("""
@@ -129,7 +191,7 @@ plots.style_table(pi.exclusions_by_reason, {"order_rows": "int"})
 """),
     code("""
 if evidence_dir:
-    write_tables(pi.tables(), evidence_dir)
+    write_tables({**pi.tables(), **vr.tables()}, evidence_dir)
 plots.style_table(provenance(review), {})
 """),
 ]

@@ -1,0 +1,121 @@
+"""Readable tables of the venue comparison, the deterioration trigger and the exceptions (text cells,
+formatted in each figure's unit), for the notebook. The frames come from :mod:`.venues`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from .. import comparison, plots
+
+METRIC_LABELS = {
+    "net_pi_ps": "Net price improvement per share",
+    "eq_ratio": "E/Q (effective / quoted spread)",
+    "eff_spread_ps": "Effective spread per share",
+    "realized_spread_1m_ps": "Realized spread at 1 min per share",
+    "avg_exec_ms": "Time to execution",
+    "fill_rate_shares": "Limit-order fill rate (shares)",
+}
+PI_METRICS = ["net_pi_ps", "eq_ratio", "eff_spread_ps", "realized_spread_1m_ps", "avg_exec_ms"]
+SEGMENT_LABELS = {True: "S&P 500", False: "other stocks"}
+CATEGORY_ORDER = ["market", "marketable_limit", "inside_quote_limit", "at_quote_limit", "near_quote_limit",
+                  "away_limit"]
+
+
+# -- formatting ---------------------------------------------------------------------------------------
+
+def fmt_value(x, unit: str, signed: bool = False) -> str:
+    """A figure in its unit: USD/share with 5 decimals, fractions in percent or points, ms."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "—"
+    sign = "+" if signed and x > 0 else ("−" if x < 0 else "")
+    a = abs(float(x))
+    if unit == "USD/share":
+        return f"{sign}${a:.5f}"
+    if unit in ("ratio", "fraction"):
+        return f"{sign}{a * 100:.1f} pts" if signed else f"{sign}{a * 100:.1f}%"
+    if unit == "fraction of prior":
+        return f"{sign}{a * 100:.1f}%"
+    if unit == "ms":
+        return f"{sign}{a:,.1f} ms"
+    return f"{sign}{a:.6g}"
+
+
+def group_label(df: pd.DataFrame) -> pd.Series:
+    return (df["venue"] + " · " + df["is_sp500"].map(SEGMENT_LABELS) + " · "
+            + df["order_category"].str.replace("_", " "))
+
+
+def sort_groups(df: pd.DataFrame) -> pd.DataFrame:
+    """Review groups in reading order: venue, S&P 500 first, order categories as in section 2."""
+    rank = {c: i for i, c in enumerate(CATEGORY_ORDER)}
+    return df.assign(_c=df["order_category"].map(rank)).sort_values(
+        ["venue", "is_sp500", "_c"], ascending=[True, False, True]).drop(columns="_c")
+
+
+def comparison_table(comparisons: pd.DataFrame, metrics=PI_METRICS) -> pd.DataFrame:
+    """Review groups (rows) × metrics (columns): ``difference [interval] status`` as text."""
+    df = sort_groups(comparisons[comparisons["metric"].isin(metrics)])
+    out = None
+    for metric in metrics:
+        sub = df[df["metric"] == metric]
+        unit = comparison.METRICS[metric].unit
+        text = [f"{fmt_value(d, unit, True)} [{fmt_value(lo, unit, True)}, {fmt_value(hi, unit, True)}]"
+                + {"material": " ● material", "insufficient_data": " (insufficient data)"}.get(s, "")
+                for d, lo, hi, s in zip(sub["difference"], sub["ci_low"], sub["ci_high"], sub["status"])]
+        col = pd.DataFrame({"review group": group_label(sub).to_numpy(), METRIC_LABELS[metric]: text})
+        out = col if out is None else out.merge(col, on="review group", how="outer", sort=False)
+    return out if out is not None else pd.DataFrame(columns=["review group"])
+
+
+FLAGGED = ("breach", "fall_not_significant", "insufficient_data")
+
+
+def deterioration_table(trig: pd.DataFrame, statuses=FLAGGED) -> pd.DataFrame:
+    """The trigger per period and review group as text, breaches first; only the rows whose status is
+    in ``statuses`` (default: breaches, falls beyond the threshold that are not significant, and groups
+    with too few symbol-days; ``None`` for every group with a prior value)."""
+    df = trig[trig["status"] != "no_prior_data"]
+    if statuses is not None:
+        df = df[df["status"].isin(statuses)]
+    df = sort_groups(df).sort_values(["is_breach", "period"], ascending=[False, False], kind="stable")
+    return pd.DataFrame({
+        "period": df["period"] + " vs " + df["prior_period"], "review group": group_label(df),
+        "prior": [fmt_value(v, "USD/share") for v in df["prior_value"]],
+        "current": [fmt_value(v, "USD/share") for v in df["current_value"]],
+        "change": [fmt_value(v, "fraction of prior", True) if b == "pct" else fmt_value(c, "USD/share", True)
+                   for v, c, b in zip(df["pct_change"], df["change_ps"], df["basis"])],
+        "95% interval": [f"{fmt_value(lo, 'fraction of prior')} to {fmt_value(hi, 'fraction of prior')}"
+                         if b == "pct" else f"{fmt_value(a, 'USD/share')} to {fmt_value(z, 'USD/share')}"
+                         for lo, hi, a, z, b in zip(df["pct_ci_low"], df["pct_ci_high"], df["change_ci_low"],
+                                                    df["change_ci_high"], df["basis"])],
+        "Holm p": [f"{p:.3f}" if pd.notna(p) else "—" for p in df["p_holm"]],
+        "symbol-days": df["symbol_days"].astype(int).to_numpy(),
+        "status": df["status"].str.replace("_", " ").to_numpy(),
+    })
+
+
+def styled(table: pd.DataFrame, flags=("material", "breach"), columns=None,
+           nowrap=("figure", "threshold")) -> Styler:
+    """A text table from this module as a Styler: figures never wrap, and cells of ``columns`` (default:
+    all) that contain one of ``flags`` are shaded."""
+    styler = plots.style_table(table)
+    cols = [c for c in nowrap if c in table.columns]
+    if cols:
+        styler = styler.set_properties(subset=cols, **{"white-space": "nowrap"})
+    subset = [c for c in (columns or table.columns) if c in table.columns]
+    return styler.map(lambda v: "background-color: #fde2e1" if isinstance(v, str) and any(f in v for f in flags)
+                      else "", subset=subset)
+
+
+def exceptions_table(exc: pd.DataFrame) -> pd.DataFrame:
+    """The exceptions with their dispositions, for reading."""
+    return pd.DataFrame({
+        "exception id": exc["exception_id"].tolist(), "kind": [str(k).replace("_", " ") for k in exc["kind"]],
+        "figure": [fmt_value(v, u, True) for v, u in zip(exc["value"], exc["unit"])],
+        "threshold": [fmt_value(t, u, True) for t, u in zip(exc["threshold"], exc["unit"])],
+        "detail": exc["detail"].tolist(), "disposition": [str(d).replace("_", " ") for d in exc["disposition"]],
+        "rationale": exc["rationale"].tolist(),
+        "decided": [f"{on} {by}".strip() for on, by in zip(exc["decided_on"], exc["decided_by"])],
+    }, columns=["exception id", "kind", "figure", "threshold", "detail", "disposition", "rationale", "decided"])

@@ -1,0 +1,200 @@
+"""Committee parameters (``parameters/defaults.yaml``, optional ``parameters/<period>.yaml``) and review
+decisions (``parameters/decisions.yaml``).
+
+The folder is ``$BESTEX_PARAMETERS`` when set, else ``parameters/`` of this checkout. Every key of
+``defaults.yaml`` is required and unknown keys are refused, so a typo cannot silently fall back to a
+default. A period file overrides any subset of the keys for that period.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .errors import BestexError
+
+PARAMETERS_DIR = Path(os.environ.get("BESTEX_PARAMETERS", Path(__file__).resolve().parents[1] / "parameters"))
+DISPOSITIONS = ("routing_changed", "justified", "open")
+
+#: section → key → (type, meaning); the shape of defaults.yaml
+SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
+    "venue_comparison": {
+        "material_difference": (dict, "material difference threshold per metric, in the metric's unit"),
+        "holm_alpha": (float, "Holm family-wise level across the review groups of one metric and period"),
+        "min_symbol_days": (int, "minimum symbol-days behind a review group (below: insufficient_data)"),
+        "ci_level": (float, "level of the bootstrap percentile intervals"),
+    },
+    "deterioration": {
+        "pct_fall": (float, "breach when net PI per share falls by more than this fraction"),
+        "abs_fall_ps": (float, "breach when the prior value is <= 0 and the fall exceeds this, USD/share"),
+    },
+    "bootstrap": {
+        "replicates": (int, "minimum number of symbol-day resamples"),
+        "seed": (int, "random seed of the bootstrap"),
+    },
+    "exceptions": {
+        "material_metrics": (list, "metrics whose material differences are exceptions"),
+        "monthly_deterioration": (bool, "for a quarter, also run the monthly trigger per month"),
+    },
+}
+
+
+class ParameterError(BestexError, ValueError):
+    """A parameters or decisions file that does not have the expected shape."""
+
+
+@dataclass(frozen=True)
+class ReviewParameters:
+    """The thresholds and settings of metrics.md section 8 (units in ``defaults.yaml``)."""
+
+    material_difference: Mapping[str, float]
+    holm_alpha: float = 0.05
+    min_symbol_days: int = 20
+    ci_level: float = 0.95
+    deterioration_pct: float = 0.20
+    deterioration_abs_ps: float = 0.0005
+    replicates: int = 2000
+    seed: int = 20260930
+    material_metrics: tuple[str, ...] = ()
+    monthly_deterioration: bool = True
+    sources: tuple[str, ...] = field(default=(), compare=False)  # files read, with SHA-256
+
+    def threshold(self, metric: str) -> float:
+        if metric not in self.material_difference:
+            raise ParameterError(f"no material_difference threshold for {metric!r} in parameters "
+                                 f"(venue_comparison.material_difference in {', '.join(self.sources) or 'defaults'})")
+        return float(self.material_difference[metric])
+
+    def table(self) -> pd.DataFrame:
+        """The parameters as a readable two-column table (``parameter``, ``value``) for the report."""
+        rows = [(f"material difference: {k}", v) for k, v in self.material_difference.items()]
+        rows += [("Holm alpha", self.holm_alpha), ("minimum symbol-days", self.min_symbol_days),
+                 ("interval level", self.ci_level),
+                 ("deterioration: fall of more than (fraction of prior)", self.deterioration_pct),
+                 ("deterioration: fall when prior <= 0 (USD/share)", self.deterioration_abs_ps),
+                 ("bootstrap replicates (minimum)", self.replicates), ("bootstrap seed", self.seed)]
+        rows += [("source", s) for s in self.sources]
+        return pd.DataFrame(rows, columns=["parameter", "value"]).astype({"value": str})
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParameterError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def _digest(path: Path) -> str:
+    return f"{path} (sha256 {hashlib.sha256(path.read_bytes()).hexdigest()[:16]})"
+
+
+def _check(data: dict, path: Path, partial: bool) -> None:
+    for section, body in data.items():
+        if section not in SCHEMA:
+            raise ParameterError(f"{path}: unknown section {section!r}; expected {list(SCHEMA)}")
+        if not isinstance(body, dict):
+            raise ParameterError(f"{path}: section {section!r} must be a mapping")
+        for key, value in body.items():
+            if key not in SCHEMA[section]:
+                raise ParameterError(f"{path}: unknown key {section}.{key}; expected {list(SCHEMA[section])}")
+            kind = SCHEMA[section][key][0]
+            ok = isinstance(value, kind) or (kind is float and isinstance(value, int) and not isinstance(value, bool))
+            if kind is int and isinstance(value, bool):
+                ok = False
+            if not ok:
+                raise ParameterError(f"{path}: {section}.{key} must be {kind.__name__}, got {value!r}")
+    if not partial:
+        for section, keys in SCHEMA.items():
+            for key in keys:
+                if key not in data.get(section, {}):
+                    raise ParameterError(f"{path}: missing {section}.{key} ({keys[key][1]})")
+
+
+def load(period=None, folder: str | os.PathLike | None = None) -> ReviewParameters:
+    """Read ``defaults.yaml`` (and ``<period label>.yaml`` over it when present) from ``folder``."""
+    folder = Path(folder) if folder else PARAMETERS_DIR
+    path = folder / "defaults.yaml"
+    if not path.exists():
+        raise ParameterError(f"no parameters file {path}; set BESTEX_PARAMETERS to the folder holding "
+                             "defaults.yaml or restore parameters/defaults.yaml from the repository")
+    data = _read_yaml(path)
+    _check(data, path, partial=False)
+    sources = [_digest(path)]
+    if period is not None:
+        from .periods import parse_period
+
+        override = folder / f"{parse_period(period).label}.yaml"
+        if override.exists():
+            extra = _read_yaml(override)
+            _check(extra, override, partial=True)
+            for section, body in extra.items():
+                data[section] = {**data[section], **body}
+            sources.append(_digest(override))
+    vc, det, boot, exc = (data[s] for s in ("venue_comparison", "deterioration", "bootstrap", "exceptions"))
+    return ReviewParameters(
+        material_difference={str(k): float(v) for k, v in vc["material_difference"].items()},
+        holm_alpha=float(vc["holm_alpha"]), min_symbol_days=int(vc["min_symbol_days"]),
+        ci_level=float(vc["ci_level"]), deterioration_pct=float(det["pct_fall"]),
+        deterioration_abs_ps=float(det["abs_fall_ps"]), replicates=int(boot["replicates"]),
+        seed=int(boot["seed"]), material_metrics=tuple(str(m) for m in exc["material_metrics"]),
+        monthly_deterioration=bool(exc["monthly_deterioration"]), sources=tuple(sources),
+    )
+
+
+# -- review decisions ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Decision:
+    """The committee's disposition of one exception."""
+
+    disposition: str  # routing_changed | justified | open
+    rationale: str
+    decided_on: date | None
+    decided_by: str
+
+
+def load_decisions(path: str | os.PathLike | None = None) -> dict[str, Decision]:
+    """``{exception_id: Decision}`` from ``decisions.yaml`` (a missing or empty file: no decisions).
+
+    A decision other than ``open`` needs a rationale, a date and who decided.
+    """
+    path = Path(path) if path else PARAMETERS_DIR / "decisions.yaml"
+    if not path.exists():
+        return {}
+    out = {}
+    for exception_id, entry in _read_yaml(path).items():
+        where = f"{path}: decision {exception_id!r}"
+        if not isinstance(entry, dict):
+            raise ParameterError(f"{where} must be a mapping with disposition, rationale, decided_on, decided_by")
+        unknown = set(entry) - {"disposition", "rationale", "decided_on", "decided_by"}
+        if unknown:
+            raise ParameterError(f"{where}: unknown fields {sorted(unknown)}")
+        disposition = entry.get("disposition")
+        if disposition not in DISPOSITIONS:
+            raise ParameterError(f"{where}: disposition must be one of {list(DISPOSITIONS)}, got {disposition!r}")
+        decided_on = entry.get("decided_on")
+        if isinstance(decided_on, str):
+            try:
+                decided_on = date.fromisoformat(decided_on)
+            except ValueError as exc:
+                raise ParameterError(f"{where}: decided_on must be an ISO date, got {decided_on!r}") from exc
+        elif decided_on is not None and not isinstance(decided_on, date):
+            raise ParameterError(f"{where}: decided_on must be an ISO date, got {decided_on!r}")
+        rationale = str(entry.get("rationale") or "").strip()
+        decided_by = str(entry.get("decided_by") or "").strip()
+        if disposition != "open" and not (rationale and decided_on and decided_by):
+            raise ParameterError(f"{where}: a {disposition} decision needs rationale, decided_on and decided_by")
+        out[str(exception_id)] = Decision(disposition, rationale, decided_on, decided_by)
+    return out
