@@ -1,4 +1,4 @@
-"""`bestex` command line: sample-data, build, run, bench."""
+"""`bestex` command line: sample-data, build, run, bench, import."""
 
 from __future__ import annotations
 
@@ -54,6 +54,15 @@ def _cmd_bench(args) -> int:
     return bench_main(args)
 
 
+def _cmd_import(args) -> int:
+    from .adapters import lobster
+
+    summary = lobster.import_lobster(args.files, args.out, force=args.force)
+    print(lobster.report_text(summary))
+    print(f"extracts written to {args.out} (report: {args.out}/{lobster.REPORT_NAME})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bestex", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -86,7 +95,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--orders", type=int, default=None)
     p.add_argument("--quotes", type=int, default=None)
     p.add_argument("--work", default="bench_data")
+    p.add_argument("--quick", action="store_true", help="1M orders x 10M quotes instead of 10M x 100M")
+    p.add_argument("--contender", dest="contenders", action="append", default=None,
+                   help="run only this contender (repeatable): ours_build, pandas_merge_asof")
+    p.add_argument("--memory-limit", default=None, help="DuckDB memory limit for our build, e.g. 8GB")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--timeout", type=float, default=None, help="seconds per contender")
+    p.add_argument("--seed", type=int, default=None)
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("import", help="convert a real public format into extracts (lobster)")
+    p.add_argument("format", choices=["lobster"], help="lobster: LOBSTER message + orderbook file pairs")
+    p.add_argument("files", nargs="+", help="message or orderbook files (each finds its partner)")
+    p.add_argument("--out", required=True, help="folder for the extracts (empty, or an earlier import)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    p.set_defaults(func=_cmd_import)
 
     args = parser.parse_args(argv)
     try:

@@ -161,6 +161,52 @@ class Review:
             decisions = params_mod.load_decisions(decisions)
         return exceptions.collect(self, p, params, decisions)
 
+    # -- limit-order fill likelihood (metrics.md section 6) ------------------------------------
+    def limit_fills(self, period, by=("venue",), venue: str | None = None) -> pd.DataFrame:
+        """The fill-likelihood table of non-marketable limit orders: one row per group of ``by``.
+
+        Covers non-directed limit orders that are not excluded, received in ``period``, whose category
+        at receipt is inside, at, near or away from the quote (IOC included). ``by`` may also name
+        ``distance_bucket``. Columns: the ``by`` columns, ``orders``, ``order_shares``,
+        ``fill_rate_shares``, ``fill_rate_orders``, ``full_fill_rate_orders``, ``cancel_rate_shares``
+        (fractions), ``median_time_to_first_fill_ms`` and ``mean_time_to_first_fill_ms`` (ms, over
+        orders with a fill; the mean weighted by filled shares).
+        """
+        by = [by] if isinstance(by, str) else list(by)
+        return self._run("metrics/limit_fills", {**parse_period(period).params(), "venue": venue}, by)
+
+    def limit_orders(self, period, venue: str | None = None) -> pd.DataFrame:
+        """One row per covered non-marketable limit order: fill outcome, end state, survival time (ms)."""
+        return self._run("metrics/limit_orders", {**parse_period(period).params(), "venue": venue})
+
+    def fill_survival(self, period, by=("venue",), venue: str | None = None, grid_ms=None,
+                      level: float = 0.95, ci: str = "loglog") -> pd.DataFrame:
+        """Kaplan–Meier P(no fill yet at τ) per group of ``by``, on a log-spaced grid (1 ms to 6.5 h).
+
+        The event is the first fill; a cancel, an expiry or the end of the data before any fill censors
+        the order. Columns: the ``by`` columns, ``tau_ms``, ``orders``, ``at_risk``, ``filled``,
+        ``censored``, ``survival``, ``std_err`` and the Greenwood ``level`` band ``ci_low``/``ci_high``
+        (see :mod:`bestex_nb.survival`).
+        """
+        from .survival import survival_curves
+
+        by = [by] if isinstance(by, str) else list(by)
+        sql.render("metrics/limit_fills", by)  # the same allow-list as the table
+        return survival_curves(self.limit_orders(period, venue), by, grid_ms, level, ci)
+
+    def marketable_limit_exceptions(self, period, venue: str | None = None,
+                                    include_excluded: bool = False) -> pd.DataFrame:
+        """Rule 5310 .05: marketable limit orders with fills priced worse than the far touch at receipt.
+
+        One row per order (received in ``period``) with at least one fill whose PI < 0, with the
+        shortfall Σ q·max(−PI, 0) in USD (``shortfall_usd``), the exception ``fills`` and shares, the
+        NBBO at receipt and the limit. Covers the orders of the price-improvement table; with
+        ``include_excluded`` also those excluded from quality statistics whose NBBO was usable
+        (``exclusion_reason`` says why).
+        """
+        params = {**parse_period(period).params(), "venue": venue, "include_excluded": bool(include_excluded)}
+        return self._run("metrics/marketable_limit_exceptions", params)
+
 
 def open_review(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *,
                 build: bool = True, verbose: bool = False) -> Review:

@@ -37,6 +37,7 @@ MARTS = (
     ("marts/int_nbbo_valid", "int_nbbo_valid"),
     ("marts/fct_orders", "fct_orders"),
     ("marts/fct_fills", "fct_fills"),
+    ("marts/fct_limit_orders", "fct_limit_orders"),
     ("marts/exclusions", "exclusions"),
 )
 STORE_FORMAT = 1

@@ -12,7 +12,7 @@ import nbformat as nbf
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-NOTEBOOKS = ["price_improvement"]
+NOTEBOOKS = ["price_improvement", "limit_fill_likelihood"]
 
 
 def write(name, cells):

@@ -1,0 +1,1 @@
+"""Adapters from real public formats into the extract contract (lobster: LOBSTER order-book files)."""

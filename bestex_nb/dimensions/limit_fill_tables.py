@@ -1,0 +1,158 @@
+"""Tables for reading in the limit-order fill notebook: formatted summaries, the time-to-fill table, the
+Rule 5310 .05 exceptions, the venue comparison, and the data-source notes of an adapter import.
+
+Each function takes frames of :class:`~bestex_nb.dimensions.limit_fills.LimitFills` and returns a frame
+(or displayable objects) for ``plots.style_table``; none of them computes a figure of its own.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import plots
+from .limit_fills import CATEGORY_LABELS, LIMIT_CATEGORIES
+
+
+def fmt_ms(x) -> str:
+    """A duration in ms for reading: ``850 ms``, ``12.3 s``, ``5.2 min``, ``1.4 h``."""
+    if x is None or pd.isna(x):
+        return plots.NA_REP
+    x = float(x)
+    if x < 1000:
+        return f"{x:,.0f} ms" if x >= 10 else f"{x:,.2f} ms"
+    if x < 60_000:
+        return f"{x / 1000:,.1f} s"
+    if x < 3_600_000:
+        return f"{x / 60_000:,.1f} min"
+    return f"{x / 3_600_000:,.1f} h"
+
+
+def summary_table(by_venue: pd.DataFrame) -> pd.DataFrame:
+    """The venue × category table for reading (fractions stay numbers; times as text)."""
+    df = by_venue.assign(order_category=pd.Categorical(by_venue["order_category"], LIMIT_CATEGORIES, ordered=True))
+    df = df.sort_values(["order_category", "venue"])
+    return pd.DataFrame({
+        "category": df["order_category"].map(CATEGORY_LABELS).astype(str), "venue": df["venue"],
+        "orders": df["orders"], "order shares": df["order_shares"],
+        "fill rate (shares)": df["fill_rate_shares"], "fill rate (orders)": df["fill_rate_orders"],
+        "fully filled (orders)": df["full_fill_rate_orders"],
+        "cancelled or expired (shares)": df["cancel_rate_shares"],
+        "median time to first fill": df["median_time_to_first_fill_ms"].map(fmt_ms),
+        "mean time to first fill (share-weighted)": df["mean_time_to_first_fill_ms"].map(fmt_ms),
+    })
+
+
+SUMMARY_FORMATS = {"orders": "int", "order shares": "{:,.0f}", "fill rate (shares)": "pct",
+                   "fill rate (orders)": "pct", "fully filled (orders)": "pct", "cancelled or expired (shares)": "pct"}
+
+
+def time_to_fill_display(ttf: pd.DataFrame) -> pd.DataFrame:
+    df = ttf.assign(order_category=pd.Categorical(ttf["order_category"], LIMIT_CATEGORIES, ordered=True))
+    df = df.sort_values(["order_category", "venue"])
+    out = pd.DataFrame({"category": df["order_category"].map(CATEGORY_LABELS).astype(str), "venue": df["venue"],
+                        "orders": df["orders"], "filled": df["orders_filled"]})
+    for col, label in (("p10_ms", "10th pct"), ("median_ms", "median"), ("p90_ms", "90th pct"),
+                       ("mean_ms", "mean (share-weighted)"), ("km_median_ms", "Kaplan–Meier median")):
+        out[label] = df[col].map(fmt_ms)
+    return out
+
+
+def exceptions_summary(exceptions: pd.DataFrame) -> pd.DataFrame:
+    """Rule 5310 .05 exceptions per venue: orders, fills and shares outside the quote, shortfall USD."""
+    cols = ["venue", "orders", "fills", "outside_shares", "shortfall_usd"]
+    if exceptions.empty:
+        return pd.DataFrame(columns=cols)
+    return (exceptions.groupby("venue", as_index=False)
+            .agg(orders=("order_id", "size"), fills=("fills", "sum"), outside_shares=("outside_shares", "sum"),
+                 shortfall_usd=("shortfall_usd", "sum"))[cols])
+
+
+def exceptions_summary_display(exceptions: pd.DataFrame) -> pd.DataFrame:
+    """:func:`exceptions_summary` with headings for reading."""
+    return exceptions_summary(exceptions).rename(columns={
+        "orders": "orders with exceptions", "fills": "fills outside the quote",
+        "outside_shares": "shares outside the quote", "shortfall_usd": "shortfall USD"})
+
+
+EXCEPTION_SUMMARY_FORMATS = {"orders with exceptions": "int", "fills outside the quote": "int",
+                             "shares outside the quote": "{:,.6g}", "shortfall USD": "usd"}
+
+
+def exceptions_display(exceptions: pd.DataFrame, n: int = 25) -> pd.DataFrame:
+    """The ``n`` exceptions with the largest shortfall, with New York receipt times (for reading)."""
+    top = exceptions.sort_values(["shortfall_usd", "order_id"], ascending=[False, True]).head(n)
+    received = pd.to_datetime(top["received_at"], utc=True).dt.tz_convert("America/New_York")
+    return pd.DataFrame({
+        "order_id": top["order_id"], "venue": top["venue"], "symbol": top["symbol"], "side": top["side"],
+        "received (New York)": received.dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3],
+        "limit": top["limit_price"],
+        "NBBO at receipt": [f"{b:,.4f}\u00a0×\u00a0{a:,.4f}" for b, a in zip(top["nbb_r"], top["nbo_r"])],
+        "fills outside": top["fills"], "shares outside": top["outside_shares"], "worst price": top["worst_price"],
+        "shortfall USD": top["shortfall_usd"],
+    })
+
+
+EXCEPTION_FORMATS = {"limit": "usd_ps", "fills outside": "int", "shares outside": "{:,.6g}",
+                     "worst price": "usd_ps", "shortfall USD": "usd"}
+NO_EXCEPTIONS = "No fill of a marketable limit order was priced worse than the far touch at receipt in this period."
+
+
+def exceptions_views(exceptions: pd.DataFrame, n: int = 25) -> list:
+    """What the notebook shows for the .05 check: the per-venue summary and the ``n`` largest
+    exceptions as tables, or one sentence when there are none."""
+    if exceptions.empty:
+        from IPython.display import Markdown
+
+        return [Markdown(NO_EXCEPTIONS)]
+    return [plots.style_table(exceptions_summary_display(exceptions), EXCEPTION_SUMMARY_FORMATS),
+            plots.style_table(exceptions_display(exceptions, n), EXCEPTION_FORMATS,
+                              caption=f"The {min(n, len(exceptions))} largest of {len(exceptions):,} exceptions")]
+
+
+def source_notes(data_dir: str | Path) -> str:
+    """Markdown about the data source when the extracts came from an adapter (else an empty string)."""
+    report = Path(data_dir) / "lobster_import.json"
+    if not report.is_file():
+        return ""
+    from ..adapters.lobster import notes_markdown
+
+    return notes_markdown(json.loads(report.read_text()))
+
+
+def comparison_display(comparison: pd.DataFrame) -> pd.DataFrame:
+    """One row per review group: difference in share fill rate (percentage points), interval, Holm p,
+    matched share of the venue's order shares, symbol-days and status (text)."""
+    rank = {c: i for i, c in enumerate(LIMIT_CATEGORIES)}
+    df = comparison.assign(_c=comparison["order_category"].map(rank)).sort_values(
+        ["venue", "is_sp500", "_c"], ascending=[True, False, True])
+
+    def pts(x):
+        return plots.NA_REP if pd.isna(x) else f"{x * 100:+.1f} pts"
+
+    return pd.DataFrame({
+        "venue": df["venue"], "segment": np.where(df["is_sp500"], "S&P 500", "other"),
+        "category": df["order_category"].map(CATEGORY_LABELS).fillna(df["order_category"]),
+        "difference": df["difference"].map(pts),
+        "95% interval": [plots.NA_REP if pd.isna(lo) else f"{pts(lo)} to {pts(hi)}"
+                         for lo, hi in zip(df["ci_low"], df["ci_high"])],
+        "Holm p": [f"{p:.3f}" if pd.notna(p) else plots.NA_REP for p in df["p_holm"]],
+        "matched": [plots.fmt_pct(m) for m in df["matched_pct"]],
+        "symbol-days": df["symbol_days"].astype(int).to_numpy(),
+        "status": df["status"].str.replace("_", " ").to_numpy(),
+    })
+
+
+def monthly_pivot(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Share fill rate by receipt month (columns, text) per category × venue."""
+    wide = monthly.pivot_table(index=["order_category", "venue"], columns="month", values="fill_rate_shares",
+                               aggfunc="first")
+    wide = wide.reindex(sorted(wide.index, key=lambda k: (LIMIT_CATEGORIES.index(k[0]), k[1])))
+    out = wide.reset_index()
+    out.insert(0, "category", out.pop("order_category").map(CATEGORY_LABELS))
+    for m in wide.columns:
+        out[m] = [plots.fmt_pct(v) for v in out[m]]
+    return out
