@@ -85,6 +85,16 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
     return con.execute(sql_text, params).df() if params else con.execute(sql_text).df()
 
 
+def arrays(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> dict:
+    """Like :func:`run`, but the columns as numpy arrays (for the kernels; no DataFrame on the way)."""
+    params = dict(params or {})
+    sql_text = text(name)
+    declared = declared_params(sql_text)
+    if set(params) != declared:
+        raise ValueError(f"{name} takes parameters {sorted(declared)}, got {sorted(params)}")
+    return con.execute(sql_text, params).fetchnumpy() if params else con.execute(sql_text).fetchnumpy()
+
+
 def materialize(con: duckdb.DuckDBPyConnection, name: str, table: str, params: dict | None = None,
                 view: bool = False) -> None:
     """``create or replace table <table> as <query>`` for a build step (``table`` is a fixed name).

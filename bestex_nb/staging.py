@@ -24,6 +24,7 @@ from .extracts import DECIMAL_SQL, TABLES, Column, Table
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                  "UINTEGER", "UBIGINT", "UHUGEINT"}
 FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+SMALL_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"}
 # ISO-8601 date and time with a required zone designator (Z or +hh[:mm]).
 TZ_PATTERN = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)\s*$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -114,6 +115,8 @@ def _cast_expr(col: Column, raw_type: str, src: Source) -> tuple[str, str | None
             return f"{c}::VARCHAR", None
         raise bad_type
     if col.type == "decimal":
+        if _fits_decimal(t):  # every value is exactly a DECIMAL(18,6): nothing to check
+            return (c if t == DECIMAL_SQL else f"{c}::{DECIMAL_SQL}"), None
         if t == "VARCHAR" and csv or t in INTEGER_TYPES or t in FLOAT_TYPES or t.startswith("DECIMAL") \
                 or t == "NULL":
             expr = f"try_cast({c} as {DECIMAL_SQL})"
@@ -162,6 +165,15 @@ def _cast_expr(col: Column, raw_type: str, src: Source) -> tuple[str, str | None
     raise AssertionError(col.type)
 
 
+def _fits_decimal(raw_type: str) -> bool:
+    """Whether every value of ``raw_type`` is exactly representable in DECIMAL(18,6): small integer
+    types, and decimals with at most 6 decimals and 12 integer digits."""
+    if raw_type in SMALL_INTEGER_TYPES:
+        return True
+    m = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", raw_type)
+    return bool(m) and int(m.group(2)) <= 6 and int(m.group(1)) - int(m.group(2)) <= 12
+
+
 def _raise_offending(con, raw_name: str, col: Column, predicate: str, count: int, src: Source,
                      problem: str) -> None:
     rows = con.execute(
@@ -178,20 +190,31 @@ def _row_label(row_no: int, src: Source) -> str:
 
 
 def _register_raw(con: duckdb.DuckDBPyConnection, src: Source, raw_name: str) -> None:
-    """Expose the file(s) as ``raw_name`` with a ``row_no`` column giving the file order.
+    """Expose the file(s) as ``raw_name`` with a ``row_no`` column giving the file order, and as
+    ``<raw_name>_scan``: the same rows in file order without it (what the quote stream reads).
 
     CSV is materialised once (DuckDB keeps insertion order, so ``rowid`` is the line order). Parquet is
     only viewed: ``row_no`` is the row's position across the files in sorted path order, from DuckDB's
     ``file_row_number``, so a 100M-row quotes file is never copied twice. The file order is what orders
-    NBBO updates that share a timestamp when there is no ``seq``.
+    NBBO updates that share a timestamp when there is no ``seq``. With several files the offsets come
+    from a join, which does not keep the scan's order: only ``<raw_name>_scan`` does.
     """
     rel = _raw_relation(con, src)
     if src.kind == "csv":
         con.execute(f"drop table if exists {raw_name}_csv")
         rel.to_table(f"{raw_name}_csv")
         con.execute(f"create or replace temp view {raw_name} as select rowid as row_no, * from {raw_name}_csv")
+        con.execute(f"create or replace temp view {raw_name}_scan as select * from {raw_name}_csv")
         return
     files = [str(p) for p in src.files]
+    hive = src.kind == "parquet_dir"
+    con.read_parquet(files, hive_partitioning=hive, union_by_name=True).create_view(f"{raw_name}_scan", replace=True)
+    if len(files) == 1:
+        scan = con.read_parquet(files, hive_partitioning=hive, union_by_name=True, file_row_number=True)
+        scan.create_view(f"{raw_name}_numbered", replace=True)
+        con.execute(f"create or replace temp view {raw_name} as select * exclude (file_row_number), "
+                    f"file_row_number as row_no from {raw_name}_numbered")
+        return
     con.execute(f"create or replace temp table {raw_name}_files (filename varchar, row_offset bigint)")
     offsets = con.execute(
         "select file_name, sum(num_rows) from parquet_file_metadata($files) group by file_name", {"files": files}
@@ -201,22 +224,35 @@ def _register_raw(con: duckdb.DuckDBPyConnection, src: Source, raw_name: str) ->
     for f in files:  # sorted path order
         con.execute(f"insert into {raw_name}_files values ($f, $o)", {"f": f, "o": start})
         start += int(counts.get(f, 0))
-    scan = con.read_parquet(files, hive_partitioning=src.kind == "parquet_dir", union_by_name=True,
+    scan = con.read_parquet(files, hive_partitioning=hive, union_by_name=True,
                             file_row_number=True, filename=True)
-    scan.create_view(f"{raw_name}_scan", replace=True)
+    scan.create_view(f"{raw_name}_numbered", replace=True)
     con.execute(
         f"create or replace temp view {raw_name} as select scan.* exclude (file_row_number, filename), "
-        f"files.row_offset + scan.file_row_number as row_no from {raw_name}_scan as scan "
+        f"files.row_offset + scan.file_row_number as row_no from {raw_name}_numbered as scan "
         f"join {raw_name}_files as files on scan.filename = files.filename"
     )
 
 
-def load_table(con: duckdb.DuckDBPyConnection, src: Source, symbol_ids: str | None = None) -> None:
+def register_view(con: duckdb.DuckDBPyConnection, src: Source) -> None:
+    """``stg_<table>`` as a typed view over the file(s), with ``row_no``, *without* the checks of
+    :func:`load_table` (the benchmark's receipt step, which measures the join alone, uses it)."""
+    table: Table = TABLES[src.table]
+    raw_name = f"raw_{table.name}"
+    _register_raw(con, src, raw_name)
+    raw_types = dict(con.execute(f"select column_name, column_type from (describe {raw_name})").fetchall())
+    exprs = [f"{_cast_expr(c, raw_types[c.name], src)[0]} as {_q(c.name)}" if c.name in raw_types
+             else f"null as {_q(c.name)}" for c in table.columns]
+    con.execute(f"create or replace temp view stg_{table.name} as select row_no, {', '.join(exprs)} from {raw_name}")
+    con.execute(f"create or replace temp view stg_{table.name}_numbered as select * from stg_{table.name}")
+
+
+def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = False) -> None:
     """Create ``stg_<table>`` from ``src`` or raise :class:`ExtractError` naming file, column and rows.
 
-    With ``symbol_ids`` (a table of ``symbol, sym_id``) the symbol is replaced by its integer id and rows
-    of symbols not in that table are left out (used for the NBBO: quotes of symbols no order or security
-    names can never be referenced, and integer keys make the as-of joins about twice as fast).
+    With ``view`` (the NBBO) nothing is copied: ``stg_<table>`` is a typed view over the file(s) in file
+    order, without ``row_no``, and ``stg_<table>_numbered`` the same with it. A 100M-row quote file is
+    then read once, by the streaming as-of lookups (:mod:`bestex_nb.lookups`), after the checks here.
     """
     table: Table = TABLES[src.table]
     raw_name = f"raw_{table.name}"
@@ -231,7 +267,7 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, symbol_ids: str | No
                 f"(found: {', '.join(raw_types)})"
             )
     non_null = con.execute(
-        f"select {', '.join(f'count({_q(c.name)})' for c in present)} from {raw_name}"
+        f"select {', '.join(f'count({_q(c.name)})' for c in present)} from {raw_name}_scan"
     ).fetchall()[0]
     exprs, checks = [], []  # checks: (column, problem, predicate)
     for col, n in zip(present, non_null):
@@ -249,7 +285,7 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, symbol_ids: str | No
     exprs += [f"null as {_q(c.name)}" for c in table.columns if c.name not in raw_types]
     if checks:  # one scan counts every problem; rows are fetched only for the first one found
         counts = con.execute(
-            f"select {', '.join(f'count(*) filter (where {p})' for _, _, p in checks)} from {raw_name}"
+            f"select {', '.join(f'count(*) filter (where {p})' for _, _, p in checks)} from {raw_name}_scan"
         ).fetchall()[0]
         for (col, problem, predicate), count in zip(checks, counts):
             if count:
@@ -260,13 +296,11 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, symbol_ids: str | No
             count = con.execute(f"select count(*) from {raw_name} where {dup}").fetchall()[0][0]
             if count:
                 _raise_offending(con, raw_name, col, dup, count, src, "duplicate values (must be unique)")
-    if symbol_ids:
-        exprs = [e for e in exprs if not e.endswith(' as "symbol"')]
-        con.execute(
-            f"create or replace table stg_{table.name} as select ids.sym_id, raw.row_no, "
-            f"{', '.join(exprs)} "
-            f"from {raw_name} as raw join {symbol_ids} as ids on raw.symbol = ids.symbol"
-        )
+    if view:
+        con.execute(f"create or replace temp view stg_{table.name} as select {', '.join(exprs)} "
+                    f"from {raw_name}_scan")
+        con.execute(f"create or replace temp view stg_{table.name}_numbered as select row_no, "
+                    f"{', '.join(exprs)} from {raw_name}")
     else:
         con.execute(f"create or replace table stg_{table.name} as select row_no, {', '.join(exprs)} "
                     f"from {raw_name}")

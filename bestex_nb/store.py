@@ -26,21 +26,17 @@ import pandas as pd
 
 from . import sql
 from .errors import ExtractError
+from . import lookups
 from .staging import Source, find_sources, load_table
 
-#: Build steps in order: (query name, table it creates). The two quote series are views: each is
-#: read by one as-of join, so materialising 100M rows again would only cost time and memory.
-VIEWS = {"int_nbbo", "int_nbbo_valid"}
+#: Build steps after the NBBO lookups (:mod:`bestex_nb.lookups`), in order: (query name, table it creates).
 MARTS = (
-    ("marts/int_nbbo_ties", "int_nbbo_ties"),
-    ("marts/int_nbbo", "int_nbbo"),
-    ("marts/int_nbbo_valid", "int_nbbo_valid"),
     ("marts/fct_orders", "fct_orders"),
     ("marts/fct_fills", "fct_fills"),
     ("marts/fct_limit_orders", "fct_limit_orders"),
     ("marts/exclusions", "exclusions"),
 )
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 
 
 @dataclass
@@ -78,7 +74,7 @@ def code_version() -> str:
         if folder.is_dir():
             for f in sorted(folder.iterdir(), key=lambda p: p.name):
                 h.update(f.name.encode() + f.read_bytes())
-    for mod in ("staging.py", "extracts.py", "store.py"):
+    for mod in ("staging.py", "extracts.py", "store.py", "asof.py", "lookups.py"):
         h.update(pkg.joinpath(mod).read_bytes())
     return h.hexdigest()
 
@@ -168,9 +164,10 @@ def _build_into(path: Path, data_dir: Path, sources: dict[str, Source], fp: str,
             if name != "nbbo":
                 load_table(con, src)
         sql.materialize(con, "staging/dim_symbol", "dim_symbol")
-        load_table(con, sources["nbbo"], symbol_ids="dim_symbol")
+        load_table(con, sources["nbbo"], view=True)
+        lookups.run(con)
         for query, table in MARTS:
-            sql.materialize(con, query, table, view=table in VIEWS)
+            sql.materialize(con, query, table)
         warnings = [
             f"executions {row[0]}: executed_venue {row[1]!r} is not in venues (fill kept)"
             for row in con.execute(

@@ -11,20 +11,19 @@ with
 
 orders as (
     select
-        fct_orders.order_id, fct_orders.symbol, dim_symbol.sym_id, fct_orders.venue, fct_orders.side_sign,
+        fct_orders.order_id, fct_orders.symbol, fct_orders.venue, fct_orders.side_sign,
         fct_orders.received_at, fct_orders.nbbo_status, fct_orders.nbb_r, fct_orders.nbo_r, fct_orders.mid_r,
         fct_orders.quoted_spread_r,
     from fct_orders
-    left join dim_symbol on fct_orders.symbol = dim_symbol.symbol
     where fct_orders.order_id in (select order_id from fct_orders group by order_id having count(*) = 1)
 ),
 
 fills as (
     select
+        executions.row_no,
         executions.execution_id,
         executions.order_id,
         orders.symbol,
-        orders.sym_id,
         orders.venue,
         executions.executed_venue,
         executions.executed_at,
@@ -38,82 +37,32 @@ fills as (
         orders.nbo_r,
         orders.mid_r,
         orders.quoted_spread_r,
-        timezone('America/New_York', executions.executed_at)::date as fill_date,
     from stg_executions as executions
     join orders on executions.order_id = orders.order_id
 ),
 
-horizons as (
-    select * from (values
-        ('1s', interval 1 second), ('15s', interval 15 second),
-        ('1m', interval 1 minute), ('5m', interval 5 minute)
-    ) as horizon_list (horizon, delta)
-),
-
--- the fill's New York day in UTC: its midnight and its 16:00 close (one conversion per fill)
-fill_days as (
-    select
-        execution_id,
-        sym_id,
-        executed_at,
-        timezone('America/New_York', fill_date::timestamp) as day_start_at,
-        timezone('America/New_York', fill_date + time '16:00:00') as close_at,
-    from fills
-    where is_measured
-),
-
--- M_{t+Δ}: the latest valid midpoint at or before min(executed_at + Δ, 16:00 New York) on the
--- fill's New York date. One ASOF pass serves all four horizons.
-targets as (
-    select
-        fill_days.execution_id,
-        fill_days.sym_id,
-        fill_days.day_start_at,
-        horizons.horizon,
-        least(fill_days.executed_at + horizons.delta, fill_days.close_at) as target_at,
-    from fill_days
-    cross join horizons
-),
-
-marks as (
-    select
-        targets.execution_id,
-        targets.horizon,
-        -- a latest valid quote from an earlier day means none on the fill's day
-        case when quotes.quoted_at >= targets.day_start_at then quotes.mid_price end as mid_price,
-    from targets
-    asof left join int_nbbo_valid as quotes
-        on targets.sym_id = quotes.sym_id
-        and targets.target_at >= quotes.quoted_at
-),
-
-mids as (
-    select
-        execution_id,
-        max(mid_price) filter (where horizon = '1s') as mid_1s,
-        max(mid_price) filter (where horizon = '15s') as mid_15s,
-        max(mid_price) filter (where horizon = '1m') as mid_1m,
-        max(mid_price) filter (where horizon = '5m') as mid_5m,
-    from marks
-    group by execution_id
-),
-
+-- M_{t+Δ}: the latest valid midpoint at or before min(executed_at + Δ, 16:00 New York) on the fill's
+-- New York date, looked up in the same streaming pass as the NBBO at receipt (bestex_nb/lookups.py →
+-- int_fill_mids); kept only for fills of measured orders (a usable NBBO at receipt).
 measured as (
     select
         fills.*,
-        mids.* exclude (execution_id),
+        case when is_measured then marks.mid_1s end as mid_1s,
+        case when is_measured then marks.mid_15s end as mid_15s,
+        case when is_measured then marks.mid_1m end as mid_1m,
+        case when is_measured then marks.mid_5m end as mid_5m,
         -- PI: buy NBO_r − P, sell P − NBB_r (> 0 improved, < 0 outside the quote)
         case when is_measured then case when side_sign = 1 then nbo_r - price else price - nbb_r end end as pi_ps,
         case when is_measured then 2 * side_sign * (price - mid_r) end as es_ps,
         case when is_measured then quoted_spread_r end as qs_ps,
         (epoch_us(executed_at) - epoch_us(received_at))::decimal(38, 0) * 0.001::decimal(4, 3) as exec_ms,
     from fills
-    left join mids on fills.execution_id = mids.execution_id
+    left join int_fill_mids as marks on fills.row_no = marks.row_no
 ),
 
 final as (
     select
-        * exclude (fill_date, sym_id),
+        * exclude (row_no),
         2 * side_sign * (price - mid_1s) as rs_1s_ps,
         2 * side_sign * (price - mid_15s) as rs_15s_ps,
         2 * side_sign * (price - mid_1m) as rs_1m_ps,

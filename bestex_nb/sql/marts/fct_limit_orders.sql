@@ -35,7 +35,7 @@ data_end as (
         union all select max(routed_at) from stg_orders
         union all select max(canceled_at) from stg_orders
         union all select max(executed_at) from stg_executions
-        union all select max(quoted_at) from stg_nbbo
+        union all select last_quoted_at from int_nbbo_extent
     ) as instants
 ),
 

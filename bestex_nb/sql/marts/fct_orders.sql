@@ -40,68 +40,32 @@ fills as (
 base as (
     select
         orders.*,
-        dim_symbol.sym_id,
         orders.routed_venue as venue,
         timezone('America/New_York', orders.received_at) as received_local,
         timezone('America/New_York', orders.received_at)::date as receipt_date,
-        timezone('America/New_York', orders.routed_at)::date as route_date,
         case when orders.side = 'buy' then 1 else -1 end as side_sign,
     from orders
-    left join dim_symbol on orders.symbol = dim_symbol.symbol
 ),
 
 -- NBBO at receipt (and at routing): the latest update at or before received_at (routed_at), same
--- symbol, same New York date. A quote stamped exactly at that instant counts (>=). A latest quote from
--- an earlier day means the order's day had none yet: no NBBO. Both instants go through one as-of join.
-probes as (
-    select
-        row_no, 'receipt' as instant, sym_id, received_at as probe_at,
-        timezone('America/New_York', receipt_date::timestamp) as day_start_at,  -- New York midnight
-    from base
-    union all
-    select row_no, 'route', sym_id, routed_at, timezone('America/New_York', route_date::timestamp),
-    from base
-    where routed_at is not null
-),
-
-matched as (
-    select probes.row_no, probes.instant, quotes.quoted_at, quotes.bid_price, quotes.ask_price,
-    from probes
-    asof join int_nbbo as quotes
-        on probes.sym_id = quotes.sym_id
-        and probes.probe_at >= quotes.quoted_at
-    where quotes.quoted_at >= probes.day_start_at
-),
-
-at_receipt as (
-    select row_no, quoted_at as nbbo_r_quoted_at, bid_price as nbb_r, ask_price as nbo_r,
-    from matched
-    where instant = 'receipt'
-),
-
-at_route as (
-    select row_no, bid_price as nbb_route, ask_price as nbo_route,
-    from matched
-    where instant = 'route'
-),
-
+-- symbol, same New York date; a quote stamped exactly at that instant counts. Looked up for every order
+-- row in one streaming pass over the quotes (bestex_nb/lookups.py → int_order_nbbo).
 quoted as (
     select
         base.*,
-        at_receipt.nbbo_r_quoted_at,
-        at_receipt.nbb_r,
-        at_receipt.nbo_r,
-        at_route.nbb_route,
-        at_route.nbo_route,
+        nbbo.nbbo_r_quoted_at,
+        nbbo.nbb_r,
+        nbbo.nbo_r,
+        nbbo.nbb_route,
+        nbbo.nbo_route,
         case
-            when at_receipt.nbbo_r_quoted_at is null then 'no_nbbo'
-            when coalesce(at_receipt.nbb_r, 0) <= 0 or coalesce(at_receipt.nbo_r, 0) <= 0 then 'one_sided_nbbo'
-            when at_receipt.nbb_r > at_receipt.nbo_r then 'crossed_nbbo'
+            when nbbo.nbbo_r_quoted_at is null then 'no_nbbo'
+            when coalesce(nbbo.nbb_r, 0) <= 0 or coalesce(nbbo.nbo_r, 0) <= 0 then 'one_sided_nbbo'
+            when nbbo.nbb_r > nbbo.nbo_r then 'crossed_nbbo'
             else 'ok'
         end as nbbo_status,
     from base
-    left join at_receipt using (row_no)
-    left join at_route using (row_no)
+    left join int_order_nbbo as nbbo on base.row_no = nbbo.row_no
 ),
 
 usable as (
@@ -227,7 +191,7 @@ excluded as (
 
 final as (
     select
-        * exclude (received_local, is_nbbo_usable, sym_id),
+        * exclude (received_local, is_nbbo_usable),
         case
             when exclusion_reason in (
                 'duplicate_order_id', 'unknown_symbol', 'unknown_venue', 'bad_quantity', 'bad_limit_price',

@@ -1,0 +1,380 @@
+"""The NBBO as-of lookups of the build in one streaming pass over the quotes (metrics.md section 1).
+
+Every figure needs the NBBO *in force* at some instant: at receipt and at routing (the latest update at
+or before the instant, whatever it says), and after each fill at four horizons (the latest **valid**
+state — both sides > 0, bid ≤ ask — at or before min(t + Δ, 16:00 New York)), always from the same
+symbol and the same New York trading day. DuckDB's ``ASOF JOIN`` answers these by sorting both sides
+by (symbol, time); at 100 M quotes the sort is nearly all of the cost. But NBBO files arrive in time
+order (or symbol by symbol, each in time order), so the lookups are a *merge*: read the quotes once,
+keep each symbol's NBBO in force, and answer every lookup of that symbol when the stream passes its
+instant. That is linear in the quotes and the lookups, holds only the lookups in memory, and is what
+:func:`lookup` does, in a small compiled kernel (numba).
+
+Exactly the rules of the SQL it replaces (the tests compare the two row by row):
+
+* a quote stamped exactly at the instant counts (lookups at ``t`` are answered after every quote at
+  ``t`` has been applied);
+* updates that share a symbol and an instant: the last one wins — highest ``seq`` (a null ``seq``
+  loses to any number), then the later row of the file;
+* an instant's NBBO is valid or not as its winning update is: a valid update superseded at the same
+  instant never was the NBBO in force;
+* the matched quote must be from the lookup's New York day (quotes before the open count); a latest
+  quote from an earlier day means none. Markout targets are clipped at 16:00 New York of the fill's day.
+
+The pass is a merge in time: the quotes in the order of the file, which must be time order (a
+consolidated NBBO file is written as the feed runs), and each set of lookups sorted by instant. The
+kernel checks the order as it goes; a file that is not in time order (sorted by symbol, say) is
+streamed again sorted by time, ``seq`` and row (DuckDB's sort: correct, slower). Prices travel as
+integers of micro-dollars (the contract's DECIMAL(18,6) scaled by 10⁶), so nothing is rounded.
+
+Why it is fast: quotes and lookups are both read and written sequentially, and the only random access
+is each symbol's current NBBO, a few bytes per symbol that stay in cache. Answers are returned in the
+lookups' sorted order with the caller's row of each (not scattered back); days and closes come from a
+small per-date table. Symbols are matched through DuckDB's 64-bit ``hash(symbol)`` (an
+order-preserving projection; a join to a symbol table would reorder the stream); :func:`symbol_table`
+refuses duplicate hashes.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from numba import njit
+
+#: Sentinel for "no value" in the integer arrays (no quote, a null price, a null seq).
+NONE = np.iinfo(np.int64).min
+BIG = np.iinfo(np.int64).max
+NEW_YORK = ZoneInfo("America/New_York")
+MICROS = 1_000_000
+#: Markout horizons in microseconds, in the order of ``fct_fills``' columns.
+HORIZONS_US = np.array([1, 15, 60, 300], dtype=np.int64) * MICROS
+HORIZON_NAMES = ("1s", "15s", "1m", "5m")
+
+
+# -- the kernel ---------------------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _table(hashes):
+    """Open-addressing table: symbol hash → code (its position in ``hashes``)."""
+    size = 16
+    while size < 4 * len(hashes):
+        size *= 2
+    keys = np.zeros(size, np.uint64)
+    vals = np.full(size, -1, np.int32)
+    mask = np.uint64(size - 1)
+    for k in range(len(hashes)):
+        i = hashes[k] & mask
+        while vals[i] >= 0:
+            i = (i + np.uint64(1)) & mask
+        keys[i] = hashes[k]
+        vals[i] = k
+    return keys, vals
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _find(keys, vals, h):
+    mask = np.uint64(len(keys) - 1)
+    i = h & mask
+    while vals[i] >= 0:
+        if keys[i] == h:
+            return vals[i]
+        i = (i + np.uint64(1)) & mask
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _codes(keys, vals, hashes):
+    out = np.empty(len(hashes), np.int32)
+    for i in range(len(hashes)):
+        out[i] = _find(keys, vals, hashes[i])
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _day(d, t, midnights):
+    """Advance the day index ``d`` to the New York day of ``t`` (instants come in time order)."""
+    while d + 1 < len(midnights) and midnights[d + 1] <= t:
+        d += 1
+    return d
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _in_force(before, pos, psym, pt, out, midnights, cur_t, cur_bid, cur_ask):
+    """Answer the in-force lookups (sorted by instant) from ``pos[0]`` up to the first at or after
+    ``before``; ``pos`` = [next lookup, its day index]. ``out`` rows: quoted_at, bid, ask."""
+    c, d = pos[0], pos[1]
+    while c < len(pt) and pt[c] < before:
+        d = _day(d, pt[c], midnights)
+        s = psym[c]
+        if cur_t[s] != NONE and cur_t[s] >= midnights[d]:
+            out[c, 0] = cur_t[s]
+            out[c, 1] = cur_bid[s]
+            out[c, 2] = cur_ask[s]
+        c += 1
+    pos[0], pos[1] = c, d
+    return pt[c] if c < len(pt) else BIG
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _valid(before, h, pos, fsym, ft, horizon, out, midnights, closes, cur_t, cur_bid, cur_ask, cur_valid,
+           lv_t, lv_mid2):
+    """Answer the fills (sorted by time) at horizon ``h`` whose target min(t + Δ, close) is before
+    ``before``, with each symbol's latest valid state; ``pos[h]`` = [next fill, its day index]."""
+    c, d = pos[h, 0], pos[h, 1]
+    while c < len(ft):
+        d = _day(d, ft[c], midnights)
+        if min(ft[c] + horizon, closes[d]) >= before:
+            break
+        s = fsym[c]
+        vt = cur_t[s] if cur_valid[s] else lv_t[s]
+        if vt != NONE and vt >= midnights[d]:
+            out[c, h] = (cur_bid[s] + cur_ask[s]) if cur_valid[s] else lv_mid2[s]
+        c += 1
+    pos[h, 0], pos[h, 1] = c, d
+    return min(ft[c] + horizon, closes[_day(d, ft[c], midnights)]) if c < len(ft) else BIG
+
+
+@njit(cache=True, nogil=True)
+def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights, closes,
+             r_pos, r_sym, r_t, r_out, o_pos, o_sym, o_t, o_out, f_pos, f_sym, f_t, horizons, f_out,
+             nxt, cur_t, cur_seq, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2, stats):
+    """Merge one batch of quotes (file order = time order) with the sorted lookups.
+
+    Before a quote at ``t`` is applied, every lookup at an instant before ``t`` is answered from the
+    state so far, so a lookup at exactly ``t`` sees every quote at ``t``. Lookup sets: two in-force
+    (``r_*`` receipt, ``o_*`` routing; ``*_pos`` = [next lookup, day index]) and the fills at several
+    horizons (``f_pos`` is horizons × 2). ``nxt`` holds each set's next instant: [receipt, routing,
+    fill horizon 0, 1, ...]. Returns −1, or the batch row at which time went backwards.
+    ``stats``: [quotes read, quotes of unknown symbols, updates superseded at their instant, latest time].
+    """
+    n_h = len(horizons)
+    superseded = 0
+    unknown = 0
+    last = stats[3]
+    for i in range(len(qh)):
+        ti = qt[i]
+        if ti < last:
+            stats[3] = last
+            return i
+        last = ti
+        if nxt[0] < ti:
+            nxt[0] = _in_force(ti, r_pos, r_sym, r_t, r_out, midnights, cur_t, cur_bid, cur_ask)
+        if nxt[1] < ti:
+            nxt[1] = _in_force(ti, o_pos, o_sym, o_t, o_out, midnights, cur_t, cur_bid, cur_ask)
+        for h in range(n_h):
+            if nxt[2 + h] < ti:
+                nxt[2 + h] = _valid(ti, h, f_pos, f_sym, f_t, horizons[h], f_out, midnights, closes,
+                                    cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2)
+        s = _find(keys, vals, qh[i])
+        if s < 0:
+            unknown += 1
+            continue
+        b, a, q = qbid[i], qask[i], qseq[i]
+        if ti > cur_t[s]:  # a new instant for the symbol: the one before it is final
+            if cur_t[s] != NONE and cur_valid[s]:
+                lv_t[s] = cur_t[s]
+                lv_mid2[s] = cur_bid[s] + cur_ask[s]
+        elif q < cur_seq[s]:  # same instant, lower seq: superseded, never in force
+            superseded += 1
+            continue
+        else:
+            superseded += 1  # the update it replaces is superseded
+        cur_t[s] = ti
+        cur_seq[s] = q
+        cur_bid[s] = b
+        cur_ask[s] = a
+        cur_valid[s] = b > 0 and a > 0 and b <= a
+    stats[0] += len(qh)
+    stats[1] += unknown
+    stats[2] += superseded
+    stats[3] = last
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _finish(midnights, closes, r_pos, r_sym, r_t, r_out, o_pos, o_sym, o_t, o_out, f_pos, f_sym, f_t,
+            horizons, f_out, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2):
+    """After the last quote: answer every lookup still waiting, from the final state."""
+    _in_force(BIG, r_pos, r_sym, r_t, r_out, midnights, cur_t, cur_bid, cur_ask)
+    _in_force(BIG, o_pos, o_sym, o_t, o_out, midnights, cur_t, cur_bid, cur_ask)
+    for h in range(len(horizons)):
+        _valid(BIG, h, f_pos, f_sym, f_t, horizons[h], f_out, midnights, closes, cur_t, cur_bid, cur_ask,
+               cur_valid, lv_t, lv_mid2)
+
+
+# -- Python side ----------------------------------------------------------------------------------------
+
+@dataclass
+class Lookups:
+    """One set of lookups and, after :func:`lookup`, its answers — both in order of instant.
+
+    Built from ``sym`` (symbol codes, −1: none; those lookups are left out) and ``t_us`` (UTC µs) per
+    caller row; ``rows`` then holds the caller's row index of each sorted lookup, so the answers
+    ``answers[k]`` belong to caller row ``rows[k]``. In-force sets (receipt, routing): answers are
+    (quoted_at_us, bid_us, ask_us). Valid sets (fills): one column per horizon of ``horizons_us``
+    with the bid + ask of the matched state in micro-dollars (twice the midpoint, an integer).
+    :data:`NONE` where there is no same-day answer (or the price is null).
+    """
+
+    sym: np.ndarray
+    t_us: np.ndarray
+    horizons_us: np.ndarray | None = None  # None: in force; else valid state at t + Δ, clipped at 16:00
+    rows: np.ndarray = field(init=False)
+    sorted_sym: np.ndarray = field(init=False)
+    sorted_t_us: np.ndarray = field(init=False)
+    answers: np.ndarray = field(init=False)
+
+    @property
+    def is_valid_set(self) -> bool:
+        return self.horizons_us is not None
+
+    def sort(self) -> None:
+        """Keep the lookups that have a symbol, in order of instant (stable: ties keep their row order;
+        a set that is already in time order, as orders by receipt usually are, is only checked)."""
+        sym = np.asarray(self.sym)
+        t = np.asarray(self.t_us, dtype=np.int64)
+        rows = np.flatnonzero(sym >= 0) if (sym < 0).any() else np.arange(len(sym))
+        kept_t = t[rows]
+        if len(kept_t) > 1 and (np.diff(kept_t) < 0).any():
+            order = np.argsort(kept_t, kind="stable")  # timsort: cheap on nearly sorted instants
+            rows, kept_t = rows[order], kept_t[order]
+        self.rows = rows
+        self.sorted_sym = np.ascontiguousarray(sym[rows], dtype=np.int32)
+        self.sorted_t_us = np.ascontiguousarray(kept_t)
+        width = len(self.horizons_us) if self.is_valid_set else 3
+        self.answers = np.full((len(rows), width), NONE, np.int64)
+
+
+@dataclass
+class StreamReport:
+    """What the pass over the quotes saw (written to the store as evidence)."""
+
+    quotes: int = 0
+    unknown_symbol_quotes: int = 0
+    superseded: int = 0
+    max_quoted_at_us: int = int(NONE)
+    sorted_fallback: bool = False
+
+
+def day_tables(*instant_arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """New York midnights and 16:00 closes (UTC µs) of every day from the day before the earliest
+    instant (:data:`NONE` ignored) to the day after the latest, ascending."""
+    known = [a[a != NONE] for a in instant_arrays if len(a)]
+    known = [a for a in known if len(a)]
+    if not known:
+        lo = hi = int(datetime(2000, 1, 3, tzinfo=NEW_YORK).timestamp()) * MICROS
+    else:
+        lo, hi = min(int(a.min()) for a in known), max(int(a.max()) for a in known)
+    first = datetime.fromtimestamp(lo / MICROS, NEW_YORK).date() - timedelta(days=1)
+    last = datetime.fromtimestamp(hi / MICROS, NEW_YORK).date() + timedelta(days=1)
+    days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    midnights = np.array([_local_us(d, time(0)) for d in days], dtype=np.int64)
+    closes = np.array([_local_us(d, time(16)) for d in days], dtype=np.int64)
+    return midnights, closes
+
+
+def _local_us(d: date, at: time) -> int:
+    return int(datetime.combine(d, at, NEW_YORK).timestamp()) * MICROS
+
+
+def symbol_table(symbol_hashes: np.ndarray):
+    """The kernel's lookup table for the symbols' ``hash(symbol)`` values (refuses duplicates)."""
+    hashes = np.ascontiguousarray(symbol_hashes, dtype=np.uint64)
+    if len(np.unique(hashes)) != len(hashes):
+        raise ValueError("two symbols share a 64-bit hash; the streaming as-of cannot tell them apart")
+    return _table(hashes)
+
+
+def codes(table, hashes: np.ndarray) -> np.ndarray:
+    """Symbol codes (−1: not a symbol of the table) for an array of ``hash(symbol)`` values."""
+    return _codes(table[0], table[1], np.ascontiguousarray(hashes, dtype=np.uint64))
+
+
+def lookup(batches, table, n_symbols: int, receipt: Lookups, route: Lookups, fills: Lookups,
+           sorted_batches=None) -> StreamReport:
+    """Answer every lookup in one pass over ``batches`` (an iterable of quote batches in file order:
+    ``(hash uint64, quoted_at_us int64, bid_us int64, ask_us int64, seq int64)`` with :data:`NONE`
+    for nulls). ``receipt`` and ``route`` are in-force sets, ``fills`` a valid set.
+
+    When time goes backwards in the stream, the answers are discarded and the pass is made again over
+    ``sorted_batches()`` (a callable returning the same quotes sorted by time, seq with nulls first,
+    and row).
+    """
+    if receipt.is_valid_set or route.is_valid_set or not fills.is_valid_set:
+        raise ValueError("receipt and route must be in-force lookups, fills a valid-state one")
+    keys, vals = table
+    for x in (receipt, route, fills):
+        x.sort()
+    midnights, closes = day_tables(receipt.t_us, route.t_us, fills.t_us)
+    horizons = np.ascontiguousarray(fills.horizons_us, dtype=np.int64)
+    n_h = len(horizons)
+
+    def one_pass(stream) -> StreamReport | None:
+        for x in (receipt, route, fills):
+            x.answers.fill(NONE)
+        r_pos, o_pos, f_pos = np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros((n_h, 2), np.int64)
+        nxt = np.full(2 + n_h, NONE, np.int64)  # answer from the first quote on
+        sets = (r_pos, receipt.sorted_sym, receipt.sorted_t_us, receipt.answers,
+                o_pos, route.sorted_sym, route.sorted_t_us, route.answers,
+                f_pos, fills.sorted_sym, fills.sorted_t_us, horizons, fills.answers)
+        cur_t, cur_seq, lv_t = (np.full(n_symbols, NONE, np.int64) for _ in range(3))
+        cur_bid, cur_ask, lv_mid2 = (np.zeros(n_symbols, np.int64) for _ in range(3))
+        cur_valid = np.zeros(n_symbols, np.bool_)
+        stats = np.array([0, 0, 0, NONE], dtype=np.int64)
+        for qh, qt, qbid, qask, qseq in _closing(stream):
+            bad = _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights, closes, *sets,
+                           nxt, cur_t, cur_seq, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2, stats)
+            if bad >= 0:
+                return None
+        _finish(midnights, closes, *sets, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2)
+        return StreamReport(quotes=int(stats[0]), unknown_symbol_quotes=int(stats[1]),
+                            superseded=int(stats[2]), max_quoted_at_us=int(stats[3]))
+
+    report = one_pass(batches)
+    if report is None:
+        if sorted_batches is None:
+            raise ValueError("the quotes are not in time order")
+        report = one_pass(sorted_batches())
+        if report is None:
+            raise RuntimeError("the sorted quote stream is not in time order")
+        report.sorted_fallback = True
+    return report
+
+
+def _closing(stream):
+    """Iterate ``stream`` and close it afterwards, also when the caller stops early (a generator over a
+    database cursor releases it)."""
+    try:
+        yield from stream
+    finally:
+        close = getattr(stream, "close", None)
+        if close:
+            close()
+
+
+def in_force(sym, t_us) -> Lookups:
+    return Lookups(np.asarray(sym), np.asarray(t_us))
+
+
+def valid_after(sym, t_us, horizons_us=HORIZONS_US) -> Lookups:
+    return Lookups(np.asarray(sym), np.asarray(t_us), np.asarray(horizons_us, dtype=np.int64))
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) every kernel on a tiny input."""
+    table = symbol_table(np.array([1, 2], dtype=np.uint64))
+    one = (np.array([1], np.uint64), np.array([5], np.int64), np.array([1], np.int64), np.array([2], np.int64),
+           np.array([NONE], np.int64))
+    lookup([one], table, 2, in_force([0], [10]), in_force([1], [10]), valid_after([0], [10]))
+    codes(table, np.array([1], np.uint64))
+
+
+def warm_up_in_background() -> threading.Thread:
+    """Start :func:`warm_up` in a thread (the kernels release the GIL); join it before :func:`lookup`."""
+    th = threading.Thread(target=warm_up, name="bestex-asof-warm-up", daemon=True)
+    th.start()
+    return th

@@ -1,0 +1,157 @@
+"""The streaming as-of kernel (bestex_nb/asof.py) on hand-made streams: every rule of metrics.md section 1
+it implements, worked by hand. Instants are New York times on Monday 2026-07-06 (UTC−4) unless said."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from bestex_nb import asof
+
+NY = ZoneInfo("America/New_York")
+NONE = asof.NONE
+AAA, BBB, ZZZ = 101, 202, 999  # symbol hashes; ZZZ is in no order or security
+TABLE = asof.symbol_table(np.array([AAA, BBB], dtype=np.uint64))
+
+
+def us(hms: str, day: str = "2026-07-06") -> int:
+    d = datetime.fromisoformat(f"{day}T{hms}").replace(tzinfo=NY)
+    return int(d.replace(microsecond=0).timestamp()) * 1_000_000 + d.microsecond
+
+
+def px(x: float) -> int:
+    return round(x * 1_000_000)
+
+
+def stream(rows, batch: int = 2):
+    """Quote rows (hash, instant, bid, ask[, seq]) as kernel batches of ``batch`` rows."""
+    rows = [(*r, NONE) if len(r) == 4 else r for r in rows]
+    cols = list(zip(*rows, strict=True))
+    arrays = [np.array(cols[0], np.uint64)] + [np.array(c, np.int64) for c in cols[1:]]
+    return [tuple(a[i:i + batch] for a in arrays) for i in range(0, len(rows), batch)]
+
+
+def run(quotes, receipt=(), route=(), fills=(), sorted_quotes=None, batch=2):
+    """``receipt``/``route``/``fills``: (symbol code, instant) lookups. Returns the three Lookups and
+    the report; answers are mapped back to the lookups' rows."""
+    def make(items, valid):
+        sym = np.array([s for s, _ in items], np.int32)
+        t = np.array([x for _, x in items], np.int64)
+        return asof.valid_after(sym, t) if valid else asof.in_force(sym, t)
+
+    r, o, f = make(receipt, False), make(route, False), make(fills, True)
+    fallback = (lambda: stream(sorted_quotes, batch)) if sorted_quotes is not None else None
+    report = asof.lookup(stream(quotes, batch), TABLE, 2, r, o, f, sorted_batches=fallback)
+    return r, o, f, report
+
+
+def by_row(lookups, n):
+    """answers[k] at caller row rows[k]; rows left out (no symbol) get None."""
+    out = [None] * n
+    for k, row in enumerate(lookups.rows):
+        out[row] = tuple(int(x) for x in lookups.answers[k])
+    return out
+
+
+def test_latest_update_at_or_before_the_instant_and_the_exact_instant_counts():
+    quotes = [(AAA, us("09:30:00"), px(10.00), px(10.02)),
+              (AAA, us("10:00:00"), px(10.01), px(10.03)),
+              (AAA, us("10:00:05"), px(10.04), px(10.06))]
+    r, _, _, report = run(quotes, receipt=[(0, us("10:00:00")), (0, us("10:00:04.999999")), (0, us("09:00:00")),
+                                           (0, us("15:00:00"))])
+    assert by_row(r, 4) == [(us("10:00:00"), px(10.01), px(10.03)),  # stamped exactly at receipt
+                            (us("10:00:00"), px(10.01), px(10.03)),
+                            (NONE, NONE, NONE),  # before the day's first quote
+                            (us("10:00:05"), px(10.04), px(10.06))]  # after the last quote
+    assert report.quotes == 3 and not report.sorted_fallback
+
+
+def test_a_quote_from_an_earlier_new_york_day_is_no_nbbo():
+    quotes = [(AAA, us("15:59:00", "2026-07-02"), px(10.00), px(10.02)),
+              (AAA, us("00:00:00"), px(9.90), px(9.92))]  # New York midnight of 2026-07-06 counts as that day
+    r, _, _, _ = run(quotes, receipt=[(0, us("09:31:00", "2026-07-03")), (0, us("09:31:00"))])
+    assert by_row(r, 2) == [(NONE, NONE, NONE), (us("00:00:00"), px(9.90), px(9.92))]
+
+
+def test_ties_highest_seq_wins_null_seq_loses_equal_or_no_seq_later_row_wins():
+    t = us("10:00:00")
+    quotes = [(AAA, t, px(1), px(2), 3), (AAA, t, px(5), px(6), 2),  # seq 3 written first still wins
+              (BBB, t, px(1), px(2), NONE), (BBB, t, px(3), px(4), 1),  # a number beats a null seq
+              (BBB, t + 1, px(5), px(6), 7), (BBB, t + 1, px(7), px(8), 7),  # equal seq: the later row
+              (BBB, t + 2, px(1), px(2)), (BBB, t + 2, px(9), px(10))]  # no seq: the later row
+    r, _, _, report = run(quotes, receipt=[(0, t), (1, t), (1, t + 1), (1, t + 2)], batch=3)
+    assert [a[1:] for a in by_row(r, 4)] == [(px(1), px(2)), (px(3), px(4)), (px(7), px(8)), (px(9), px(10))]
+    assert report.superseded == 4
+
+
+def test_markouts_use_the_latest_valid_state_and_skip_a_superseded_valid_update():
+    quotes = [(AAA, us("10:00:00"), px(10.00), px(10.02), 1),
+              # two updates at 10:00:01: the winner (seq 3) is crossed; the valid one (seq 2) never was in force
+              (AAA, us("10:00:01"), px(10.05), px(10.03), 3),
+              (AAA, us("10:00:01"), px(10.01), px(10.03), 2),
+              (AAA, us("10:00:20"), px(10.10), px(10.12), 4)]
+    fill_at = us("10:00:00.500")  # targets: +1 s = 10:00:01.5, +15 s = 10:00:15.5, +1 min, +5 min
+    _, _, f, _ = run(quotes, fills=[(0, fill_at)])
+    assert by_row(f, 1) == [(px(10.00) + px(10.02),) * 2 + (px(10.10) + px(10.12),) * 2]
+
+
+def test_markout_targets_are_clipped_at_the_close_even_for_a_fill_after_it():
+    quotes = [(AAA, us("15:59:58"), px(20.00), px(20.02)), (AAA, us("16:00:00"), px(20.04), px(20.06)),
+              (AAA, us("16:00:01"), px(30.00), px(30.02))]
+    _, _, f, _ = run(quotes, fills=[(0, us("15:59:59.500")), (0, us("16:30:00"))])
+    at_close = px(20.04) + px(20.06)  # the state stamped exactly 16:00:00 counts
+    assert by_row(f, 2) == [(at_close,) * 4, (at_close,) * 4]
+
+
+def test_one_sided_and_null_prices_are_in_force_but_not_valid():
+    quotes = [(AAA, us("10:00:00"), px(10.00), px(10.02)), (AAA, us("10:00:01"), 0, px(10.02)),
+              (AAA, us("10:00:02"), NONE, px(10.02))]
+    r, _, f, _ = run(quotes, receipt=[(0, us("10:00:01.5")), (0, us("10:00:03"))], fills=[(0, us("10:00:00.5"))])
+    assert by_row(r, 2) == [(us("10:00:01"), 0, px(10.02)), (us("10:00:02"), NONE, px(10.02))]
+    assert by_row(f, 1) == [(px(10.00) + px(10.02),) * 4]  # every target sees only invalid states since
+
+
+def test_receipt_and_route_are_answered_separately_and_rows_without_a_symbol_are_left_out():
+    quotes = [(AAA, us("10:00:00"), px(1), px(2)), (AAA, us("10:00:00.003"), px(3), px(4)),
+              (ZZZ, us("10:00:00.004"), px(7), px(8))]
+    r, o, _, report = run(quotes, receipt=[(0, us("10:00:00.001")), (-1, us("10:00:00.001"))],
+                          route=[(0, us("10:00:00.004")), (-1, 0)])
+    assert by_row(r, 2) == [(us("10:00:00"), px(1), px(2)), None]
+    assert by_row(o, 2) == [(us("10:00:00.003"), px(3), px(4)), None]
+    assert report.unknown_symbol_quotes == 1 and report.max_quoted_at_us == us("10:00:00.004")
+
+
+def test_lookups_come_back_sorted_by_instant_with_their_rows():
+    quotes = [(AAA, us("10:00:00"), px(1), px(2)), (AAA, us("10:00:02"), px(3), px(4))]
+    r, _, _, _ = run(quotes, receipt=[(0, us("10:00:03")), (0, us("10:00:01"))])
+    assert r.rows.tolist() == [1, 0] and r.sorted_t_us.tolist() == [us("10:00:01"), us("10:00:03")]
+    assert by_row(r, 2) == [(us("10:00:02"), px(3), px(4)), (us("10:00:00"), px(1), px(2))]
+
+
+def test_a_stream_out_of_time_order_is_answered_from_the_sorted_stream():
+    in_order = [(AAA, us("10:00:00"), px(1), px(2), 1), (BBB, us("10:00:00"), px(5), px(6), 1),
+                (AAA, us("10:00:01"), px(3), px(4), 1), (AAA, us("10:00:01"), px(9), px(9), 2)]
+    by_symbol = [in_order[0], in_order[2], in_order[3], in_order[1]]  # BBB's quote comes last
+    lookups = {"receipt": [(0, us("10:00:00.5")), (0, us("10:00:02")), (1, us("10:00:03"))],
+               "fills": [(0, us("10:00:00.2"))]}
+    want = run(in_order, **lookups)
+    got = run(by_symbol, sorted_quotes=in_order, **lookups)
+    assert got[3].sorted_fallback and not want[3].sorted_fallback
+    assert by_row(got[0], 3) == by_row(want[0], 3) and by_row(got[2], 1) == by_row(want[2], 1)
+    with pytest.raises(ValueError, match="not in time order"):
+        run(by_symbol, **lookups)
+
+
+def test_day_tables_follow_daylight_saving_time():
+    # Sunday 2026-03-08: clocks go forward at 02:00; the days around it are 23 and 24 hours long
+    midnights, closes = asof.day_tables(np.array([us("12:00:00", "2026-03-08")]))
+    days = [datetime.fromtimestamp(m / 1e6, NY) for m in midnights]
+    assert [d.strftime("%Y-%m-%d %H:%M") for d in days] == ["2026-03-07 00:00", "2026-03-08 00:00",
+                                                            "2026-03-09 00:00"]
+    assert [(c - m) / 3.6e9 for m, c in zip(midnights, closes, strict=True)] == [16, 15, 16]
+
+
+def test_duplicate_symbol_hashes_are_refused():
+    with pytest.raises(ValueError, match="share a 64-bit hash"):
+        asof.symbol_table(np.array([5, 5], dtype=np.uint64))
