@@ -1,5 +1,6 @@
 """`bestex bench` end to end at a tiny scale: generated extracts, each contender in its own process, and
-the check that the store build and pandas ``merge_asof`` give the same NBBO at receipt. No timings."""
+the check that the store build, its receipt step alone, pandas ``merge_asof``, DuckDB's ``ASOF JOIN`` (and
+polars when installed) give the same NBBO at receipt. No timings."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ def test_bench_tiny_contenders_agree(tmp_path, capsys):
     args = SimpleNamespace(orders=ORDERS, quotes=QUOTES, work=str(tmp_path))
     assert bench.main(args) == 0
     printed = capsys.readouterr().out
-    assert "all equal" in printed and "ours_build / pandas_merge_asof" in printed
+    assert "all equal" in printed and "ours_receipt vs pandas_merge_asof" in printed
+    assert "ours_build / ours_receipt" in printed
 
     res = json.loads((tmp_path / f"results-{ORDERS}x{QUOTES}.json").read_text())
     assert res["check"] == "ok"
     by = {c["contender"]: c for c in res["contenders"]}
-    assert list(by) == ["ours_build", "pandas_merge_asof"]
+    assert list(by) == [n for n in bench.CONTENDERS if bench.available(n)]
+    assert {"ours_build", "ours_receipt", "pandas_merge_asof", "duckdb_asof_join"} <= set(by)
     for c in by.values():
         assert c["exit"] == 0 and "error" not in c
         assert c["rows"] == ORDERS
