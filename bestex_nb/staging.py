@@ -201,8 +201,8 @@ def _register_raw(con: duckdb.DuckDBPyConnection, src: Source, raw_name: str) ->
     """
     rel = _raw_relation(con, src)
     if src.kind == "csv":
-        con.execute(f"drop table if exists {raw_name}_csv")
-        rel.to_table(f"{raw_name}_csv")
+        rel.create_view(f"{raw_name}_file", replace=True)
+        con.execute(f"create or replace temp table {raw_name}_csv as select * from {raw_name}_file")
         con.execute(f"create or replace temp view {raw_name} as select rowid as row_no, * from {raw_name}_csv")
         con.execute(f"create or replace temp view {raw_name}_scan as select * from {raw_name}_csv")
         return
@@ -244,15 +244,17 @@ def register_view(con: duckdb.DuckDBPyConnection, src: Source) -> None:
     exprs = [f"{_cast_expr(c, raw_types[c.name], src)[0]} as {_q(c.name)}" if c.name in raw_types
              else f"null as {_q(c.name)}" for c in table.columns]
     con.execute(f"create or replace temp view stg_{table.name} as select row_no, {', '.join(exprs)} from {raw_name}")
-    con.execute(f"create or replace temp view stg_{table.name}_numbered as select * from stg_{table.name}")
+    con.execute(f"create or replace temp view stg_{table.name}_scan as select * exclude (row_no) from stg_{table.name}")
 
 
 def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = False) -> None:
     """Create ``stg_<table>`` from ``src`` or raise :class:`ExtractError` naming file, column and rows.
 
-    With ``view`` (the NBBO) nothing is copied: ``stg_<table>`` is a typed view over the file(s) in file
-    order, without ``row_no``, and ``stg_<table>_numbered`` the same with it. A 100M-row quote file is
-    then read once, by the streaming as-of lookups (:mod:`bestex_nb.lookups`), after the checks here.
+    With ``view`` nothing is copied: ``stg_<table>`` is a typed view over the file(s) with ``row_no``,
+    and ``stg_<table>_scan`` the same rows in file order without it (what the quote stream reads). The
+    build reads orders, fills and quotes that way: a 10M-row copy into the store costs more than the
+    few scans of the file that use it, and a 100M-row quote file is read once, by the streaming
+    lookups (:mod:`bestex_nb.lookups`), after the checks here.
     """
     table: Table = TABLES[src.table]
     raw_name = f"raw_{table.name}"
@@ -297,10 +299,10 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = Fals
             if count:
                 _raise_offending(con, raw_name, col, dup, count, src, "duplicate values (must be unique)")
     if view:
-        con.execute(f"create or replace temp view stg_{table.name} as select {', '.join(exprs)} "
+        con.execute(f"create or replace temp view stg_{table.name} as select row_no, {', '.join(exprs)} "
+                    f"from {raw_name}")
+        con.execute(f"create or replace temp view stg_{table.name}_scan as select {', '.join(exprs)} "
                     f"from {raw_name}_scan")
-        con.execute(f"create or replace temp view stg_{table.name}_numbered as select row_no, "
-                    f"{', '.join(exprs)} from {raw_name}")
     else:
         con.execute(f"create or replace table stg_{table.name} as select row_no, {', '.join(exprs)} "
                     f"from {raw_name}")

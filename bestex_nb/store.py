@@ -26,12 +26,16 @@ import pandas as pd
 
 from . import sql
 from .errors import ExtractError
-from . import lookups
 from .staging import Source, find_sources, load_table
 
+#: Extracts staged as checked views over their files rather than copied (large, read only by the build).
+STREAMED = {"orders", "executions"}
+#: Mart steps stored as views: arithmetic on stored columns, cheaper to compute than to write.
+VIEWS = {"fct_fills"}
 #: Build steps after the NBBO lookups (:mod:`bestex_nb.lookups`), in order: (query name, table it creates).
 MARTS = (
     ("marts/fct_orders", "fct_orders"),
+    ("marts/fct_fills_base", "fct_fills_base"),
     ("marts/fct_fills", "fct_fills"),
     ("marts/fct_limit_orders", "fct_limit_orders"),
     ("marts/exclusions", "exclusions"),
@@ -162,12 +166,14 @@ def _build_into(path: Path, data_dir: Path, sources: dict[str, Source], fp: str,
         con.execute("set enable_progress_bar = false")
         for name, src in sources.items():
             if name != "nbbo":
-                load_table(con, src)
+                load_table(con, src, view=name in STREAMED)
         sql.materialize(con, "staging/dim_symbol", "dim_symbol")
         load_table(con, sources["nbbo"], view=True)
+        from . import lookups  # numba: only a build needs it, not a notebook opening the store
+
         lookups.run(con)
         for query, table in MARTS:
-            sql.materialize(con, query, table)
+            sql.materialize(con, query, table, view=table in VIEWS)
         warnings = [
             f"executions {row[0]}: executed_venue {row[1]!r} is not in venues (fill kept)"
             for row in con.execute(

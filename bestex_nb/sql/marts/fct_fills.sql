@@ -1,68 +1,23 @@
 -- fct_fills: every fill of a known, single-copy order, with its per-fill quantities (metrics.md
--- section 4) measured against the order's NBBO at receipt, and the valid midpoints after the fill.
+-- section 4): fct_fills_base (stored: the joins, PI, ES, QS, time to execution, the midpoints after the
+-- fill) plus the realized spreads, price impacts and markouts at 1 s, 15 s, 1 min and 5 min, computed
+-- from those columns when read (a view: storing 16 more exact decimals per fill cost more to write at
+-- scale than they cost to compute).
 -- grain: one row per execution
 -- params: none
--- sign: side_sign s = +1 buy, −1 sell or sell short. pi_ps > 0 improved; es_ps > 0 a cost;
---   rs_*_ps the liquidity provider's revenue; mo_*_ps > 0 the price moved the customer's way.
--- columns: execution_id, order_id, venue (routed), executed_venue, executed_at, quantity (shares),
---   price, pi_ps, es_ps, qs_ps (USD/share, exact decimal), exec_ms (ms, exact), mid_{1s,15s,1m,5m},
---   rs_{…}_ps, pim_{…}_ps, mo_{…}_ps (USD/share), mo_{…}_bps (basis points of M_r)
+-- sign: side_sign s = +1 buy, −1 sell or sell short. rs_*_ps the liquidity provider's revenue;
+--   mo_*_ps > 0 the price moved the customer's way.
+-- columns: those of fct_fills_base; rs_{1s,15s,1m,5m}_ps, pim_{…}_ps, mo_{…}_ps (USD/share, exact
+--   decimal), mo_{…}_bps (basis points of M_r)
 with
 
-orders as (
-    select
-        fct_orders.order_id, fct_orders.symbol, fct_orders.venue, fct_orders.side_sign,
-        fct_orders.received_at, fct_orders.nbbo_status, fct_orders.nbb_r, fct_orders.nbo_r, fct_orders.mid_r,
-        fct_orders.quoted_spread_r,
-    from fct_orders
-    where fct_orders.order_id in (select order_id from fct_orders group by order_id having count(*) = 1)
-),
-
-fills as (
-    select
-        executions.row_no,
-        executions.execution_id,
-        executions.order_id,
-        orders.symbol,
-        orders.venue,
-        executions.executed_venue,
-        executions.executed_at,
-        executions.quantity,
-        executions.price,
-        executions.capacity,
-        orders.side_sign,
-        orders.received_at,
-        orders.nbbo_status = 'ok' as is_measured,
-        orders.nbb_r,
-        orders.nbo_r,
-        orders.mid_r,
-        orders.quoted_spread_r,
-    from stg_executions as executions
-    join orders on executions.order_id = orders.order_id
-),
-
--- M_{t+Δ}: the latest valid midpoint at or before min(executed_at + Δ, 16:00 New York) on the fill's
--- New York date, looked up in the same streaming pass as the NBBO at receipt (bestex_nb/lookups.py →
--- int_fill_mids); kept only for fills of measured orders (a usable NBBO at receipt).
 measured as (
-    select
-        fills.*,
-        case when is_measured then marks.mid_1s end as mid_1s,
-        case when is_measured then marks.mid_15s end as mid_15s,
-        case when is_measured then marks.mid_1m end as mid_1m,
-        case when is_measured then marks.mid_5m end as mid_5m,
-        -- PI: buy NBO_r − P, sell P − NBB_r (> 0 improved, < 0 outside the quote)
-        case when is_measured then case when side_sign = 1 then nbo_r - price else price - nbb_r end end as pi_ps,
-        case when is_measured then 2 * side_sign * (price - mid_r) end as es_ps,
-        case when is_measured then quoted_spread_r end as qs_ps,
-        (epoch_us(executed_at) - epoch_us(received_at))::decimal(38, 0) * 0.001::decimal(4, 3) as exec_ms,
-    from fills
-    left join int_fill_mids as marks on fills.row_no = marks.row_no
+    select * from fct_fills_base
 ),
 
 final as (
     select
-        * exclude (row_no),
+        *,
         2 * side_sign * (price - mid_1s) as rs_1s_ps,
         2 * side_sign * (price - mid_15s) as rs_15s_ps,
         2 * side_sign * (price - mid_1m) as rs_1m_ps,

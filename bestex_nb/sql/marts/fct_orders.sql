@@ -9,7 +9,7 @@
 --   exclusion_reason, exclusion_scope ('all' | 'quality' | null when analysed)
 with
 
-orders as (
+orders as not materialized (
     select * from stg_orders
 ),
 

@@ -11,7 +11,7 @@ symbols as (
 ),
 
 quote_symbols as (
-    select distinct symbol from stg_nbbo
+    select distinct symbol from stg_nbbo_scan
 ),
 
 collisions as (

@@ -10,4 +10,4 @@ select
     coalesce((bid_price * 1000000)::bigint, $none) as bid_us,
     coalesce((ask_price * 1000000)::bigint, $none) as ask_us,
     coalesce(seq, $none) as seq,
-from stg_nbbo
+from stg_nbbo_scan

@@ -10,5 +10,5 @@ select
     coalesce((bid_price * 1000000)::bigint, $none) as bid_us,
     coalesce((ask_price * 1000000)::bigint, $none) as ask_us,
     coalesce(seq, $none) as seq,
-from stg_nbbo_numbered
+from stg_nbbo
 order by quoted_at, seq nulls first, row_no
