@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +38,8 @@ FILL_CELL = ("symbol", "order_category", "size_bucket", "distance_bucket", "mont
 
 #: Elements (replicates × pairs × quantities) processed per batch: bounds memory at a few tens of MB.
 BATCH_ELEMENTS = 4_000_000
+#: Threads evaluating bootstrap batches (numpy's elementwise work releases the GIL).
+THREADS = min(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -223,8 +227,9 @@ class CellMatched:
         self.cell_of_pair = cell_of_pair
         self.cell_starts = np.flatnonzero(np.r_[True, cell_of_pair[1:] != cell_of_pair[:-1]])
         self.group_of_pair = _positions(self.groups, pairs)
-        self.by_group = np.argsort(self.group_of_pair, kind="stable")  # pair positions by review group
-        self.group_starts = np.flatnonzero(np.r_[True, np.diff(self.group_of_pair[self.by_group]) != 0])
+        # pair → review group as a 0/1 matrix: a group's sum over its pairs is one matrix product
+        self.group_matrix = np.zeros((self.n_pairs, len(self.groups)))
+        self.group_matrix[np.arange(self.n_pairs), self.group_of_pair] = 1.0
 
         # block-diagonal sums: per block (symbol × month) a dense clusters × (pairs · quantities) array
         values = df[qs].to_numpy(dtype=float)
@@ -244,17 +249,25 @@ class CellMatched:
     def pair_sums(self, counts: np.ndarray) -> np.ndarray:
         """Quantities × replicates × pairs sums for the given cluster counts."""
         b, q = counts.shape[0], len(self.quantities)
-        out = np.zeros((q, b, self.n_pairs))
-        for ks, j0, j1, dense in self.blocks:
+        out = np.zeros((q, b, self.n_pairs), dtype=counts.dtype)
+        blocks = self.blocks if counts.dtype == np.float64 else self._blocks32()
+        for ks, j0, j1, dense in blocks:
             # einsum, not @: these products are small, and a multi-threaded BLAS on a busy machine
             # (several notebooks run in parallel) spends longer synchronising threads than computing
             part = np.einsum("bk,kj->bj", counts[:, ks], dense).reshape(b, q, j1 - j0)
             out[:, :, j0:j1] = part.transpose(1, 0, 2)
         return out
 
+    def _blocks32(self):
+        """The block sums in float32, for the replicates (see :meth:`replicates`)."""
+        if not hasattr(self, "_blocks_f32"):
+            self._blocks_f32 = [(ks, j0, j1, dense.astype(np.float32)) for ks, j0, j1, dense in self.blocks]
+            self._group_matrix_f32 = self.group_matrix.astype(np.float32)
+        return self._blocks_f32
+
     def group_sums(self, x: np.ndarray) -> np.ndarray:
         """Replicates × pairs → replicates × review groups (the sum over each group's pairs)."""
-        return np.add.reduceat(x[:, self.by_group], self.group_starts, axis=1)
+        return x @ (self.group_matrix if x.dtype == np.float64 else self._group_matrix_f32)
 
     def evaluate(self, counts: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
         """Per metric, per replicate and review group: ``difference``, ``matched_shares``,
@@ -262,17 +275,21 @@ class CellMatched:
         own = self.pair_sums(counts)
         totals = np.add.reduceat(own, self.cell_starts, axis=2)
         other = totals[:, :, self.cell_of_pair] - own  # every other venue pooled, same cell
-        c, out = self.col, {}
+        c, out, masks = self.col, {}, {}
         for m in self.metrics:
-            matched = ((own[c[m.support]] > 0) & (other[c[m.support]] > 0)
-                       & (own[c[m.defined]] > 0) & (other[c[m.defined]] > 0))
+            key = (m.support, m.defined)
+            if key not in masks:  # metrics with the same support share the matched-cell mask
+                masks[key] = ((own[c[m.support]] > 0) & (other[c[m.support]] > 0)
+                              & (own[c[m.defined]] > 0) & (other[c[m.defined]] > 0))
+            matched = masks[key]
             with np.errstate(divide="ignore", invalid="ignore"):
                 m_own = own[c[m.numerator]] / own[c[m.denominator]]
                 m_other = other[c[m.numerator]] / other[c[m.denominator]]
             d = (m_other - m_own) if m.is_cost else (m_own - m_other)
             w = own[c[m.weight]]
             wm = np.where(matched, w, 0.0)
-            num, den, total = (self.group_sums(x) for x in (np.where(matched, wm * d, 0.0), wm, w))
+            d[~matched] = 0.0  # unmatched cells (where d may be NaN) carry no weight
+            num, den, total = (self.group_sums(x) for x in (wm * d, wm, w))
             with np.errstate(divide="ignore", invalid="ignore"):
                 diff = np.where(den > 0, num / den, np.nan)
             out[m.name] = {"difference": diff, "matched_shares": den, "venue_shares": total, "matched": matched}
@@ -298,16 +315,26 @@ class CellMatched:
     def replicates(self, n: int, seed: int) -> dict[str, np.ndarray]:
         """Per metric, replicates × groups differences from ``n`` symbol-day resamples.
 
-        Reproducible for ``seed`` and independent of the batch size: the counts are drawn from one
-        stream, batch after batch.
+        Reproducible for ``seed`` and independent of the batch size and of the threads: the counts are
+        drawn from one stream, batch after batch, before the batches are evaluated (on up to
+        :data:`THREADS` threads: numpy releases the GIL in this elementwise work) and stacked in order.
+
+        Replicates are summed in float32 (the point estimate, :meth:`point`, in float64): the work is
+        bound by memory traffic, and float32's relative error of about 1e-7 on a cell's sums moves a
+        replicate's difference by orders of magnitude less than the spread of the replicates, which is
+        all an interval or a p-value reads from them. Support counts stay exact integers in float32.
         """
         rng = np.random.default_rng(seed)
         per = max(1, BATCH_ELEMENTS // max(1, self.n_pairs * len(self.quantities)))
-        parts = {m.name: [] for m in self.metrics}
-        for b in batches(n, per):
-            for name, r in self.evaluate(cluster_counts(self.n_clusters, b, rng)).items():
-                parts[name].append(r["difference"])
-        return {name: np.vstack(p) if p else np.empty((0, len(self.groups))) for name, p in parts.items()}
+        counts = [cluster_counts(self.n_clusters, b, rng).astype(np.float32) for b in batches(n, per)]
+        workers = max(1, min(THREADS, len(counts)))
+        if workers > 1:
+            with ThreadPoolExecutor(workers, thread_name_prefix="bestex-bootstrap") as pool:
+                results = list(pool.map(self.evaluate, counts))
+        else:
+            results = [self.evaluate(c) for c in counts]
+        return {m.name: np.vstack([r[m.name]["difference"] for r in results]) if results
+                else np.empty((0, len(self.groups))) for m in self.metrics}
 
 
 def compare(sums: pd.DataFrame, metric: str | Metric, *, threshold: float, alpha: float = 0.05,

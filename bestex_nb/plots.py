@@ -93,7 +93,7 @@ def setup() -> None:
     """
     pio.templates[TEMPLATE_NAME] = _house_template()
     pio.templates.default = TEMPLATE_NAME
-    if _in_kernel():
+    if _in_kernel() and pio.renderers.default != KERNEL_RENDERER:  # assigning activates it: 2 s
         pio.renderers.default = KERNEL_RENDERER
 
 

@@ -111,9 +111,10 @@ class Review:
     def build_warnings(self) -> list[str]:
         return [r[0] for r in self.con.execute("select message from build_warnings").fetchall()]
 
-    def require_orders(self, period, venue: str | None = None) -> None:
-        """Raise :class:`EmptyPeriodError` when the period (and venue) has no covered order."""
-        if self.order_pi(period, venue).empty:
+    def require_orders(self, period, venue: str | None = None, orders: pd.DataFrame | None = None) -> None:
+        """Raise :class:`EmptyPeriodError` when the period (and venue) has no covered order (``orders``:
+        the :meth:`order_pi` frame when the caller already has it)."""
+        if (self.order_pi(period, venue) if orders is None else orders).empty:
             where = f" at venue {venue}" if venue else ""
             raise EmptyPeriodError(
                 f"no market or marketable-limit orders to review in {parse_period(period).label}{where}; "

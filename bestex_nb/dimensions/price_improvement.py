@@ -49,8 +49,8 @@ class PriceImprovement:
 
 def compute(review: Review, period: str, venue: str | None = None, worst_n: int = 25) -> PriceImprovement:
     """All frames of the review for ``period`` (and one routed ``venue``, or the whole firm)."""
-    review.require_orders(period, venue)
     orders = review.order_pi(period, venue)
+    review.require_orders(period, venue, orders)
     worst = (
         orders[orders["executed_shares"] > 0]
         .sort_values(["net_pi_usd", "net_pi_ps", "order_id"])
