@@ -28,6 +28,9 @@ from pathlib import Path
 DEFAULT_ORDERS = 10_000_000
 DEFAULT_QUOTES = 100_000_000
 QUICK = (1_000_000, 10_000_000)
+#: DuckDB's memory limit for ``ours_build`` unless ``--memory-limit`` says otherwise (issue 5: the build
+#: must complete at 10M x 100M within 12 GB).
+BUILD_MEMORY_LIMIT = "12GB"
 SAMPLE = 1_000
 GB = 1024 ** 3
 
@@ -88,7 +91,9 @@ def _run_ours_build(cfg: dict) -> dict:
     asof.warm_up()  # numba's cache is warm after the first run; compiling is not the build
     if hasattr(store, "load_table"):
         store.load_table = timed(store.load_table, lambda *a: f"load {a[1].table}")
-    store.lookups.run = timed(store.lookups.run, lambda *a: "nbbo lookups (one pass)")
+    from . import lookups
+
+    lookups.run = timed(lookups.run, lambda *a: "nbbo lookups (one pass)")
     sql.materialize = timed(sql.materialize, lambda *a: f"mart {a[2]}")
     started = time.perf_counter()
     store.build(cfg["data"], cfg["store"], force=True, memory_limit=cfg.get("memory_limit"),
@@ -321,11 +326,27 @@ def _code() -> str:
     return f"{git or 'no git'}, store code {code_version()[:12]}"
 
 
+def _warm(data: Path) -> float:
+    """Read the extracts once so every contender starts with them in the page cache (this machine
+    evicts files it has not read lately; a contender that reads a cold 1.7 GB file measures the disk)."""
+    started = time.perf_counter()
+    for f in sorted(data.glob("*.parquet")):
+        with open(f, "rb") as fh:
+            while fh.read(1 << 24):
+                pass
+    return time.perf_counter() - started
+
+
+def scales(args) -> list[tuple[int, int]]:
+    """Explicit ``--orders``/``--quotes``: that scale; ``--quick``: 1M × 10M; else both, small first."""
+    if args.orders or args.quotes:
+        return [(args.orders or DEFAULT_ORDERS, args.quotes or DEFAULT_QUOTES)]
+    return [QUICK] if getattr(args, "quick", False) else [QUICK, (DEFAULT_ORDERS, DEFAULT_QUOTES)]
+
+
 def main(args) -> int:
-    """Generate (or reuse) the extracts, run each contender in its own process, check, report."""
-    quick = getattr(args, "quick", False)
-    n = args.orders or (QUICK[0] if quick else DEFAULT_ORDERS)
-    m = args.quotes or (QUICK[1] if quick else DEFAULT_QUOTES)
+    """For each scale: generate (or reuse) the extracts, run each contender in its own process, check,
+    report; then how time grew between the scales, and the notebooks and widgets on the sample store."""
     work = Path(args.work or "bench_data").resolve()
     asked = getattr(args, "contenders", None)
     names = asked or list(CONTENDERS)
@@ -341,32 +362,70 @@ def main(args) -> int:
     for n in missing:
         print(f"skipping {n}: {NEEDS[n]} is not installed (make bench installs it)")
     names = [n for n in names if n not in missing]
+    runs, status = [], 0
+    for n, m in scales(args):
+        results, ok = run_scale(args, work, names, n, m)
+        runs.append((n, m, results))
+        status |= 0 if ok else 1
+    if len(runs) > 1:
+        print(growth_text(runs))
+    if getattr(args, "review", True) and not asked:
+        from . import bench_review
+
+        notebooks, widgets = bench_review.report(work)
+        print(bench_review.text(notebooks, widgets))
+        (work / "results-review.json").write_text(json.dumps({"notebooks": notebooks, "widgets": widgets,
+                                                               "code": _code(), "machine": _machine()}, indent=2))
+    return status
+
+
+def growth_text(runs) -> str:
+    """Wall time at the largest scale over the smallest, per contender (linear = the data ratio)."""
+    (n0, m0, small), (n1, m1, large) = runs[0], runs[-1]
+    lines = [f"scaling {n0:,} x {m0:,} -> {n1:,} x {m1:,} ({n1 / n0:.0f}x the orders, {m1 / m0:.0f}x the quotes):"]
+    before = {r["contender"]: r for r in small if r.get("seconds")}
+    for r in large:
+        if r.get("seconds") and r["contender"] in before:
+            lines.append(f"  {r['contender']:<20} {before[r['contender']]['seconds']:7.1f} s -> {r['seconds']:7.1f} s "
+                         f"({r['seconds'] / before[r['contender']]['seconds']:.1f}x)")
+    return "\n".join(lines)
+
+
+def run_scale(args, work: Path, names: list[str], n: int, m: int) -> tuple[list[dict], bool]:
     from . import bench_data
 
     data, gen_s, reused = bench_data.ensure(work, n, m, seed=getattr(args, "seed", None) or 20260701)
-    print(f"extracts: {data} ({'reused' if reused else f'generated in {gen_s:.1f} s'}); "
+    print(f"\nextracts: {data} ({'reused' if reused else f'generated in {gen_s:.1f} s'}); "
           f"{n:,} orders, {m:,} NBBO updates, {bench_data.n_symbols(m):,} symbols")
     code = _code()
     print(f"code: {code}")
     rng = random.Random(n * 31 + m)
     sample_ids = [f"O{i:010d}" for i in sorted(rng.sample(range(n), min(SAMPLE, n)))]
+    memory_limit = getattr(args, "memory_limit", None) or BUILD_MEMORY_LIMIT
     results = []
     for name in names:
         cfg = {"contender": name, "data": str(data), "sample_ids": sample_ids,
                "store": str(work / "stores" / f"{data.name}.duckdb"),
                "result": str(work / f"{data.name}.{name}.json"),
-               "memory_limit": getattr(args, "memory_limit", None), "threads": getattr(args, "threads", None)}
+               "memory_limit": memory_limit if name == "ours_build" else None,
+               "threads": getattr(args, "threads", None)}
         Path(cfg["store"]).parent.mkdir(parents=True, exist_ok=True)
-        print(f"running {name} …", flush=True)
+        warm_s = _warm(data)
+        print(f"running {name} … (extracts read into the page cache first: {warm_s:.1f} s)", flush=True)
         results.append(_spawn(cfg, getattr(args, "timeout", None)))
         r = results[-1]
         r["what"] = CONTENDERS[name]
+        if cfg["memory_limit"]:
+            r["duckdb_memory_limit"] = cfg["memory_limit"]
         print(f"  {name}: {r.get('seconds', float('nan')):.1f} s work, {r['process_s']:.1f} s process, "
               f"peak RSS {r['peak_rss_gb']:.2f} GB {r.get('error', '')}", flush=True)
     problems = _check(results, n)
     print()
     print(_table(results, n, m))
-    print()
+    build = next((r for r in results if r["contender"] == "ours_build" and r.get("seconds")), None)
+    if build:
+        print(f"ours_build ran with DuckDB's memory limit at {memory_limit} (spilling to disk beyond it); "
+              f"whole-process peak RSS {build['peak_rss_gb']:.2f} GB")
     verdict = "all equal" if not problems else "MISMATCH\n  " + "\n  ".join(problems)
     print(f"spot check ({len(sample_ids):,} random orders' NBB/NBO at receipt, row counts, orders with a "
           f"quote, vs {names[0]}): {verdict}")
@@ -378,13 +437,13 @@ def main(args) -> int:
         r.pop("sample", None)
         if r.get("seconds"):
             r.update(orders_per_s=n / r["seconds"], quotes_per_s=m / r["seconds"])
-    settings = {k: getattr(args, k, None) for k in ("memory_limit", "threads", "timeout")}
+    settings = {"memory_limit": memory_limit, **{k: getattr(args, k, None) for k in ("threads", "timeout")}}
     out.write_text(json.dumps({
         "orders": n, "quotes": m, "data": str(data), "generated_s": gen_s, "code": code,
         "machine": _machine(), "settings": settings, "contenders": results, "check": problems or "ok",
-        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=2))
+        "ratios": ratio_lines(results), "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=2))
     print(f"results: {out}")
-    return 0 if not problems else 1
+    return results, not problems
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -395,7 +454,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help=f"{QUICK[0]:,} orders × {QUICK[1]:,} quotes")
     p.add_argument("--contender", dest="contenders", action="append", help="run only these (repeatable)")
     p.add_argument("--timeout", type=float, default=None, help="kill a contender after this many seconds")
-    p.add_argument("--memory-limit", default=None, help="DuckDB memory limit for ours_build, e.g. 8GB")
+    p.add_argument("--memory-limit", default=None, help=f"DuckDB memory limit for ours_build (default {BUILD_MEMORY_LIMIT})")
+    p.add_argument("--no-review", dest="review", action="store_false",
+                   help="skip timing the notebooks and widgets on the sample store")
     p.add_argument("--threads", type=int, default=None, help="DuckDB threads for ours_build")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--child", help=argparse.SUPPRESS)

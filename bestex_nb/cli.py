@@ -95,10 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--orders", type=int, default=None)
     p.add_argument("--quotes", type=int, default=None)
     p.add_argument("--work", default="bench_data")
-    p.add_argument("--quick", action="store_true", help="1M orders x 10M quotes instead of 10M x 100M")
+    p.add_argument("--quick", action="store_true", help="only 1M orders x 10M quotes (default: that, then 10M x 100M)")
     p.add_argument("--contender", dest="contenders", action="append", default=None,
                    help="run only this contender (repeatable): ours_build, pandas_merge_asof")
-    p.add_argument("--memory-limit", default=None, help="DuckDB memory limit for our build, e.g. 8GB")
+    p.add_argument("--memory-limit", default=None, help="DuckDB memory limit for our build (default 12GB)")
+    p.add_argument("--no-review", dest="review", action="store_false",
+                   help="skip timing the notebooks and widgets on the sample store")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--timeout", type=float, default=None, help="seconds per contender")
     p.add_argument("--seed", type=int, default=None)

@@ -1,0 +1,111 @@
+"""`bestex bench` after the build: each review notebook under papermill, and the widgets' redraws.
+
+Issue 5 asks that everything after the build be fast on the sample store: each notebook in under 10 s
+under papermill *excluding kernel start* (the sum of papermill's per-cell durations; the kernel's start
+and shutdown are reported beside it), and each interactive redraw in under 1 s (the explorers' callbacks,
+timed in this process by changing a filter, exactly as a click in JupyterLab does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+NOTEBOOK_TARGET_S = 10.0
+REDRAW_TARGET_S = 1.0
+NOTEBOOKS = ("price_improvement", "limit_fill_likelihood")
+
+
+def sample_store(work: Path) -> tuple[Path, Path]:
+    """The default sample quarter under ``work/sample`` (generated once) and its store (built once)."""
+    from .sample import generate
+    from .store import build
+
+    data = (Path(work) / "sample").resolve()
+    if not (data / "orders.parquet").exists():
+        generate(data)
+    return data, build(data, data.parent / "stores" / "sample.duckdb").store
+
+
+def time_notebooks(data: Path, store: Path, period: str = "2026Q3") -> list[dict]:
+    """Run each review notebook on the sample store (whole firm, static) and time it."""
+    import nbformat
+
+    from .export import execute_notebook
+    from .runner import notebook_path
+
+    rows = []
+    for name in NOTEBOOKS:
+        with tempfile.TemporaryDirectory(prefix="bx-bench-nb-") as tmp:
+            params = {"period": period, "venue": "", "data_dir": str(data), "store_path": str(store),
+                      "evidence_dir": "", "interactive": False}
+            started = time.perf_counter()
+            execute_notebook(notebook_path(name), Path(tmp) / f"{name}.ipynb", params, cwd=tmp)
+            wall = time.perf_counter() - started
+            nb = nbformat.read(Path(tmp) / f"{name}.ipynb", as_version=4)
+        cells = sum(float(c.metadata.get("papermill", {}).get("duration") or 0) for c in nb.cells)
+        rows.append({"notebook": name, "cells_s": round(cells, 2), "wall_s": round(wall, 2),
+                     "kernel_and_papermill_s": round(wall - cells, 2), "target_s": NOTEBOOK_TARGET_S,
+                     "ok": cells < NOTEBOOK_TARGET_S})
+    return rows
+
+
+def _time_redraws(box) -> list[float]:
+    """Change every dropdown of an explorer to each of (up to) three of its values, timing each redraw."""
+    import ipywidgets as w
+
+    controls = [c for row in box.children if isinstance(row, w.HBox) for c in row.children
+                if isinstance(c, w.Dropdown)]
+    times = []
+    for control in controls:
+        for value in list(control.options)[1:4] + [control.options[0]]:
+            started = time.perf_counter()
+            control.value = value  # the observer redraws synchronously
+            times.append(time.perf_counter() - started)
+        control.value = control.options[0]
+    return times
+
+
+def time_widgets(store: Path, period: str = "2026Q3") -> list[dict]:
+    """Build each explorer on the sample store and time its redraws (charts built, not shown)."""
+    import plotly.io as pio
+
+    from . import plots
+    from .dimensions import limit_fills as lf_dim
+    from .dimensions import price_improvement as pi_dim
+    from .review import Review
+    from .widgets import pi_explorer
+    from .widgets_limit import limit_fill_explorer
+
+    pio.renderers.default = "json"  # no browser, no kernel: the figure is built and serialised
+    review = Review(store)
+    colors = plots.venue_colors(review.venue_ids())
+    rows = []
+    with contextlib.redirect_stdout(io.StringIO()):
+        explorers = {"price_improvement": lambda: pi_explorer(pi_dim.compute(review, period), colors),
+                     "limit_fill_likelihood": lambda: limit_fill_explorer(lf_dim.compute(review, period), colors)}
+        for name, make in explorers.items():
+            times = _time_redraws(make())
+            rows.append({"explorer": name, "redraws": len(times), "median_s": round(statistics.median(times), 3),
+                         "max_s": round(max(times), 3), "target_s": REDRAW_TARGET_S,
+                         "ok": max(times) < REDRAW_TARGET_S})
+    review.close()
+    return rows
+
+
+def report(work: Path) -> tuple[list[dict], list[dict]]:
+    data, store = sample_store(work)
+    return time_notebooks(data, store), time_widgets(store)
+
+
+def text(notebooks: list[dict], widgets: list[dict]) -> str:
+    lines = ["after the build, on the sample store (targets: notebook < 10 s excluding kernel start; redraw < 1 s):"]
+    lines += [f"  notebook {r['notebook']:<24} cells {r['cells_s']:>5.1f} s   (+ kernel start and papermill "
+              f"{r['kernel_and_papermill_s']:.1f} s)   {'ok' if r['ok'] else 'OVER TARGET'}" for r in notebooks]
+    lines += [f"  widgets  {r['explorer']:<24} {r['redraws']} redraws: median {r['median_s']:.3f} s, "
+              f"max {r['max_s']:.3f} s   {'ok' if r['ok'] else 'OVER TARGET'}" for r in widgets]
+    return "\n".join(lines)
