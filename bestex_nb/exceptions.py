@@ -7,10 +7,10 @@ from the kind, the period and the cell or order, never from a counter or a times
 as ``"module:function"`` strings (imported only when exceptions are collected, so no dimension has to
 be imported for its exceptions to be found), or added at run time with :func:`register`.
 
-To add a dimension's exceptions (e.g. the limit-order fill review's Rule 5310 .05 marketable-limit
-exceptions): write ``def rule5310_05_exceptions(review, period, parameters) -> pd.DataFrame`` returning
-the columns of :data:`PROVIDER_COLUMNS` it knows (at least ``exception_id``, ``kind``, ``period``), and
-add ``"bestex_nb.dimensions.limit_fills:rule5310_05_exceptions"`` to :data:`PROVIDERS`.
+To add a dimension's exceptions: write ``def my_exceptions(review, period, parameters) -> pd.DataFrame``
+returning the columns of :data:`PROVIDER_COLUMNS` it knows (at least ``exception_id``, ``kind``,
+``period``), and add ``"bestex_nb.dimensions.<dimension>:my_exceptions"`` to :data:`PROVIDERS` (the
+limit-order review's Rule 5310 .05 exceptions are added that way).
 """
 
 from __future__ import annotations
@@ -40,7 +40,10 @@ Provider = Callable[..., pd.DataFrame]
 PROVIDERS: list[str | Provider] = [
     "bestex_nb.dimensions.venues:material_difference_exceptions",
     "bestex_nb.dimensions.venues:deterioration_exceptions",
+    "bestex_nb.dimensions.limit_fills:rule5310_05_exceptions",
 ]
+#: Kinds raised order by order (many rows): reports summarise them and list them in their own dimension.
+ORDER_LEVEL_KINDS = ("marketable_limit_outside_quote",)
 
 
 def register(provider: str | Provider) -> None:

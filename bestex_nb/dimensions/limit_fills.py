@@ -8,6 +8,7 @@ reading are in :mod:`bestex_nb.dimensions.limit_fill_tables`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,7 @@ class LimitFills:
     orders: pd.DataFrame  # one row per covered order (survival, drill-down, filters)
     comparison: pd.DataFrame  # review group rows of review.compare_venues(period, "fill_rate_shares")
     exceptions: pd.DataFrame  # Rule 5310 .05: one row per marketable limit order with fills outside the quote
+    exception_list: pd.DataFrame  # this review's rows of review.exceptions: fill-rate material differences, .05
     reconciliation: pd.DataFrame  # orders in = analysed + excluded by reason
     exclusions_by_reason: pd.DataFrame  # reason × scope × venue counts
 
@@ -56,14 +58,35 @@ class LimitFills:
             "limit_fills_by_venue_distance": self.by_distance, "limit_fills_monthly": self.monthly,
             "limit_fill_survival": self.survival, "limit_time_to_fill": self.time_to_fill,
             "limit_end_states": self.end_states, "rule5310_05_exceptions": self.exceptions,
-            "limit_fill_venue_comparison": self.comparison, "limit_reconciliation": self.reconciliation,
+            "limit_fill_venue_comparison": self.comparison, "limit_exceptions": self.exception_list,
+            "limit_reconciliation": self.reconciliation,
             "limit_exclusions_by_reason": self.exclusions_by_reason,
         }
         return out
 
 
-def compute(review: Review, period: str, venue: str | None = None) -> LimitFills:
-    """All frames of the review for ``period`` (and one routed ``venue``, or the whole firm)."""
+def dimension_exceptions(review: Review, period, parameters, decisions_path=None) -> pd.DataFrame:
+    """The rows of :meth:`Review.exceptions` this review raises (same ids, same dispositions): material
+    differences in share fill rate and the Rule 5310 .05 exceptions, without computing the other
+    dimensions' comparisons. ``parameters``: a :class:`~bestex_nb.parameters.ReviewParameters`;
+    ``decisions_path``: the decisions.yaml to join (default: the checkout's)."""
+    from dataclasses import replace
+
+    from .. import exceptions as exc
+    from ..parameters import load_decisions
+
+    own = replace(parameters, material_metrics=tuple(m for m in parameters.material_metrics if m == "fill_rate_shares"))
+    return exc.collect(review, parse_period(period), own, load_decisions(decisions_path),
+                       providers=["bestex_nb.dimensions.venues:material_difference_exceptions",
+                                  "bestex_nb.dimensions.limit_fills:rule5310_05_exceptions"])
+
+
+def compute(review: Review, period: str, venue: str | None = None, parameters_dir=None) -> LimitFills:
+    """All frames of the review for ``period`` (and one routed ``venue``, or the whole firm).
+    ``parameters_dir`` holds the committee's defaults.yaml and decisions.yaml (default: the checkout's)."""
+    from ..parameters import load
+
+    params = load(parse_period(period), parameters_dir or None)
     orders = review.limit_orders(period, venue)
     if orders.empty:
         where = f" at venue {venue}" if venue else ""
@@ -73,9 +96,12 @@ def compute(review: Review, period: str, venue: str | None = None) -> LimitFills
     excl = review.exclusions(period, venue)
     by_reason = (excl.assign(venue=excl["venue"].fillna("(none)"))
                  .groupby(["reason", "scope", "venue"], as_index=False).size().rename(columns={"size": "order_rows"}))
-    comparison = review.compare_venues(period, "fill_rate_shares")
+    comparison = review.compare_venues(period, "fill_rate_shares", parameters=params)
+    decisions = Path(parameters_dir) / "decisions.yaml" if parameters_dir else None
+    exception_list = dimension_exceptions(review, period, params, decisions)
     if venue:
         comparison = comparison[comparison["venue"] == venue].reset_index(drop=True)
+        exception_list = exception_list[exception_list["venue"] == venue].reset_index(drop=True)
     end_states = (orders.groupby(["venue", "end_state"], as_index=False)
                   .agg(orders=("order_id", "size"), order_shares=("quantity", "sum"),
                        filled_shares=("filled_qty", "sum"), cancelled_shares=("cancelled_qty", "sum")))
@@ -92,6 +118,7 @@ def compute(review: Review, period: str, venue: str | None = None) -> LimitFills
         orders=orders,
         comparison=comparison,
         exceptions=review.marketable_limit_exceptions(period, venue),
+        exception_list=exception_list,
         reconciliation=review.reconciliation(period, venue),
         exclusions_by_reason=by_reason,
     )
@@ -252,33 +279,6 @@ def time_to_fill_figure(ttf: pd.DataFrame, colors: dict) -> go.Figure:
     return fig
 
 
-def comparison_figure(comparison: pd.DataFrame) -> go.Figure:
-    """Cell-matched difference in share fill rate (venue minus the other venues) with 95% intervals."""
-    df = comparison.dropna(subset=["difference"]).copy()
-    df["group"] = (df["venue"] + " · " + np.where(df["is_sp500"], "S&P 500", "other") + " · "
-                   + df["order_category"].map(CATEGORY_LABELS).fillna(df["order_category"]))
-    rank = {c: i for i, c in enumerate(LIMIT_CATEGORIES)}
-    df = df.assign(_c=df["order_category"].map(rank)).sort_values(["venue", "is_sp500", "_c"],
-                                                                    ascending=[True, False, True])
-    flagged = df["is_material"].fillna(False).astype(bool)
-    fig = go.Figure(go.Scatter(
-        x=df["difference"], y=df["group"], mode="markers",
-        marker={"color": np.where(flagged, "#E15759", "#4E79A7"), "size": 9},
-        error_x={"type": "data", "symmetric": False, "array": df["ci_high"] - df["difference"],
-                 "arrayminus": df["difference"] - df["ci_low"]},
-        hovertemplate="%{y}<br>difference %{x:+.1%}<extra></extra>",
-    ))
-    fig.add_vline(x=0, line_dash="dash", line_color="#555")
-    if len(df) and df["threshold"].notna().any():
-        fig.add_vline(x=-float(df["threshold"].dropna().iloc[0]), line_dash="dot", line_color="#E15759")
-    fig.update_xaxes(tickformat="+.0%", title="share fill rate: venue minus the other venues, same cells")
-    fig.update_yaxes(autorange="reversed")
-    fig.update_layout(height=max(320, 26 * len(df) + 140),
-                      title="Cell-matched venue comparison of share fill rates (red: material difference; "
-                            "dotted: materiality threshold)")
-    return fig
-
-
 def figures(lf: LimitFills, colors: dict) -> dict[str, go.Figure]:
     """Plotly figures for the notebook (``colors``: venue → colour, see plots.venue_colors)."""
     figs = {
@@ -287,6 +287,4 @@ def figures(lf: LimitFills, colors: dict) -> dict[str, go.Figure]:
         "survival": survival_figure(lf.survival, colors),
         "time_to_fill": time_to_fill_figure(lf.time_to_fill, colors),
     }
-    if lf.comparison["difference"].notna().any():
-        figs["comparison"] = comparison_figure(lf.comparison)
     return figs

@@ -39,6 +39,8 @@ def fmt_value(x, unit: str, signed: bool = False) -> str:
         return f"{sign}{a * 100:.1f}%"
     if unit == "ms":
         return f"{sign}{a:,.1f} ms"
+    if unit == "USD":
+        return f"{sign}${a:,.2f}"
     return f"{sign}{a:.6g}"
 
 
@@ -109,8 +111,27 @@ def styled(table: pd.DataFrame, flags=("material", "breach"), columns=None,
                       else "", subset=subset)
 
 
-def exceptions_table(exc: pd.DataFrame) -> pd.DataFrame:
-    """The exceptions with their dispositions, for reading."""
+def exceptions_summary(exc: pd.DataFrame) -> pd.DataFrame:
+    """One row per kind × venue: how many exceptions, how many still open, and (for USD figures) the
+    total, so a report can show order-level exceptions (hundreds of rows) without listing them."""
+    columns = ["kind", "venue", "exceptions", "open", "routing changed", "justified", "total"]
+    if exc.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for (kind, venue), g in exc.groupby(["kind", "venue"], sort=True, dropna=False):
+        usd = (g["unit"] == "USD").all()
+        rows.append({"kind": str(kind).replace("_", " "), "venue": venue, "exceptions": len(g),
+                     "open": int((g["disposition"] == "open").sum()),
+                     "routing changed": int((g["disposition"] == "routing_changed").sum()),
+                     "justified": int((g["disposition"] == "justified").sum()),
+                     "total": fmt_value(g["value"].sum(), "USD") if usd else ""})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def exceptions_table(exc: pd.DataFrame, kinds=None) -> pd.DataFrame:
+    """The exceptions with their dispositions, for reading (only ``kinds`` when given)."""
+    if kinds is not None:
+        exc = exc[exc["kind"].isin(list(kinds))]
     return pd.DataFrame({
         "exception id": exc["exception_id"].tolist(), "kind": [str(k).replace("_", " ") for k in exc["kind"]],
         "figure": [fmt_value(v, u, True) for v, u in zip(exc["value"], exc["unit"])],

@@ -184,3 +184,27 @@ def test_reading_tables(review):
         pytest.approx({"V1": 0.40, "V2": 0.05})
     (only,) = tables.exceptions_views(lf.exceptions.iloc[:0])
     assert "No fill" in only.data
+
+
+def test_rule5310_05_exceptions_join_the_one_exceptions_table(review, tmp_path):
+    from bestex_nb.dimensions.venue_tables import exceptions_summary
+    from bestex_nb.parameters import ReviewParameters
+
+    params = ReviewParameters(material_difference={"fill_rate_shares": 0.10}, replicates=1000, seed=1,
+                              material_metrics=("fill_rate_shares",))
+    decisions = tmp_path / "decisions.yaml"
+    decisions.write_text("R5310.05-L9:\n  disposition: justified\n  rationale: fill at 10.03 was the "
+                         "customer's own limit\n  decided_on: 2026-08-01\n  decided_by: committee\n")
+    every = review.exceptions("2026Q3", parameters=params, decisions=decisions)
+    ours = every[every["kind"] == "marketable_limit_outside_quote"].set_index("exception_id")
+    assert sorted(ours.index) == ["R5310.05-L10", "R5310.05-L9"]
+    assert ours.loc["R5310.05-L9", "value"] == pytest.approx(0.40) and ours.loc["R5310.05-L9", "unit"] == "USD"
+    assert ours.loc["R5310.05-L10", "value"] == pytest.approx(0.05) and ours.loc["R5310.05-L10", "venue"] == "V2"
+    assert ours.loc["R5310.05-L9", "disposition"] == "justified" and ours.loc["R5310.05-L10", "disposition"] == "open"
+    # the limit-order review's own list: the same rows, ids and dispositions
+    own = lf_dim.dimension_exceptions(review, "2026Q3", params, decisions)
+    pd.testing.assert_frame_equal(own.reset_index(drop=True),
+                                  every[every["kind"].isin(own["kind"].unique())].reset_index(drop=True))
+    summary = exceptions_summary(every).set_index(["kind", "venue"])
+    assert summary.loc[("marketable limit outside quote", "V1"), ["exceptions", "open", "justified"]].tolist() == [1, 0, 1]
+    assert summary.loc[("marketable limit outside quote", "V2"), "total"] == "$0.05"

@@ -31,6 +31,7 @@ store_path: str = ""  # review store built beforehand (opened read-only); empty 
 evidence_dir: str = ""  # folder for the CSV tables behind each chart; empty for none
 exceptions_n: int = 25  # how many Rule 5310 .05 exceptions to list (largest shortfall first)
 interactive: bool = True  # widgets in JupyterLab; the batch runner passes False
+parameters_dir: str = ""  # folder with the committee's defaults.yaml and decisions.yaml; empty for parameters/ of the checkout
 """, tags=["parameters"]),
     code("""
 from IPython.display import Markdown
@@ -39,12 +40,14 @@ import bestex_nb
 from bestex_nb import plots
 from bestex_nb.dimensions import limit_fills as lf_dim
 from bestex_nb.dimensions import limit_fill_tables as lf_tables
+from bestex_nb.dimensions import venue_tables
+from bestex_nb.dimensions import venues as venues_dim
 from bestex_nb.evidence import write_tables, provenance
 
 plots.setup()
 review = bestex_nb.open_review(data_dir, store_path or None, build=not store_path)
 venue_filter = venue or None
-lf = lf_dim.compute(review, period, venue_filter)
+lf = lf_dim.compute(review, period, venue_filter, parameters_dir or None)
 colors = plots.venue_colors(review.venue_ids())
 figs = lf_dim.figures(lf, colors)
 plots.params_table({"period": period, "venue": venue or "whole firm", "data": data_dir,
@@ -133,7 +136,8 @@ difference is **material** when it is worse than the committee's threshold (`par
 `tables/limit_fill_venue_comparison.csv`.
 """),
     code("""
-figs.get("comparison", Markdown("No review group has cells matched against another venue in this period."))
+venues_dim.forest(lf.comparison, ["fill_rate_shares"], colors,
+                  title="Share fill rate against the other venues in the same cells (positive = fills more)")
 """),
     code("""
 plots.style_table(lf_tables.comparison_display(lf.comparison))
@@ -149,6 +153,23 @@ dollars. The summary is per routed venue; the list shows the largest shortfalls,
     code("""
 for view in lf_tables.exceptions_views(lf.exceptions, exceptions_n):
     display(view)
+"""),
+    md("""
+## Exceptions and their dispositions
+
+The exceptions this review raises: material differences in share fill rate, and the Rule 5310 .05
+marketable limit orders above. Each needs a disposition recorded in `parameters/decisions.yaml` under its
+id (routing changed, or a written rationale); one without an entry is **open**. The price-improvement
+review lists the venue-level exceptions of the other metrics; `tables/limit_exceptions.csv` lists these
+order by order.
+"""),
+    code("""
+venue_tables.styled(venue_tables.exceptions_summary(lf.exception_list), flags=[], columns=[])
+"""),
+    code("""
+material = venue_tables.exceptions_table(lf.exception_list, kinds=["material_difference"])
+venue_tables.styled(material, flags=["open"], columns=["disposition"]) if len(material) else Markdown(
+    "No venue's share fill rate differs materially from the other venues' in this period.")
 """),
     md("""
 ## Explore (JupyterLab only)

@@ -133,13 +133,19 @@ venue_tables.styled(venue_tables.deterioration_table(vr.deterioration), columns=
     md("""
 ## Exceptions and their dispositions
 
-Every material difference and every breach of the trigger is an exception that needs a recorded
-disposition: routing changed, or a written rationale for keeping it. Dispositions are recorded in
-`parameters/decisions.yaml` under the exception id, which stays the same when the review is re-run on the
-same data; an exception without an entry is **open**.
+Every material difference, every breach of the trigger and every marketable limit order filled worse than
+the quote at receipt (Rule 5310 .05) is an exception that needs a recorded disposition: routing changed, or
+a written rationale for keeping it. Dispositions are recorded in `parameters/decisions.yaml` under the
+exception id, which stays the same when the review is re-run on the same data; an exception without an
+entry is **open**. The summary counts every kind; the table lists the venue-level ones. The Rule 5310 .05
+exceptions are listed order by order in the limit-order review, and all of them in `tables/exceptions.csv`.
 """),
     code("""
-venue_tables.styled(venue_tables.exceptions_table(vr.exceptions), flags=["open"], columns=["disposition"])
+venue_tables.styled(venue_tables.exceptions_summary(vr.exceptions), flags=[], columns=[])
+"""),
+    code("""
+venue_tables.styled(venue_tables.exceptions_table(vr.exceptions, kinds=["material_difference", "deterioration"]),
+                    flags=["open"], columns=["disposition"])
 """),
     code("""
 plots.style_table(vr.parameters.table(), caption="Committee parameters used")
