@@ -365,12 +365,17 @@ def valid_after(sym, t_us, horizons_us=HORIZONS_US) -> Lookups:
 
 
 def warm_up() -> None:
-    """Compile (or load from numba's cache) every kernel on a tiny input."""
+    """Compile (or load from numba's cache) every kernel on a tiny input, for writable arrays and for
+    the read-only ones that DuckDB's Arrow batches give (numba compiles each kind separately)."""
     table = symbol_table(np.array([1, 2], dtype=np.uint64))
-    one = (np.array([1], np.uint64), np.array([5], np.int64), np.array([1], np.int64), np.array([2], np.int64),
-           np.array([NONE], np.int64))
-    lookup([one], table, 2, in_force([0], [10]), in_force([1], [10]), valid_after([0], [10]))
-    codes(table, np.array([1], np.uint64))
+    for writable in (True, False):
+        one = (np.array([1], np.uint64), np.array([5], np.int64), np.array([1], np.int64),
+               np.array([2], np.int64), np.array([NONE], np.int64))
+        hashes = np.array([1], np.uint64)
+        for a in (*one, hashes):
+            a.flags.writeable = writable
+        lookup([one], table, 2, in_force([0], [10]), in_force([1], [10]), valid_after([0], [10]))
+        codes(table, hashes)
 
 
 def warm_up_in_background() -> threading.Thread:
