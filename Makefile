@@ -17,10 +17,11 @@ $(BIN)/.installed: pyproject.toml
 $(DATA)/orders.parquet: | $(BIN)/.installed
 	$(BIN)/bestex sample-data --out $(DATA)
 
-## demo: install, generate the sample quarter, build the store, run the price-improvement review
+## demo: install, generate the sample quarter, build the store, run both reviews for the firm and each venue
 demo: $(BIN)/.installed $(DATA)/orders.parquet
 	$(BIN)/bestex build --data $(DATA)
-	$(BIN)/bestex run --period $(PERIOD) --notebook price_improvement --data $(DATA) --all-venues
+	$(BIN)/bestex run --period $(PERIOD) --notebook price_improvement --notebook limit_fill_likelihood \
+	  --data $(DATA) --all-venues
 
 ## test: install with the test extra and run the whole suite
 test: $(BIN)/.installed
