@@ -20,14 +20,18 @@ def _options(values) -> list[str]:
     return [ALL] + sorted(str(v) for v in pd.unique(values) if pd.notna(v))
 
 
-def filter_orders(orders: pd.DataFrame, venue=ALL, category=ALL, size=ALL, symbol=ALL) -> pd.DataFrame:
-    """The orders matching the chosen filter values (``(all)`` matches everything)."""
+def filter_by(orders: pd.DataFrame, **chosen: str) -> pd.DataFrame:
+    """The orders whose columns match the chosen values (``(all)`` matches everything)."""
     mask = pd.Series(True, index=orders.index)
-    for col, value in (("venue", venue), ("order_category", category), ("size_bucket", size),
-                       ("symbol", symbol)):
+    for col, value in chosen.items():
         if value != ALL:
             mask &= orders[col].astype(str) == value
     return orders[mask]
+
+
+def filter_orders(orders: pd.DataFrame, venue=ALL, category=ALL, size=ALL, symbol=ALL) -> pd.DataFrame:
+    """The orders matching the price-improvement explorer's filters."""
+    return filter_by(orders, venue=venue, order_category=category, size_bucket=size, symbol=symbol)
 
 
 def pi_explorer(pi: PriceImprovement, colors: dict) -> w.VBox:

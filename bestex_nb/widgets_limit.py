@@ -14,22 +14,13 @@ from . import plots
 from .dimensions.limit_fills import DISTANCE_BUCKETS, LIMIT_CATEGORIES, LimitFills, survival_figure
 from .dimensions.price_improvement import SIZE_BUCKETS
 from .survival import survival_curves
-
-ALL = "(all)"
+from .widgets import ALL
+from .widgets import filter_by as filter_orders
 
 
 def _options(values, order=None) -> list[str]:
     present = {str(v) for v in pd.unique(values) if pd.notna(v)}
     return [ALL] + ([v for v in order if v in present] if order else sorted(present))
-
-
-def filter_orders(orders: pd.DataFrame, **chosen: str) -> pd.DataFrame:
-    """The orders whose columns match the chosen values (``(all)`` matches everything)."""
-    mask = pd.Series(True, index=orders.index)
-    for col, value in chosen.items():
-        if value != ALL:
-            mask &= orders[col].astype(str) == value
-    return orders[mask]
 
 
 def fill_rates(orders: pd.DataFrame, by: list[str]) -> pd.DataFrame:
