@@ -37,7 +37,6 @@ refuses duplicate hashes.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -376,10 +375,3 @@ def warm_up() -> None:
             a.flags.writeable = writable
         lookup([one], table, 2, in_force([0], [10]), in_force([1], [10]), valid_after([0], [10]))
         codes(table, hashes)
-
-
-def warm_up_in_background() -> threading.Thread:
-    """Start :func:`warm_up` in a thread (the kernels release the GIL); join it before :func:`lookup`."""
-    th = threading.Thread(target=warm_up, name="bestex-asof-warm-up", daemon=True)
-    th.start()
-    return th

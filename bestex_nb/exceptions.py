@@ -42,8 +42,6 @@ PROVIDERS: list[str | Provider] = [
     "bestex_nb.dimensions.venues:deterioration_exceptions",
     "bestex_nb.dimensions.limit_fills:rule5310_05_exceptions",
 ]
-#: Kinds raised order by order (many rows): reports summarise them and list them in their own dimension.
-ORDER_LEVEL_KINDS = ("marketable_limit_outside_quote",)
 
 
 def register(provider: str | Provider) -> None:
