@@ -1,16 +1,22 @@
-"""The build's NBBO lookups: staged tables in, ``int_order_nbbo`` and ``int_fill_mids`` out.
+"""The build's NBBO lookups: staged orders and fills in, the answers as row-ordered views out.
 
-Reads the lookup instants (``sql/staging/asof_order_instants.sql``, ``asof_fill_instants.sql``), streams
-the quotes once through the kernel of :mod:`bestex_nb.asof` (``sql/staging/nbbo_stream.sql``; the sorted
-variant when the file is not in time order within each symbol), and writes the answers as tables the
-marts join on the order or execution row:
+Reads the lookup instants (``sql/staging/asof_order_instants.sql``, ``asof_fill_instants.sql`` — the
+fills come from ``int_execution_orders``, already matched to their order row, so a fill's symbol is
+its order row's, looked up in numpy rather than joined on the text order id), streams the quotes once
+through the kernel of :mod:`bestex_nb.asof` (``sql/staging/nbbo_stream.sql``; the sorted variant when
+the file is not in time order within each symbol), and puts each answer back at its caller's row: one
+Arrow table per extract in row order, registered on the connection for the rest of the build, with
+typed temporary views over them:
 
 ``int_order_nbbo``  row_no, nbbo_r_quoted_at (TIMESTAMPTZ), nbb_r, nbo_r (DECIMAL(18,6), the NBBO in
-                    force at receipt), nbbo_route_quoted_at, nbb_route, nbo_route (at routing); one row
-                    per order row with a symbol; nulls where there is no same-day quote
+                    force at receipt), nbb_route, nbo_route (at routing); one row per order row; nulls
+                    where there is no symbol or no same-day quote
 ``int_fill_mids``   row_no (execution row), mid_1s, mid_15s, mid_1m, mid_5m (DECIMAL(21,7), the
                     midpoint of the latest valid NBBO at or before min(executed_at + Δ, 16:00 New
-                    York) on the fill's day; null when none)
+                    York) on the fill's day; null when none or when the fill is not attributed)
+
+and two small stored tables:
+
 ``int_nbbo_extent`` one row: quotes (read), last_quoted_at (TIMESTAMPTZ, the latest quote of any
                     symbol: where the data ends, for open GTC orders)
 ``int_nbbo_stream`` what the pass saw: quotes read, quotes of symbols nobody asked about, updates
@@ -56,48 +62,62 @@ def symbol_table(con: duckdb.DuckDBPyConnection):
     return asof.symbol_table(hashes), len(hashes)
 
 
-def _answers(rows: np.ndarray, lookups: asof.Lookups) -> pa.Table:
-    """``row_no, answer`` (a fixed-size list per lookup) over the kernel's arrays, without copying them."""
-    flat = pa.array(lookups.answers.reshape(-1))
-    return pa.table({"row_no": pa.array(rows[lookups.rows]),
-                     "answer": pa.FixedSizeListArray.from_arrays(flat, lookups.answers.shape[1])})
+def _by_row(n_rows: int, caller_rows: np.ndarray, lookups: asof.Lookups, names: list[str | None]) -> dict:
+    """The answers of ``lookups`` as nullable Arrow columns of length ``n_rows``, each at its row
+    (``caller_rows[k]`` is the row of the k-th caller; rows without a lookup or an answer are null).
+    ``names`` names the answer columns in order; None skips one."""
+    out = {}
+    at = caller_rows[lookups.rows]
+    for j, name in enumerate(names):
+        if name is None:
+            continue
+        col = np.full(n_rows, asof.NONE, np.int64)
+        col[at] = lookups.answers[:, j]
+        out[name] = pa.array(col, mask=col == asof.NONE)
+    return out
 
 
-def _materialize_from(con: duckdb.DuckDBPyConnection, name: str, table: str, views: dict[str, pa.Table]) -> None:
-    for view, arrow in views.items():
-        con.register(view, arrow)
-    try:
-        sql.materialize(con, name, table, {"none": asof.NONE})
-    finally:
-        for view in views:
-            con.unregister(view)
+def _row_count(row_no: np.ndarray) -> int:
+    return int(row_no.max()) + 1 if len(row_no) else 0
 
 
 def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = True) -> asof.StreamReport:
-    """Answer every order's receipt and routing lookup (and, with ``fills``, every fill's markout
-    lookups) and write ``int_order_nbbo``, ``int_fill_mids`` (when ``fills``), ``int_nbbo_extent`` and
-    ``int_nbbo_stream``. Without ``route`` the routing columns are null (the benchmark's receipt step)."""
+    """Answer every order's receipt and routing lookup (and, with ``fills``, every attributed fill's
+    markout lookups, from ``int_execution_orders``); register the answers and create the temporary views
+    ``int_order_nbbo`` and (with ``fills``) ``int_fill_mids``; write ``int_nbbo_extent`` and
+    ``int_nbbo_stream``. Without ``route`` the routing columns are null (the benchmark's receipt step).
+    The registered answers live as long as the connection."""
     started = _time.perf_counter()
     table, n_symbols = symbol_table(con)
     orders = sql.arrays(con, "staging/asof_order_instants", {"none": asof.NONE})
-    sym = asof.codes(table, orders["symbol_hash"])
+    order_rows = np.asarray(orders["row_no"], dtype=np.int64)
+    n_orders = _row_count(order_rows)
+    sym = np.where(orders["has_symbol"], asof.codes(table, orders["symbol_hash"]), -1).astype(np.int32)
     routed = orders["routed_us"]
     receipt = asof.in_force(sym, orders["received_us"])
     route = asof.in_force(np.where((routed != asof.NONE) & route, sym, -1), routed)
     if fills:
         fill_rows = sql.arrays(con, "staging/asof_fill_instants")
-        marks = asof.valid_after(asof.codes(table, fill_rows["symbol_hash"]), fill_rows["executed_us"])
+        sym_by_row = np.full(n_orders, -1, np.int32)
+        sym_by_row[order_rows] = sym
+        marks = asof.valid_after(sym_by_row[np.asarray(fill_rows["order_row"], dtype=np.int64)],
+                                 fill_rows["executed_us"])
+        n_executions = con.execute("select count(*) from stg_executions").fetchall()[0][0]
     else:
-        fill_rows = {"row_no": np.empty(0, np.int64)}
         marks = asof.valid_after(np.empty(0, np.int32), np.empty(0, np.int64))
     report = asof.lookup(_stream(con, "staging/nbbo_stream"), table, n_symbols, receipt, route, marks,
                          sorted_batches=lambda: _stream(con, "staging/nbbo_stream_sorted"))
-    order_rows = orders["row_no"].astype(np.int64)
-    _materialize_from(con, "staging/int_order_nbbo", "int_order_nbbo",
-                      {"asof_receipt": _answers(order_rows, receipt), "asof_route": _answers(order_rows, route)})
+    answers = {"row_no": pa.array(np.arange(n_orders, dtype=np.int64)),
+               **_by_row(n_orders, order_rows, receipt, ["r_quoted_at_us", "r_bid_us", "r_ask_us"]),
+               **_by_row(n_orders, order_rows, route, [None, "o_bid_us", "o_ask_us"])}
+    con.register("asof_order_answers", pa.table(answers))
+    sql.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True, temp=True)
     if fills:
-        _materialize_from(con, "staging/int_fill_mids", "int_fill_mids",
-                          {"asof_fills": _answers(fill_rows["row_no"].astype(np.int64), marks)})
+        mids = {"row_no": pa.array(np.arange(n_executions, dtype=np.int64)),
+                **_by_row(n_executions, np.asarray(fill_rows["execution_row"], dtype=np.int64), marks,
+                          [f"mid2_{h}" for h in asof.HORIZON_NAMES])}
+        con.register("asof_fill_answers", pa.table(mids))
+        sql.materialize(con, "staging/int_fill_mids", "int_fill_mids", view=True, temp=True)
     con.execute("create or replace table int_nbbo_extent as select $n::bigint as quotes, "
                 "make_timestamptz($last::bigint) as last_quoted_at",
                 {"n": report.quotes, "last": None if report.max_quoted_at_us == asof.NONE else report.max_quoted_at_us})

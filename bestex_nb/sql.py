@@ -96,11 +96,12 @@ def arrays(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None
 
 
 def materialize(con: duckdb.DuckDBPyConnection, name: str, table: str, params: dict | None = None,
-                view: bool = False) -> None:
+                view: bool = False, temp: bool = False) -> None:
     """``create or replace table <table> as <query>`` for a build step (``table`` is a fixed name).
 
     With ``view`` the query becomes a view instead (only for queries without parameters: a view
-    cannot take binds).
+    cannot take binds). With ``temp`` the table or view is the connection's own (an intermediate of the
+    build, not stored).
     """
     params = dict(params or {})
     sql_text = text(name)
@@ -111,6 +112,6 @@ def materialize(con: duckdb.DuckDBPyConnection, name: str, table: str, params: d
     if view:
         if params:
             raise ValueError(f"{name}: a view cannot take parameters")
-        con.execute(f"create or replace view {table} as\n{sql_text}")
+        con.execute(f"create or replace {'temp ' if temp else ''}view {table} as\n{sql_text}")
         return
-    con.execute(f"create or replace table {table} as\n{sql_text}", params or None)
+    con.execute(f"create or replace {'temp ' if temp else ''}table {table} as\n{sql_text}", params or None)

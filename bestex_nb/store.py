@@ -30,17 +30,26 @@ from .staging import Source, find_sources, load_table
 
 #: Extracts staged as checked views over their files rather than copied (large, read only by the build).
 STREAMED = {"orders", "executions"}
-#: Mart steps stored as views: arithmetic on stored columns, cheaper to compute than to write.
-VIEWS = {"fct_fills"}
+#: Build steps before the NBBO lookups, as temporary tables (intermediates, not stored): the duplicated
+#: order ids, and every fill matched to its order row once, so later steps join on integers.
+KEYS = (
+    ("staging/int_duplicate_order_ids", "int_duplicate_order_ids"),
+    ("staging/int_execution_orders", "int_execution_orders"),
+)
+#: Mart steps stored as views: arithmetic on stored columns (and joins on row numbers or to small
+#: tables), cheaper to compute when read than 10M-row columns are to write.
+VIEWS = {"fct_orders", "fct_fills", "fct_limit_orders"}
 #: Build steps after the NBBO lookups (:mod:`bestex_nb.lookups`), in order: (query name, table it creates).
 MARTS = (
+    ("staging/int_data_end", "int_data_end"),
+    ("marts/fct_orders_base", "fct_orders_base"),
     ("marts/fct_orders", "fct_orders"),
     ("marts/fct_fills_base", "fct_fills_base"),
     ("marts/fct_fills", "fct_fills"),
     ("marts/fct_limit_orders", "fct_limit_orders"),
     ("marts/exclusions", "exclusions"),
 )
-STORE_FORMAT = 2
+STORE_FORMAT = 3
 
 
 @dataclass
@@ -169,6 +178,8 @@ def _build_into(path: Path, data_dir: Path, sources: dict[str, Source], fp: str,
                 load_table(con, src, view=name in STREAMED)
         sql.materialize(con, "staging/dim_symbol", "dim_symbol")
         load_table(con, sources["nbbo"], view=True)
+        for query, table in KEYS:
+            sql.materialize(con, query, table, temp=True)
         from . import lookups  # numba: only a build needs it, not a notebook opening the store
 
         lookups.run(con)

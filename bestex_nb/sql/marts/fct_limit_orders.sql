@@ -27,16 +27,9 @@ family as (
         and exclusion_scope is distinct from 'all'
 ),
 
--- the last instant the data knows of: open gtc orders are censored there
+-- the last instant the data knows of: open gtc orders are censored there (stored by the build)
 data_end as (
-    select max(last_at) as data_end_at
-    from (
-        select max(received_at) as last_at from stg_orders
-        union all select max(routed_at) from stg_orders
-        union all select max(canceled_at) from stg_orders
-        union all select max(executed_at) from stg_executions
-        union all select last_quoted_at from int_nbbo_extent
-    ) as instants
+    select data_end_at from int_data_end
 ),
 
 filled as (

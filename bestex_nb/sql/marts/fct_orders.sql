@@ -1,16 +1,18 @@
 -- fct_orders: every order row received, enriched with the NBBO at receipt and at routing, its
 -- Rule 605 category, size buckets, session flags and the one exclusion reason that applies (or none).
+-- A view over fct_orders_base (the stored NBBO lookups, fill sums and duplicate flags): the rest is
+-- arithmetic on one row and two small lookups (securities, venues), computed when read.
 -- grain: one row per row of the orders extract (duplicate order ids keep every copy, all excluded)
 -- params: none
--- columns: order row fields; venue (= routed_venue); receipt_date, month (New York); nbb_r, nbo_r,
+-- columns: row_no, order row fields; venue (= routed_venue); receipt_date, month (New York); nbb_r, nbo_r,
 --   mid_r, quoted_spread_r (USD/share); nbb_route, nbo_route; nbbo_status; is_locked; order_category;
 --   is_beyond_midpoint; distance_ticks, distance_bucket; notional_usd; size_bucket; share_bucket;
 --   is_regular_hours; is_sp500; fill_count, filled_qty (shares), first_fill_at, last_fill_at;
 --   exclusion_reason, exclusion_scope ('all' | 'quality' | null when analysed)
 with
 
-orders as not materialized (
-    select * from stg_orders
+orders as (
+    select * from fct_orders_base
 ),
 
 securities as (
@@ -21,51 +23,41 @@ venues as (
     select venue_id from stg_venues
 ),
 
-copies as (
-    select order_id, count(*) as copies from orders group by order_id
-),
-
-fills as (
-    select
-        order_id,
-        count(*) as fill_count,
-        sum(quantity) as filled_qty,
-        bool_or(quantity is null or quantity <= 0 or price is null or price <= 0) as has_bad_fill,
-        min(executed_at) as first_fill_at,
-        max(executed_at) as last_fill_at,
-    from stg_executions
-    group by order_id
-),
-
 base as (
     select
-        orders.*,
+        orders.* exclude (nbbo_r_quoted_at, nbb_r, nbo_r, nbb_route, nbo_route, fill_count, filled_qty,
+            has_bad_fill, first_fill_at, last_fill_at, is_duplicate_id),
         orders.routed_venue as venue,
         timezone('America/New_York', orders.received_at) as received_local,
         timezone('America/New_York', orders.received_at)::date as receipt_date,
         case when orders.side = 'buy' then 1 else -1 end as side_sign,
+        orders.nbbo_r_quoted_at,
+        orders.nbb_r,
+        orders.nbo_r,
+        orders.nbb_route,
+        orders.nbo_route,
+        orders.fill_count as order_fill_count,
+        orders.filled_qty as order_filled_qty,
+        orders.has_bad_fill,
+        orders.first_fill_at as order_first_fill_at,
+        orders.last_fill_at as order_last_fill_at,
+        orders.is_duplicate_id,
     from orders
 ),
 
 -- NBBO at receipt (and at routing): the latest update at or before received_at (routed_at), same
 -- symbol, same New York date; a quote stamped exactly at that instant counts. Looked up for every order
--- row in one streaming pass over the quotes (bestex_nb/lookups.py → int_order_nbbo).
+-- row in one streaming pass over the quotes (bestex_nb/lookups.py → fct_orders_base).
 quoted as (
     select
         base.*,
-        nbbo.nbbo_r_quoted_at,
-        nbbo.nbb_r,
-        nbbo.nbo_r,
-        nbbo.nbb_route,
-        nbbo.nbo_route,
         case
-            when nbbo.nbbo_r_quoted_at is null then 'no_nbbo'
-            when coalesce(nbbo.nbb_r, 0) <= 0 or coalesce(nbbo.nbo_r, 0) <= 0 then 'one_sided_nbbo'
-            when nbbo.nbb_r > nbbo.nbo_r then 'crossed_nbbo'
+            when nbbo_r_quoted_at is null then 'no_nbbo'
+            when coalesce(nbb_r, 0) <= 0 or coalesce(nbo_r, 0) <= 0 then 'one_sided_nbbo'
+            when nbb_r > nbo_r then 'crossed_nbbo'
             else 'ok'
         end as nbbo_status,
     from base
-    left join int_order_nbbo as nbbo on base.row_no = nbbo.row_no
 ),
 
 usable as (
@@ -156,24 +148,25 @@ bucketed as (
 -- exclusions (metrics.md "Exclusions"): the first matching reason, rows in order, left to right
 excluded as (
     select
-        bucketed.*,
+        bucketed.* exclude (order_fill_count, order_filled_qty, has_bad_fill, order_first_fill_at,
+            order_last_fill_at, is_duplicate_id),
         securities.is_sp500,
-        fills.fill_count,
-        fills.filled_qty,
-        fills.first_fill_at,
-        fills.last_fill_at,
+        bucketed.order_fill_count as fill_count,
+        bucketed.order_filled_qty as filled_qty,
+        bucketed.order_first_fill_at as first_fill_at,
+        bucketed.order_last_fill_at as last_fill_at,
         case
-            when copies.copies > 1 then 'duplicate_order_id'
+            when bucketed.is_duplicate_id then 'duplicate_order_id'
             when securities.symbol is null then 'unknown_symbol'
             when bucketed.routed_venue is not null and venues.venue_id is null then 'unknown_venue'
             when bucketed.quantity is null or bucketed.quantity <= 0 then 'bad_quantity'
             when bucketed.order_type = 'limit' and coalesce(bucketed.limit_price, 0) <= 0 then 'bad_limit_price'
-            when fills.has_bad_fill then 'bad_fill'
+            when bucketed.has_bad_fill then 'bad_fill'
             when bucketed.routed_at < bucketed.received_at or bucketed.canceled_at < bucketed.received_at
                 then 'bad_timestamps'
             -- rounding allowance: 0.000001 share per fill
-            when fills.filled_qty > bucketed.quantity + 0.000001 * fills.fill_count then 'overfilled'
-            when fills.first_fill_at < bucketed.received_at then 'fill_before_receipt'
+            when bucketed.order_filled_qty > bucketed.quantity + 0.000001 * bucketed.order_fill_count then 'overfilled'
+            when bucketed.order_first_fill_at < bucketed.received_at then 'fill_before_receipt'
             when bucketed.order_type not in ('market', 'limit') or bucketed.time_in_force = 'fok'
                 then 'special_handling'
             when bucketed.is_not_held then 'not_held'
@@ -183,10 +176,8 @@ excluded as (
             when bucketed.nbbo_status <> 'ok' then bucketed.nbbo_status
         end as exclusion_reason,
     from bucketed
-    left join copies on bucketed.order_id = copies.order_id
     left join securities on bucketed.symbol = securities.symbol
     left join venues on bucketed.routed_venue = venues.venue_id
-    left join fills on bucketed.order_id = fills.order_id
 ),
 
 final as (
