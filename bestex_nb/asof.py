@@ -119,38 +119,40 @@ def _in_force(before, pos, psym, pt, out, midnights, cur_t, cur_bid, cur_ask):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _valid(before, h, pos, fsym, ft, horizon, out, midnights, closes, cur_t, cur_bid, cur_ask, cur_valid,
-           lv_t, lv_mid2):
-    """Answer the fills (sorted by time) at horizon ``h`` whose target min(t + Δ, close) is before
-    ``before``, with each symbol's latest valid state; ``pos[h]`` = [next fill, its day index]."""
-    c, d = pos[h, 0], pos[h, 1]
-    while c < len(ft):
-        d = _day(d, ft[c], midnights)
-        if min(ft[c] + horizon, closes[d]) >= before:
-            break
+def _valid(before, h, pos, fsym, ftg, fday, out, midnights, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2):
+    """Answer the fills at horizon ``h`` whose target (``ftg[h]``: min(t + Δ, 16:00 of the fill's day),
+    in time order) is before ``before``, with each symbol's latest valid state from the fill's day
+    (``fday``: its index in ``midnights``); ``pos[h]`` is the next fill. ``out[h]``: bid + ask."""
+    c = pos[h]
+    tg = ftg[h]
+    o = out[h]
+    n = len(tg)
+    while c < n and tg[c] < before:
         s = fsym[c]
-        vt = cur_t[s] if cur_valid[s] else lv_t[s]
-        if vt != NONE and vt >= midnights[d]:
-            out[c, h] = (cur_bid[s] + cur_ask[s]) if cur_valid[s] else lv_mid2[s]
+        if cur_valid[s]:
+            if cur_t[s] != NONE and cur_t[s] >= midnights[fday[c]]:
+                o[c] = cur_bid[s] + cur_ask[s]
+        elif lv_t[s] != NONE and lv_t[s] >= midnights[fday[c]]:
+            o[c] = lv_mid2[s]
         c += 1
-    pos[h, 0], pos[h, 1] = c, d
-    return min(ft[c] + horizon, closes[_day(d, ft[c], midnights)]) if c < len(ft) else BIG
+    pos[h] = c
+    return tg[c] if c < n else BIG
 
 
 @njit(cache=True, nogil=True)
 def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights, closes,
-             r_pos, r_sym, r_t, r_out, o_pos, o_sym, o_t, o_out, f_pos, f_sym, f_t, horizons, f_out,
+             r_pos, r_sym, r_t, r_out, o_pos, o_sym, o_t, o_out, f_pos, f_sym, f_tg, f_day, f_out,
              nxt, cur_t, cur_seq, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2, stats):
     """Merge one batch of quotes (file order = time order) with the sorted lookups.
 
     Before a quote at ``t`` is applied, every lookup at an instant before ``t`` is answered from the
     state so far, so a lookup at exactly ``t`` sees every quote at ``t``. Lookup sets: two in-force
     (``r_*`` receipt, ``o_*`` routing; ``*_pos`` = [next lookup, day index]) and the fills at several
-    horizons (``f_pos`` is horizons × 2). ``nxt`` holds each set's next instant: [receipt, routing,
+    horizons (``f_tg`` horizons × fills targets, ``f_pos`` one cursor per horizon). ``nxt`` holds each set's next instant: [receipt, routing,
     fill horizon 0, 1, ...]. Returns −1, or the batch row at which time went backwards.
     ``stats``: [quotes read, quotes of unknown symbols, updates superseded at their instant, latest time].
     """
-    n_h = len(horizons)
+    n_h = len(f_tg)
     superseded = 0
     unknown = 0
     last = stats[3]
@@ -166,7 +168,7 @@ def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights, closes,
             nxt[1] = _in_force(ti, o_pos, o_sym, o_t, o_out, midnights, cur_t, cur_bid, cur_ask)
         for h in range(n_h):
             if nxt[2 + h] < ti:
-                nxt[2 + h] = _valid(ti, h, f_pos, f_sym, f_t, horizons[h], f_out, midnights, closes,
+                nxt[2 + h] = _valid(ti, h, f_pos, f_sym, f_tg, f_day, f_out, midnights,
                                     cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2)
         s = _find(keys, vals, qh[i])
         if s < 0:
@@ -195,14 +197,14 @@ def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights, closes,
 
 
 @njit(cache=True, nogil=True)
-def _finish(midnights, closes, r_pos, r_sym, r_t, r_out, o_pos, o_sym, o_t, o_out, f_pos, f_sym, f_t,
-            horizons, f_out, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2):
+def _finish(midnights, closes, r_pos, r_sym, r_t, r_out, o_pos, o_sym, o_t, o_out, f_pos, f_sym, f_tg,
+            f_day, f_out, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2):
     """After the last quote: answer every lookup still waiting, from the final state."""
     _in_force(BIG, r_pos, r_sym, r_t, r_out, midnights, cur_t, cur_bid, cur_ask)
     _in_force(BIG, o_pos, o_sym, o_t, o_out, midnights, cur_t, cur_bid, cur_ask)
-    for h in range(len(horizons)):
-        _valid(BIG, h, f_pos, f_sym, f_t, horizons[h], f_out, midnights, closes, cur_t, cur_bid, cur_ask,
-               cur_valid, lv_t, lv_mid2)
+    for h in range(len(f_tg)):
+        _valid(BIG, h, f_pos, f_sym, f_tg, f_day, f_out, midnights, cur_t, cur_bid, cur_ask, cur_valid,
+               lv_t, lv_mid2)
 
 
 # -- Python side ----------------------------------------------------------------------------------------
@@ -244,8 +246,10 @@ class Lookups:
         self.rows = rows
         self.sorted_sym = np.ascontiguousarray(sym[rows], dtype=np.int32)
         self.sorted_t_us = np.ascontiguousarray(kept_t)
-        width = len(self.horizons_us) if self.is_valid_set else 3
-        self.answers = np.full((len(rows), width), NONE, np.int64)
+        if self.is_valid_set:  # one contiguous row per horizon for the kernel; answers[k, h] outside
+            self.answers = np.full((len(self.horizons_us), len(rows)), NONE, np.int64).T
+        else:
+            self.answers = np.full((len(rows), 3), NONE, np.int64)
 
 
 @dataclass
@@ -311,15 +315,20 @@ def lookup(batches, table, n_symbols: int, receipt: Lookups, route: Lookups, fil
     midnights, closes = day_tables(receipt.t_us, route.t_us, fills.t_us)
     horizons = np.ascontiguousarray(fills.horizons_us, dtype=np.int64)
     n_h = len(horizons)
+    # each fill's New York day and, per horizon, its target min(t + Δ, 16:00 that day): in time order
+    # per horizon, as the fills are (the clip keeps the order: a day's targets end before the next day)
+    f_day = (np.searchsorted(midnights, fills.sorted_t_us, side="right") - 1).astype(np.int32)
+    f_tg = np.minimum(fills.sorted_t_us[None, :] + horizons[:, None], closes[f_day][None, :])
+    f_out = fills.answers.T  # (horizons, fills), C-contiguous
 
     def one_pass(stream) -> StreamReport | None:
         for x in (receipt, route, fills):
             x.answers.fill(NONE)
-        r_pos, o_pos, f_pos = np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros((n_h, 2), np.int64)
+        r_pos, o_pos, f_pos = np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros(n_h, np.int64)
         nxt = np.full(2 + n_h, NONE, np.int64)  # answer from the first quote on
         sets = (r_pos, receipt.sorted_sym, receipt.sorted_t_us, receipt.answers,
                 o_pos, route.sorted_sym, route.sorted_t_us, route.answers,
-                f_pos, fills.sorted_sym, fills.sorted_t_us, horizons, fills.answers)
+                f_pos, fills.sorted_sym, f_tg, f_day, f_out)
         cur_t, cur_seq, lv_t = (np.full(n_symbols, NONE, np.int64) for _ in range(3))
         cur_bid, cur_ask, lv_mid2 = (np.zeros(n_symbols, np.int64) for _ in range(3))
         cur_valid = np.zeros(n_symbols, np.bool_)
