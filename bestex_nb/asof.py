@@ -207,6 +207,26 @@ def _finish(midnights, closes, r_pos, r_sym, r_t, r_out, o_pos, o_sym, o_t, o_ou
                lv_t, lv_mid2)
 
 
+@njit(cache=True, nogil=True)
+def _fill_sums(order_row, qty, executed_us, bad, count, qty_sum, qty_n, first, last, any_bad):
+    """Per order row: fills, the sum and count of non-null quantities, first and last fill instant
+    (:data:`NONE`: none), any bad fill. One pass; ``order_row`` indexes the output arrays."""
+    for i in range(len(order_row)):
+        r = order_row[i]
+        count[r] += 1
+        if qty[i] != NONE:
+            qty_sum[r] += qty[i]
+            qty_n[r] += 1
+        t = executed_us[i]
+        if t != NONE:
+            if first[r] == NONE or t < first[r]:
+                first[r] = t
+            if last[r] == NONE or t > last[r]:
+                last[r] = t
+        if bad[i]:
+            any_bad[r] = True
+
+
 # -- Python side ----------------------------------------------------------------------------------------
 
 @dataclass
@@ -372,6 +392,28 @@ def valid_after(sym, t_us, horizons_us=HORIZONS_US) -> Lookups:
     return Lookups(np.asarray(sym), np.asarray(t_us), np.asarray(horizons_us, dtype=np.int64))
 
 
+def fill_sums(n_rows: int, order_row, qty, executed_us, bad) -> dict:
+    """The fills of each of ``n_rows`` order rows summed up, exactly as SQL's ``count(*)``,
+    ``sum(quantity)``, ``min``/``max(executed_at)`` and ``bool_or`` over a left join would (integers:
+    quantities in micro-shares, instants in UTC µs, :data:`NONE` for null). Returns ``count``,
+    ``qty_sum``, ``qty_n`` (non-null quantities), ``first``, ``last``, ``any_bad`` per row."""
+    order_row = np.ascontiguousarray(order_row, dtype=np.int64)
+    if len(order_row) and (order_row.min() < 0 or order_row.max() >= n_rows):
+        raise ValueError("a fill's order row is outside the orders")
+    qty = np.ascontiguousarray(qty, dtype=np.int64)
+    known = qty != NONE
+    approx = np.bincount(order_row[known], weights=np.abs(qty[known]).astype(np.float64), minlength=n_rows)
+    if len(approx) and approx.max() >= 2.0**62:  # an order's int64 sum of micro-shares could overflow
+        raise ValueError("an order's fill quantities are too large to sum exactly in 64-bit micro-shares")
+    out = {"count": np.zeros(n_rows, np.int64), "qty_sum": np.zeros(n_rows, np.int64),
+           "qty_n": np.zeros(n_rows, np.int64), "first": np.full(n_rows, NONE, np.int64),
+           "last": np.full(n_rows, NONE, np.int64), "any_bad": np.zeros(n_rows, np.bool_)}
+    _fill_sums(order_row, np.ascontiguousarray(qty, dtype=np.int64),
+               np.ascontiguousarray(executed_us, dtype=np.int64), np.ascontiguousarray(bad, dtype=np.bool_),
+               out["count"], out["qty_sum"], out["qty_n"], out["first"], out["last"], out["any_bad"])
+    return out
+
+
 def warm_up() -> None:
     """Compile (or load from numba's cache) every kernel on a tiny input, for writable arrays and for
     the read-only ones that DuckDB's Arrow batches give (numba compiles each kind separately)."""
@@ -384,3 +426,4 @@ def warm_up() -> None:
             a.flags.writeable = writable
         lookup([one], table, 2, in_force([0], [10]), in_force([1], [10]), valid_after([0], [10]))
         codes(table, hashes)
+        fill_sums(1, np.array([0]), np.array([1]), np.array([5]), np.array([False]))

@@ -155,3 +155,29 @@ def test_day_tables_follow_daylight_saving_time():
 def test_duplicate_symbol_hashes_are_refused():
     with pytest.raises(ValueError, match="share a 64-bit hash"):
         asof.symbol_table(np.array([5, 5], dtype=np.uint64))
+
+
+def test_fill_sums_by_hand():
+    """Per order row, as SQL's count(*), sum(quantity), min/max(executed_at) and bool_or would give:
+    nulls skipped by the sum and the instants, counted by the count; a row without fills stays empty."""
+    rows = np.array([2, 0, 2, 2, 3])
+    qty = np.array([100_000_000, 1_500, NONE, 250_000, NONE])  # 100 sh, 0.0015 sh, null, 0.25 sh, null
+    t = np.array([us("10:00:05"), us("09:31:00"), us("10:00:01"), NONE, NONE])
+    bad = np.array([False, False, True, False, True])
+    s = asof.fill_sums(5, rows, qty, t, bad)
+    assert s["count"].tolist() == [1, 0, 3, 1, 0]
+    assert s["qty_sum"][2] == 100_250_000 and s["qty_n"].tolist() == [1, 0, 2, 0, 0]
+    assert s["qty_sum"][0] == 1_500
+    assert s["first"][2] == us("10:00:01") and s["last"][2] == us("10:00:05")
+    assert s["first"][3] == NONE and s["last"][3] == NONE and s["first"][1] == NONE
+    assert s["any_bad"].tolist() == [False, False, True, True, False]
+    with pytest.raises(ValueError, match="outside"):
+        asof.fill_sums(2, np.array([2]), np.array([1]), np.array([1]), np.array([False]))
+
+
+def test_fill_sums_refuse_a_sum_beyond_64_bits():
+    big = 10**12 * 10**6  # a trillion shares in micro-shares, the DECIMAL(18,6) ceiling
+    ok = asof.fill_sums(2, np.array([0, 1]), np.array([big, big]), np.array([1, 1]), np.array([False, False]))
+    assert ok["qty_sum"].tolist() == [big, big]  # one per order: fine, and exact
+    with pytest.raises(ValueError, match="too large"):
+        asof.fill_sums(1, np.zeros(10, np.int64), np.full(10, big), np.ones(10, np.int64), np.zeros(10, bool))

@@ -15,22 +15,10 @@ orders as (
 
 -- NBBO at receipt (and at routing): the latest update at or before received_at (routed_at), same
 -- symbol, same New York date; a quote stamped exactly at that instant counts. Looked up for every order
--- row in one streaming pass over the quotes (bestex_nb/lookups.py → int_order_nbbo).
+-- row in one streaming pass over the quotes, with the row's fills summed up in one pass over
+-- int_execution_orders (bestex_nb/lookups.py → int_order_nbbo).
 nbbo as (
     select * from int_order_nbbo
-),
-
-fills as (
-    select
-        order_row,
-        count(*) as fill_count,
-        sum(quantity) as filled_qty,
-        bool_or(is_bad_fill) as has_bad_fill,
-        min(executed_at) as first_fill_at,
-        max(executed_at) as last_fill_at,
-    from int_execution_orders
-    where order_row is not null
-    group by order_row
 ),
 
 final as (
@@ -41,15 +29,14 @@ final as (
         nbbo.nbo_r,
         nbbo.nbb_route,
         nbbo.nbo_route,
-        fills.fill_count,
-        fills.filled_qty,
-        fills.has_bad_fill,
-        fills.first_fill_at,
-        fills.last_fill_at,
+        nbbo.fill_count,
+        nbbo.filled_qty,
+        nbbo.has_bad_fill,
+        nbbo.first_fill_at,
+        nbbo.last_fill_at,
         orders.order_id in (select order_id from int_duplicate_order_ids) as is_duplicate_id,
     from orders
     left join nbbo on orders.row_no = nbbo.row_no
-    left join fills on orders.row_no = fills.order_row
 )
 
 select * from final
