@@ -39,6 +39,9 @@ KEYS = (
 #: Mart steps stored as views: arithmetic on stored columns (and joins on row numbers or to small
 #: tables), cheaper to compute when read than 10M-row columns are to write.
 VIEWS = {"fct_orders", "fct_fills", "fct_limit_orders"}
+#: Below this many order rows the VIEWS are stored as tables after all: writing them costs a fraction
+#: of a second there, and the notebooks read them many times.
+STORE_VIEWS_BELOW_ORDERS = 2_000_000
 #: Build steps after the NBBO lookups (:mod:`bestex_nb.lookups`), in order: (query name, table it creates).
 MARTS = (
     ("staging/int_data_end", "int_data_end"),
@@ -183,8 +186,9 @@ def _build_into(path: Path, data_dir: Path, sources: dict[str, Source], fp: str,
         from . import lookups  # numba: only a build needs it, not a notebook opening the store
 
         lookups.run(con)
+        small = con.execute("select count(*) from stg_orders").fetchall()[0][0] < STORE_VIEWS_BELOW_ORDERS
         for query, table in MARTS:
-            sql.materialize(con, query, table, view=table in VIEWS)
+            sql.materialize(con, query, table, view=table in VIEWS and not small)
         warnings = [
             f"executions {row[0]}: executed_venue {row[1]!r} is not in venues (fill kept)"
             for row in con.execute(
