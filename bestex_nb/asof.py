@@ -140,7 +140,7 @@ def _valid(before, h, pos, fsym, ftg, fday, out, midnights, cur_t, cur_bid, cur_
 
 
 @njit(cache=True, nogil=True)
-def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights, closes,
+def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights,
              r_pos, r_sym, r_t, r_out, o_pos, o_sym, o_t, o_out, f_pos, f_sym, f_tg, f_day, f_out,
              nxt, cur_t, cur_seq, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2, stats):
     """Merge one batch of quotes (file order = time order) with the sorted lookups.
@@ -148,8 +148,8 @@ def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights, closes,
     Before a quote at ``t`` is applied, every lookup at an instant before ``t`` is answered from the
     state so far, so a lookup at exactly ``t`` sees every quote at ``t``. Lookup sets: two in-force
     (``r_*`` receipt, ``o_*`` routing; ``*_pos`` = [next lookup, day index]) and the fills at several
-    horizons (``f_tg`` horizons × fills targets, ``f_pos`` one cursor per horizon). ``nxt`` holds each set's next instant: [receipt, routing,
-    fill horizon 0, 1, ...]. Returns −1, or the batch row at which time went backwards.
+    horizons (``f_tg``: horizons × fills, the targets; ``f_pos``: one cursor per horizon). ``nxt`` holds
+    each set's next instant: [receipt, routing, fill horizon 0, 1, ...]. Returns −1, or the batch row at which time went backwards.
     ``stats``: [quotes read, quotes of unknown symbols, updates superseded at their instant, latest time].
     """
     n_h = len(f_tg)
@@ -197,7 +197,7 @@ def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights, closes,
 
 
 @njit(cache=True, nogil=True)
-def _finish(midnights, closes, r_pos, r_sym, r_t, r_out, o_pos, o_sym, o_t, o_out, f_pos, f_sym, f_tg,
+def _finish(midnights, r_pos, r_sym, r_t, r_out, o_pos, o_sym, o_t, o_out, f_pos, f_sym, f_tg,
             f_day, f_out, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2):
     """After the last quote: answer every lookup still waiting, from the final state."""
     _in_force(BIG, r_pos, r_sym, r_t, r_out, midnights, cur_t, cur_bid, cur_ask)
@@ -354,11 +354,11 @@ def lookup(batches, table, n_symbols: int, receipt: Lookups, route: Lookups, fil
         cur_valid = np.zeros(n_symbols, np.bool_)
         stats = np.array([0, 0, 0, NONE], dtype=np.int64)
         for qh, qt, qbid, qask, qseq in _closing(stream):
-            bad = _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights, closes, *sets,
+            bad = _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights, *sets,
                            nxt, cur_t, cur_seq, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2, stats)
             if bad >= 0:
                 return None
-        _finish(midnights, closes, *sets, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2)
+        _finish(midnights, *sets, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2)
         return StreamReport(quotes=int(stats[0]), unknown_symbol_quotes=int(stats[1]),
                             superseded=int(stats[2]), max_quoted_at_us=int(stats[3]))
 
@@ -408,8 +408,7 @@ def fill_sums(n_rows: int, order_row, qty, executed_us, bad) -> dict:
     out = {"count": np.zeros(n_rows, np.int64), "qty_sum": np.zeros(n_rows, np.int64),
            "qty_n": np.zeros(n_rows, np.int64), "first": np.full(n_rows, NONE, np.int64),
            "last": np.full(n_rows, NONE, np.int64), "any_bad": np.zeros(n_rows, np.bool_)}
-    _fill_sums(order_row, np.ascontiguousarray(qty, dtype=np.int64),
-               np.ascontiguousarray(executed_us, dtype=np.int64), np.ascontiguousarray(bad, dtype=np.bool_),
+    _fill_sums(order_row, qty, np.ascontiguousarray(executed_us, dtype=np.int64), np.ascontiguousarray(bad, dtype=np.bool_),
                out["count"], out["qty_sum"], out["qty_n"], out["first"], out["last"], out["any_bad"])
     return out
 

@@ -13,7 +13,7 @@ typed temporary views over them:
                     where there is no symbol or no same-day quote
 ``int_fill_mids``   row_no (execution row), mid_1s, mid_15s, mid_1m, mid_5m (DECIMAL(21,7), the
                     midpoint of the latest valid NBBO at or before min(executed_at + Δ, 16:00 New
-                    York) on the fill's day; null when none or when the fill is not attributed)
+                    York) on the fill's day; null when none); one row per attributed fill
 
 and two small stored tables:
 
@@ -120,7 +120,6 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         sym_by_row[order_rows] = sym
         marks = asof.valid_after(sym_by_row[np.asarray(fill_rows["order_row"], dtype=np.int64)],
                                  fill_rows["executed_us"])
-        n_executions = con.execute("select count(*) from stg_executions").fetchall()[0][0]
     else:
         marks = asof.valid_after(np.empty(0, np.int32), np.empty(0, np.int64))
     report = asof.lookup(_stream(con, "staging/nbbo_stream"), table, n_symbols, receipt, route, marks,
@@ -131,9 +130,9 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
     con.register("asof_order_answers", pa.table({**answers, **_order_fill_sums(con, n_orders, fills)}))
     sql.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True, temp=True)
     if fills:
-        mids = {"row_no": pa.array(np.arange(n_executions, dtype=np.int64)),
-                **_by_row(n_executions, np.asarray(fill_rows["execution_row"], dtype=np.int64), marks,
-                          [f"mid2_{h}" for h in asof.HORIZON_NAMES])}
+        n_fills = len(fill_rows["execution_row"])
+        mids = {"row_no": pa.array(np.asarray(fill_rows["execution_row"], dtype=np.int64)),
+                **_by_row(n_fills, np.arange(n_fills), marks, [f"mid2_{h}" for h in asof.HORIZON_NAMES])}
         con.register("asof_fill_answers", pa.table(mids))
         sql.materialize(con, "staging/int_fill_mids", "int_fill_mids", view=True, temp=True)
     con.execute("create or replace table int_nbbo_extent as select $n::bigint as quotes, "
