@@ -164,7 +164,7 @@ def receipt_only(con: duckdb.DuckDBPyConnection, sources: dict) -> asof.StreamRe
         register_view(con, sources[name])
     sql.materialize(con, "staging/dim_symbol", "dim_symbol")
     report = run(con, fills=False, route=False)
-    con.execute("create or replace table orders_at_receipt as select orders.order_id, nbbo.nbbo_r_quoted_at, "
-                "nbbo.nbb_r, nbbo.nbo_r from stg_orders as orders "
-                "left join int_order_nbbo as nbbo on orders.row_no = nbbo.row_no")
+    sql.create_table(con, "orders_at_receipt", "select orders.order_id, nbbo.nbbo_r_quoted_at, "
+                     "nbbo.nbb_r, nbbo.nbo_r from stg_orders as orders "
+                     "left join int_order_nbbo as nbbo on orders.row_no = nbbo.row_no")
     return report

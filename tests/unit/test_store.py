@@ -91,3 +91,36 @@ def test_large_store_views_give_the_small_store_tables(tmp_path, monkeypatch):
             b = v.execute(f"select * from {table} order by {key}").df()
             assert len(a) > 0
             pd.testing.assert_frame_equal(a, b)
+
+
+def test_stored_ids_are_uncompressed_with_the_query_types_and_hashes_recorded(data, tmp_path):
+    """sql.create_table: order_id / execution_id stored uncompressed, every other column as DuckDB picks,
+    column types as the query gives them; input_files holds each file's SHA-256 (hashed on a thread)."""
+    import hashlib
+
+    import duckdb
+
+    from bestex_nb import sql
+
+    store = build(data, tmp_path / "s.duckdb").store
+    with duckdb.connect(str(store), read_only=True) as con:
+        comp = dict(con.execute(
+            "select column_name, string_agg(distinct compression, ',' order by compression) "
+            "from pragma_storage_info('fct_orders_base') group by 1").fetchall())
+        assert set(comp["order_id"].split(",")) <= {"Uncompressed", "Constant"}
+        fills = dict(con.execute(
+            "select column_name, string_agg(distinct compression, ',') from pragma_storage_info('fct_fills_base') "
+            "group by 1").fetchall())
+        assert set(fills["execution_id"].split(",")) <= {"Uncompressed", "Constant"}
+        types = dict(con.execute("select column_name, data_type from information_schema.columns "
+                                 "where table_name = 'fct_orders_base'").fetchall())
+        assert types["order_id"] == "VARCHAR" and types["nbb_r"] == "DECIMAL(18,6)"
+        assert types["filled_qty"] == "DECIMAL(38,6)" and types["received_at"] == "TIMESTAMP WITH TIME ZONE"
+        recorded = dict(con.execute("select path, sha256 from input_files").fetchall())
+    assert recorded == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.iterdir() if p.is_file()}
+    con = duckdb.connect()
+    con.execute("create table src as select * from (values ('a', 1), ('b', 2)) v(order_id, n)")
+    sql.create_table(con, "dst", "select * from src where n >= $lo order by n desc", {"lo": 1})
+    assert con.execute("select * from dst").fetchall() == [("b", 2), ("a", 1)]
+    with pytest.raises(ValueError):
+        sql.create_table(con, "bad name", "select 1")
