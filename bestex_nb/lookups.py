@@ -81,6 +81,24 @@ def _row_count(row_no: np.ndarray) -> int:
     return int(row_no.max()) + 1 if len(row_no) else 0
 
 
+def micro_units(column: pa.ChunkedArray) -> np.ndarray:
+    """A DECIMAL(18,6) column (Arrow decimal128(p, 6), p ≤ 18) as int64 millionths, :data:`asof.NONE`
+    for null: the low 64 bits of each 128-bit value, which hold it exactly (|value| < 10^18 < 2^63)."""
+    t = column.type
+    if not (pa.types.is_decimal128(t) and t.scale == 6 and t.precision <= 18):
+        raise TypeError(f"expected decimal128(≤18, 6), got {t}")
+    out = np.empty(len(column), np.int64)
+    at = 0
+    for chunk in column.chunks:
+        n = len(chunk)
+        low = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[2 * chunk.offset:2 * (chunk.offset + n):2]
+        out[at:at + n] = low
+        if chunk.null_count:
+            out[at:at + n][chunk.is_null().to_numpy(zero_copy_only=False)] = asof.NONE
+        at += n
+    return out
+
+
 def _order_fill_sums(con: duckdb.DuckDBPyConnection, n_orders: int, fills: bool) -> dict:
     """Per order row: fill_count, filled_qty_micro, has_bad_fill, first_fill_us, last_fill_us (nullable
     Arrow columns, null where the row has no fill, as a left join to a SQL aggregate gives; all null
@@ -89,8 +107,9 @@ def _order_fill_sums(con: duckdb.DuckDBPyConnection, n_orders: int, fills: bool)
     names = ("fill_count", "filled_qty_micro", "has_bad_fill", "first_fill_us", "last_fill_us")
     if not fills:
         return {n: pa.nulls(n_orders, pa.bool_() if n == "has_bad_fill" else pa.int64()) for n in names}
-    f = sql.arrays(con, "staging/asof_fill_sums", {"none": asof.NONE})
-    s = asof.fill_sums(n_orders, f["order_row"], f["qty_micro"], f["executed_us"], f["is_bad_fill"])
+    f = con.sql(sql.text("staging/asof_fill_sums"), params={"none": asof.NONE}).to_arrow_table()
+    s = asof.fill_sums(n_orders, f["order_row"].to_numpy(), micro_units(f["quantity"]),
+                       f["executed_us"].to_numpy(), f["is_bad_fill"].to_numpy())
     none = s["count"] == 0
     return {"fill_count": pa.array(s["count"], mask=none),
             "filled_qty_micro": pa.array(s["qty_sum"], mask=s["qty_n"] == 0),

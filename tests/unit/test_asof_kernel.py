@@ -181,3 +181,25 @@ def test_fill_sums_refuse_a_sum_beyond_64_bits():
     assert ok["qty_sum"].tolist() == [big, big]  # one per order: fine, and exact
     with pytest.raises(ValueError, match="too large"):
         asof.fill_sums(1, np.zeros(10, np.int64), np.full(10, big), np.ones(10, np.int64), np.zeros(10, bool))
+
+
+def test_micro_units_read_decimal_18_6_exactly_from_the_arrow_buffer():
+    """lookups.micro_units: DECIMAL(18,6) as DuckDB hands it over (decimal128) → int64 millionths, worked
+    by hand: sub-penny, fractional shares, negatives (two's complement low word), the largest value,
+    nulls, several chunks and a sliced chunk."""
+    import duckdb
+    import pyarrow as pa
+
+    from bestex_nb.lookups import micro_units
+
+    con = duckdb.connect()
+    col = con.sql(
+        "select q::decimal(18, 6) as q from (values (1), (2), (3), (4), (5), (6)) v(i) "
+        "join (values (1, '100.0001'), (2, '0.5'), (3, null), (4, '-12.345678'), "
+        "(5, '999999999999.999999'), (6, '0.000001')) w(i, q) using (i) order by i"
+    ).to_arrow_table()["q"]
+    assert micro_units(col).tolist() == [100_000_100, 500_000, NONE, -12_345_678, 999_999_999_999_999_999, 1]
+    chunked = pa.chunked_array([col.combine_chunks().slice(3, 2), col.combine_chunks().slice(0, 3)])
+    assert micro_units(chunked).tolist() == [-12_345_678, 999_999_999_999_999_999, 100_000_100, 500_000, NONE]
+    with pytest.raises(TypeError, match="decimal128"):
+        micro_units(pa.chunked_array([pa.array([1.5])]))
