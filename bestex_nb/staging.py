@@ -294,9 +294,12 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = Fals
                 _raise_offending(con, raw_name, col, predicate, count, src, problem)
     for col in table.columns:
         if col.unique:
-            dup = f"{_q(col.name)} in (select {_q(col.name)} from {raw_name} group by all having count(*) > 1)"
-            count = con.execute(f"select count(*) from {raw_name} where {dup}").fetchall()[0][0]
+            # one aggregation counts the rows whose value repeats (an execution_id per fill: 10M groups);
+            # the rows themselves are looked up only when there are some
+            count = con.execute(f"select coalesce(sum(n), 0)::bigint from (select count(*) as n from {raw_name}_scan "
+                                f"group by {_q(col.name)} having count(*) > 1)").fetchall()[0][0]
             if count:
+                dup = f"{_q(col.name)} in (select {_q(col.name)} from {raw_name} group by all having count(*) > 1)"
                 _raise_offending(con, raw_name, col, dup, count, src, "duplicate values (must be unique)")
     if view:
         con.execute(f"create or replace temp view stg_{table.name} as select row_no, {', '.join(exprs)} "

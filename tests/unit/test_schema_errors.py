@@ -101,7 +101,8 @@ def test_null_in_required_column(tmp_path):
 def test_duplicate_execution_id(tmp_path):
     folder = data(tmp_path, fills=[fill("F1", "O1", T + "14:00:01Z", "50", "10.01"),
                                    fill("F1", "O1", T + "14:00:02Z", "50", "10.01")])
-    expect_error(tmp_path, folder, "column execution_id", "duplicate values")
+    expect_error(tmp_path, folder, "column execution_id", "duplicate values", "in 2 row(s)",
+                 "row 2 (line): 'F1'; row 3 (line): 'F1'")
 
 
 def test_cli_exits_non_zero_with_the_message(tmp_path):
