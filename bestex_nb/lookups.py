@@ -29,6 +29,7 @@ decimals come back exactly (``sql/staging/int_order_nbbo.sql``, ``int_fill_mids.
 from __future__ import annotations
 
 import time as _time
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import numpy as np
@@ -118,12 +119,28 @@ def _order_fill_sums(con: duckdb.DuckDBPyConnection, n_orders: int, fills: bool)
             "last_fill_us": pa.array(s["last"], mask=s["last"] == asof.NONE)}
 
 
-def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = True) -> asof.StreamReport:
+def _publish(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], sidecar) -> None:
+    """Each ``name: table`` as the build's answers: the Arrow table registered on the connection, or
+    (with a :class:`bestex_nb.sidecar.Sidecar`) written beside the store, the tables in parallel (the
+    Parquet writer releases the GIL; one 10M-row table takes about a second), with stored views over them."""
+    if sidecar is None:
+        for name, table in tables.items():
+            con.register(name, table)
+        return
+    with ThreadPoolExecutor(max_workers=len(tables)) as pool:
+        files = dict(zip(tables, pool.map(sidecar.write, tables, tables.values())))
+    for name, file_name in files.items():  # names of ours (hex tag + these constants): see sidecar.py
+        con.execute(f"create or replace view {name} as select * from read_parquet('{file_name}')")
+
+
+def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = True,
+        sidecar=None) -> asof.StreamReport:
     """Answer every order's receipt and routing lookup (and, with ``fills``, every attributed fill's
     markout lookups, from ``int_execution_orders``); register the answers and create the temporary views
     ``int_order_nbbo`` and (with ``fills``) ``int_fill_mids``; write ``int_nbbo_extent`` and
     ``int_nbbo_stream``. Without ``route`` the routing columns are null (the benchmark's receipt step).
-    The registered answers live as long as the connection."""
+    The registered answers live as long as the connection; with a ``sidecar``
+    (:mod:`bestex_nb.sidecar`) they are written beside the store instead, and the views are stored."""
     started = _time.perf_counter()
     table, n_symbols = symbol_table(con)
     orders = sql.arrays(con, "staging/asof_order_instants", {"none": asof.NONE})
@@ -146,14 +163,17 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
     answers = {"row_no": pa.array(np.arange(n_orders, dtype=np.int64)),
                **_by_row(n_orders, order_rows, receipt, ["r_quoted_at_us", "r_bid_us", "r_ask_us"]),
                **_by_row(n_orders, order_rows, route, [None, "o_bid_us", "o_ask_us"])}
-    con.register("asof_order_answers", pa.table({**answers, **_order_fill_sums(con, n_orders, fills)}))
-    sql.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True, temp=True)
+    published = {"asof_order_answers": pa.table({**answers, **_order_fill_sums(con, n_orders, fills)})}
     if fills:
         n_fills = len(fill_rows["execution_row"])
-        mids = {"row_no": pa.array(np.asarray(fill_rows["execution_row"], dtype=np.int64)),
-                **_by_row(n_fills, np.arange(n_fills), marks, [f"mid2_{h}" for h in asof.HORIZON_NAMES])}
-        con.register("asof_fill_answers", pa.table(mids))
-        sql.materialize(con, "staging/int_fill_mids", "int_fill_mids", view=True, temp=True)
+        published["asof_fill_answers"] = pa.table({
+            "row_no": pa.array(np.asarray(fill_rows["execution_row"], dtype=np.int64)),
+            "order_row": pa.array(np.asarray(fill_rows["order_row"], dtype=np.int64)),
+            **_by_row(n_fills, np.arange(n_fills), marks, [f"mid2_{h}" for h in asof.HORIZON_NAMES])})
+    _publish(con, published, sidecar)
+    sql.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True, temp=sidecar is None)
+    if fills:
+        sql.materialize(con, "staging/int_fill_mids", "int_fill_mids", view=True, temp=sidecar is None)
     con.execute("create or replace table int_nbbo_extent as select $n::bigint as quotes, "
                 "make_timestamptz($last::bigint) as last_quoted_at",
                 {"n": report.quotes, "last": None if report.max_quoted_at_us == asof.NONE else report.max_quoted_at_us})

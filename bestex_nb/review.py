@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from . import sql
 from .errors import BestexError, EmptyPeriodError
 from .periods import Period, parse_period
+from .store import connect as store_connect
 
 PI_COLUMNS = (
     "orders", "order_shares", "executed_shares", "improved_shares", "at_quote_shares", "outside_shares",
@@ -30,7 +30,7 @@ class Review:
 
     def __init__(self, store: str | os.PathLike):
         self.store = Path(store)
-        self.con = duckdb.connect(str(self.store), read_only=True)
+        self.con = store_connect(self.store)
         self.con.execute("set TimeZone = 'UTC'")
 
     def close(self) -> None:

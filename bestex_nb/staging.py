@@ -247,7 +247,7 @@ def register_view(con: duckdb.DuckDBPyConnection, src: Source) -> None:
     con.execute(f"create or replace temp view stg_{table.name}_scan as select * exclude (row_no) from stg_{table.name}")
 
 
-def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = False) -> None:
+def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = False) -> list[str]:
     """Create ``stg_<table>`` from ``src`` or raise :class:`ExtractError` naming file, column and rows.
 
     With ``view`` nothing is copied: ``stg_<table>`` is a typed view over the file(s) with ``row_no``,
@@ -255,6 +255,9 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = Fals
     build reads orders, fills and quotes that way: a 10M-row copy into the store costs more than the
     few scans of the file that use it, and a 100M-row quote file is read once, by the streaming
     lookups (:mod:`bestex_nb.lookups`), after the checks here.
+
+    Returns the typed select list (``<cast of the raw column> as <column>``, contract order), which
+    :func:`persist_view` reuses over a copy of the file.
     """
     table: Table = TABLES[src.table]
     raw_name = f"raw_{table.name}"
@@ -309,3 +312,24 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = Fals
     else:
         con.execute(f"create or replace table stg_{table.name} as select row_no, {', '.join(exprs)} "
                     f"from {raw_name}")
+    return exprs
+
+
+#: Names of the files a store keeps beside it (``<store>.files/``): a hex build tag, a dash, a name.
+SIDECAR_FILE = re.compile(r"^[0-9a-f]{32}-[a-z_]+\.parquet$")
+
+
+def persist_view(con: duckdb.DuckDBPyConnection, table: str, exprs: list[str], file_name: str) -> None:
+    """Replace the build's temporary ``stg_<table>`` by a stored view of the same typed rows over
+    ``file_name``, a byte-for-byte copy of the table's single Parquet file kept beside the store, found
+    through DuckDB's ``file_search_path`` (:func:`bestex_nb.store.connect` sets it). ``exprs`` is what
+    :func:`load_table` returned for the original; ``row_no`` is again the file row number.
+
+    The file name is ours (:data:`SIDECAR_FILE`: a random hex tag and a contract table name) and is
+    the only text this puts into the view besides contract identifiers: a view cannot take parameters.
+    """
+    if table not in TABLES or not SIDECAR_FILE.match(file_name):
+        raise ValueError(f"persist_view: {table!r}, {file_name!r}")
+    con.execute(f"drop view if exists temp.stg_{table}")
+    con.execute(f"create or replace view stg_{table} as select file_row_number as row_no, {', '.join(exprs)} "
+                f"from read_parquet('{file_name}', file_row_number = true)")

@@ -27,22 +27,29 @@ import pandas as pd
 
 from . import sql
 from .errors import ExtractError
-from .staging import Source, find_sources, load_table
+from .sidecar import Sidecar, folder_of, prune
+from .staging import Source, find_sources, load_table, persist_view
 
 #: Extracts staged as checked views over their files rather than copied (large, read only by the build).
 STREAMED = {"orders", "executions"}
-#: Build steps before the NBBO lookups, as temporary tables (intermediates, not stored): the duplicated
-#: order ids, and every fill matched to its order row once, so later steps join on integers.
+#: Build steps before the NBBO lookups: the duplicated order ids (stored: small, and fct_orders_base
+#: reads it), and every fill matched to its order row once, so later steps join on integers (a
+#: temporary table: an intermediate of the build, not stored).
 KEYS = (
     ("staging/int_duplicate_order_ids", "int_duplicate_order_ids"),
     ("staging/int_execution_orders", "int_execution_orders"),
 )
+TEMP_KEYS = {"int_execution_orders"}
 #: Mart steps stored as views: arithmetic on stored columns (and joins on row numbers or to small
 #: tables), cheaper to compute when read than 10M-row columns are to write.
 VIEWS = {"fct_orders", "fct_fills", "fct_limit_orders"}
 #: Below this many order rows the VIEWS are stored as tables after all: writing them costs a fraction
-#: of a second there, and the notebooks read them many times.
+#: of a second there, and the notebooks read them many times. From here up, when orders and executions
+#: are single Parquet files, the base facts too are views, over files kept beside the store
+#: (:mod:`bestex_nb.sidecar`).
 STORE_VIEWS_BELOW_ORDERS = 2_000_000
+#: Mart steps that are views over the files beside a large store (tables otherwise).
+SIDECAR_VIEWS = {"fct_orders_base", "fct_fills_base"}
 #: Build steps after the NBBO lookups (:mod:`bestex_nb.lookups`), in order: (query name, table it creates).
 MARTS = (
     ("staging/int_data_end", "int_data_end"),
@@ -91,7 +98,7 @@ def code_version() -> str:
         if folder.is_dir():
             for f in sorted(folder.iterdir(), key=lambda p: p.name):
                 h.update(f.name.encode() + f.read_bytes())
-    for mod in ("staging.py", "extracts.py", "store.py", "asof.py", "lookups.py"):
+    for mod in ("staging.py", "extracts.py", "store.py", "asof.py", "lookups.py", "sidecar.py"):
         h.update(pkg.joinpath(mod).read_bytes())
     return h.hexdigest()
 
@@ -117,14 +124,37 @@ def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
+def connect(store: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection to a built store, able to read the files a large store keeps beside it (DuckDB's
+    ``file_search_path`` set to ``<store>.files``; see :mod:`bestex_nb.sidecar`). Open stores with
+    this rather than ``duckdb.connect``: on a large store that one cannot read fct_orders."""
+    store = Path(store)
+    con = duckdb.connect(str(store), read_only=read_only)
+    folder = folder_of(store.resolve())
+    if folder.is_dir():
+        con.execute("set file_search_path = $p", {"p": str(folder)})
+    return con
+
+
 def stored_fingerprint(store: Path) -> str | None:
+    """The fingerprint a store was built for; None when there is no usable store (missing, unreadable,
+    or a file it keeps beside it is gone or has another size)."""
     if not store.exists():
         return None
     try:
         with duckdb.connect(str(store), read_only=True) as con:
-            return con.execute("select value from build_info where key = 'fingerprint'").fetchall()[0][0]
+            fp = con.execute("select value from build_info where key = 'fingerprint'").fetchall()[0][0]
+            files = con.execute("select name, bytes from store_files").fetchall() if con.execute(
+                "select count(*) from information_schema.tables where table_name = 'store_files'"
+            ).fetchall()[0][0] else []
     except (duckdb.Error, IndexError):
         return None
+    folder = folder_of(store.resolve())
+    for name, size in files:
+        f = folder / name
+        if not f.is_file() or f.stat().st_size != size:
+            return None
+    return fp
 
 
 @contextmanager
@@ -157,8 +187,12 @@ def build(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *
         tmp = store.with_name(store.name + f".building-{os.getpid()}")
         tmp.unlink(missing_ok=True)
         try:
-            warnings = _build_into(tmp, data_dir, sources, fp, memory_limit, threads)
+            warnings, side = _build_into(tmp, store, data_dir, sources, fp, memory_limit, threads)
             os.replace(tmp, store)
+            if side is None:
+                prune(folder_of(store))  # files an earlier, larger build of this store left
+            else:
+                side.keep_only_mine()
         finally:
             tmp.unlink(missing_ok=True)
             Path(str(tmp) + ".wal").unlink(missing_ok=True)
@@ -166,9 +200,12 @@ def build(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *
                            reconciliation=reconciliation_rows(store))
 
 
-def _build_into(path: Path, data_dir: Path, sources: dict[str, Source], fp: str,
-                memory_limit: str | None, threads: int | None) -> list[str]:
+def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Source], fp: str,
+                memory_limit: str | None, threads: int | None) -> tuple[list[str], Sidecar | None]:
+    """Build the store ``final`` into the file ``path``; returns the warnings and, for a large store,
+    its :class:`~bestex_nb.sidecar.Sidecar` (whose files are already beside ``final``)."""
     con = duckdb.connect(str(path))
+    side = None
     try:
         con.execute("set TimeZone = 'UTC'")
         if memory_limit:
@@ -177,24 +214,42 @@ def _build_into(path: Path, data_dir: Path, sources: dict[str, Source], fp: str,
             con.execute("set threads = $t", {"t": int(threads)})
         con.execute("set temp_directory = $d", {"d": str(path) + ".tmp"})
         con.execute("set enable_progress_bar = false")
+        selects = {}
         for name, src in sources.items():
             if name != "nbbo":
-                load_table(con, src, view=name in STREAMED)
+                selects[name] = load_table(con, src, view=name in STREAMED)
         sql.materialize(con, "staging/dim_symbol", "dim_symbol")
         load_table(con, sources["nbbo"], view=True)
         for query, table in KEYS:
-            sql.materialize(con, query, table, temp=True)
+            sql.materialize(con, query, table, temp=table in TEMP_KEYS)
         from . import lookups  # numba: only a build needs it, not a notebook opening the store
 
-        # The inputs' SHA-256 (for input_files) is computed on a thread while the quote pass runs: the
-        # kernel keeps one core and DuckDB's Parquet reader about half the other; the hash (2 GB at 10M
-        # orders x 100M quotes: 2.5 s) fits in the rest. hashlib and file reads release the GIL.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            hashes = pool.submit(lambda: {f: sha256_file(f) for _, f in input_files(sources)})
-            lookups.run(con)
         small = con.execute("select count(*) from stg_orders").fetchall()[0][0] < STORE_VIEWS_BELOW_ORDERS
+        if not small and all(sources[t].kind == "parquet" for t in STREAMED):
+            side = Sidecar(final)
+            con.execute("set file_search_path = $p", {"p": str(side.folder)})
+
+        def inputs():  # SHA-256 of every input; with a sidecar, orders and executions copied as hashed
+            hashes, copies = {}, {}
+            for name, f in input_files(sources):
+                if side is not None and name in STREAMED:
+                    copies[name], hashes[f] = side.copy(name, f)
+                else:
+                    hashes[f] = sha256_file(f)
+            return hashes, copies
+
+        # The inputs are hashed (and copied) on a thread while the quote pass runs: the kernel keeps one
+        # core and DuckDB's Parquet reader about half the other; the hash (2 GB at 10M orders x 100M
+        # quotes: 2.5 s) fits in the rest. hashlib and file reads and writes release the GIL.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            job = pool.submit(inputs)
+            lookups.run(con, sidecar=side)
+        hashes, copies = job.result()
+        for name in copies:  # from here on the build reads the copies, as the store will
+            persist_view(con, name, selects[name], copies[name])
         for query, table in MARTS:
-            sql.materialize(con, query, table, view=table in VIEWS and not small)
+            sql.materialize(con, query, table,
+                            view=table in VIEWS and not small or side is not None and table in SIDECAR_VIEWS)
         warnings = [
             f"executions {row[0]}: executed_venue {row[1]!r} is not in venues (fill kept)"
             for row in con.execute(
@@ -203,11 +258,19 @@ def _build_into(path: Path, data_dir: Path, sources: dict[str, Source], fp: str,
                 "order by row_no"
             ).fetchall()
         ]
-        _write_meta(con, data_dir, sources, fp, warnings, hashes.result())
+        _write_meta(con, data_dir, sources, fp, warnings, hashes)
+        con.execute("create or replace table store_files (name varchar, bytes bigint)")
+        if side is not None:
+            con.executemany("insert into store_files values ($n, $b)",
+                            [{"n": n, "b": (side.folder / n).stat().st_size} for n in side.written])
         con.execute("checkpoint")
-        return warnings
-    except duckdb.Error as exc:
-        raise ExtractError(f"{data_dir}: the build failed in DuckDB: {exc}") from exc
+        return warnings, side
+    except BaseException as exc:
+        if side is not None:
+            side.discard()
+        if isinstance(exc, duckdb.Error):
+            raise ExtractError(f"{data_dir}: the build failed in DuckDB: {exc}") from exc
+        raise
     finally:
         con.close()
 
@@ -242,13 +305,13 @@ def _write_meta(con, data_dir: Path, sources: dict[str, Source], fp: str, warnin
 
 
 def stored_warnings(store: Path) -> list[str]:
-    with duckdb.connect(str(store), read_only=True) as con:
+    with connect(store) as con:
         return [r[0] for r in con.execute("select message from build_warnings").fetchall()]
 
 
 def reconciliation_rows(store: Path) -> list[tuple[str, str, int]]:
     """(label, scope, count) rows: orders in, analysed, then each exclusion reason."""
-    with duckdb.connect(str(store), read_only=True) as con:
+    with connect(store) as con:
         df = sql.run(con, "metrics/reconciliation", {"period_start": None, "period_end": None, "venue": None})
     return [(r.label, "" if pd.isna(r.scope) else r.scope,
              int(r.executions if pd.notna(r.executions) else r.order_rows)) for r in df.itertuples()]

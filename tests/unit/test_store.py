@@ -66,8 +66,10 @@ def test_parquet_and_folder_of_parquet_give_the_same_numbers(data, tmp_path):
 
 
 def test_large_store_views_give_the_small_store_tables(tmp_path, monkeypatch):
-    """Above STORE_VIEWS_BELOW_ORDERS the facts are views over the narrow stored tables; below, the same
-    queries stored as tables. Both give the same rows, on a generated set with bad rows planted."""
+    """Above STORE_VIEWS_BELOW_ORDERS the facts are views: over files kept beside the store when orders
+    and executions are single Parquet files (bestex_nb.sidecar), over the stored base tables otherwise
+    (here: executions given as CSV); below, the same queries stored as tables. All three give the same
+    rows, on a generated set with bad rows planted."""
     import duckdb
 
     from bestex_nb import store
@@ -75,22 +77,82 @@ def test_large_store_views_give_the_small_store_tables(tmp_path, monkeypatch):
 
     data = tmp_path / "data"
     generate(data, seed=11, orders=2500, quotes_target=100_000)
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for f in data.iterdir():
+        (mixed / f.name).write_bytes(f.read_bytes())
+    (mixed / "executions.parquet").unlink()
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        con.read_parquet(str(data / "executions.parquet")).write_csv(str(mixed / "executions.csv"), header=True)
     build(data, tmp_path / "tables.duckdb")
     monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
     build(data, tmp_path / "views.duckdb", force=True)
+    build(mixed, tmp_path / "mixed.duckdb", force=True)
+    files = sorted(p.name for p in (tmp_path / "views.duckdb.files").iterdir())
+    assert [f.split("-", 1)[1] for f in files] == ["asof_fill_answers.parquet", "asof_order_answers.parquet",
+                                                   "executions.parquet", "orders.parquet"]
+    assert (tmp_path / "views.duckdb.files" / files[3]).read_bytes() == (data / "orders.parquet").read_bytes()
+    assert not (tmp_path / "mixed.duckdb.files").exists() and not (tmp_path / "tables.duckdb.files").exists()
     keys = {"fct_orders": "row_no", "fct_fills": "execution_id", "fct_limit_orders": "order_id, received_at",
             "exclusions": '"table", order_id, execution_id, reason'}
-    with duckdb.connect(str(tmp_path / "tables.duckdb"), read_only=True) as t, \
-            duckdb.connect(str(tmp_path / "views.duckdb"), read_only=True) as v:
-        kinds = dict(v.execute("select table_name, table_type from information_schema.tables").fetchall())
-        assert kinds["fct_orders"] == "VIEW" and kinds["fct_fills"] == "VIEW"
-        assert dict(t.execute("select table_name, table_type from information_schema.tables").fetchall())[
-            "fct_orders"] == "BASE TABLE"
-        for table, key in keys.items():
-            a = t.execute(f"select * from {table} order by {key}").df()
-            b = v.execute(f"select * from {table} order by {key}").df()
-            assert len(a) > 0
-            pd.testing.assert_frame_equal(a, b)
+    kinds = {}
+    with store.connect(tmp_path / "tables.duckdb") as t:
+        for name in ("tables", "views", "mixed"):
+            with store.connect(tmp_path / f"{name}.duckdb") as v:
+                kinds[name] = dict(v.execute("select table_name, table_type from information_schema.tables "
+                                             "where table_name like 'fct_%_base'").fetchall())
+                for table, key in keys.items():
+                    a = t.execute(f"select * from {table} order by {key}").df()
+                    b = v.execute(f"select * from {table} order by {key}").df()
+                    assert len(a) > 0
+                    pd.testing.assert_frame_equal(a, b)
+    assert kinds == {"tables": {"fct_orders_base": "BASE TABLE", "fct_fills_base": "BASE TABLE"},
+                     "views": {"fct_orders_base": "VIEW", "fct_fills_base": "VIEW"},
+                     "mixed": {"fct_orders_base": "BASE TABLE", "fct_fills_base": "BASE TABLE"}}
+    with duckdb.connect(str(tmp_path / "views.duckdb"), read_only=True) as plain, \
+            pytest.raises(duckdb.IOException, match="No files found"):
+        plain.execute("select count(*) from fct_orders").fetchall()  # why store.connect is the way in
+
+
+def test_files_beside_a_large_store_move_with_it_and_are_replaced_on_rebuild(tmp_path, monkeypatch):
+    """A large store and its folder can move together; a missing or changed file makes the next build
+    rebuild rather than reuse; a rebuild leaves only its own files; a small rebuild removes the folder."""
+    import shutil
+
+    from bestex_nb import store
+    from bestex_nb.sample import generate
+
+    data = tmp_path / "data"
+    generate(data, seed=5, orders=600, quotes_target=20_000)
+    monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
+    s = tmp_path / "a" / "s.duckdb"
+    build(data, s)
+    folder = tmp_path / "a" / "s.duckdb.files"
+    first = sorted(p.name for p in folder.iterdir())
+    assert len(first) == 4 and len({f.split("-")[0] for f in first}) == 1
+    with store.connect(s) as con:
+        n = con.execute("select count(*) from fct_orders").fetchall()[0][0]
+        assert n == 600
+        assert sorted(r[0] for r in con.execute("select name from store_files").fetchall()) == first
+    moved = tmp_path / "b" / "s.duckdb"
+    moved.parent.mkdir()
+    shutil.move(s, moved)
+    shutil.move(folder, tmp_path / "b" / "s.duckdb.files")
+    with store.connect(moved) as con:
+        assert con.execute("select count(*) from fct_fills").fetchall()[0][0] > 0
+    assert build(data, moved).reused
+    (tmp_path / "b" / "s.duckdb.files" / first[0]).unlink()
+    assert store.stored_fingerprint(moved) is None
+    again = build(data, moved)
+    assert not again.reused
+    second = sorted(p.name for p in (tmp_path / "b" / "s.duckdb.files").iterdir())
+    assert len(second) == 4 and not set(first) & set(second)
+    monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 10**9)
+    build(data, moved, force=True)
+    assert not (tmp_path / "b" / "s.duckdb.files").exists()
+    with store.connect(moved) as con:
+        assert con.execute("select count(*) from fct_orders").fetchall()[0][0] == 600
 
 
 def test_stored_ids_are_uncompressed_with_the_query_types_and_hashes_recorded(data, tmp_path):

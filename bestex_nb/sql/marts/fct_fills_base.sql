@@ -10,19 +10,17 @@
 --   New York date; null when there is none)
 with
 
-attributed as (
-    select execution_row, order_row from int_execution_orders where is_attributed
-),
-
--- looked up in the same streaming pass as the NBBO at receipt (bestex_nb/lookups.py → int_fill_mids)
+-- the attributed fills (int_execution_orders where is_attributed: asof_fill_instants), each with the
+-- midpoints looked up in the same streaming pass as the NBBO at receipt (bestex_nb/lookups.py →
+-- int_fill_mids). Taken from the answers rather than int_execution_orders, which a build does not keep.
 marks as (
     select * from int_fill_mids
 ),
 
 final as (
     select
-        attributed.execution_row,
-        attributed.order_row,
+        marks.row_no as execution_row,
+        marks.order_row,
         executions.execution_id,
         executions.executed_venue,
         executions.executed_at,
@@ -34,8 +32,7 @@ final as (
         marks.mid_1m,
         marks.mid_5m,
     from stg_executions as executions
-    join attributed on executions.row_no = attributed.execution_row
-    left join marks on executions.row_no = marks.row_no
+    join marks on executions.row_no = marks.row_no
 )
 
 select * from final
