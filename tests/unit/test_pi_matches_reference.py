@@ -151,3 +151,29 @@ def test_covered_orders_match_reference(sample):
 def test_reference_is_fast_enough(sample):
     _, _, seconds = sample
     assert seconds < 20, f"reference took {seconds:.1f} s to load and enrich {ORDERS} orders"
+
+
+def test_reconciliation_counts_what_fct_orders_holds_for_each_period_and_venue(sample):
+    """metrics/reconciliation counts the excluded rows from the exclusions table; for the whole store,
+    a month, a quarter and each venue it gives what counting fct_orders' own exclusion_reason gives."""
+    review, _, _ = sample
+    venues = [r[0] for r in review.con.execute("select distinct venue from fct_orders where venue is not null "
+                                               "order by 1").fetchall()]
+    checked = 0
+    for period in (None, "2026-07", "2026Q3"):
+        for venue in (None, *venues):
+            rec = review.reconciliation(period, venue)
+            got = {r.label: (None if pd.isna(r.scope) else r.scope, int(r.order_rows)) for r in rec.itertuples()
+                   if r.label != "fills with no order (unknown_order)"}
+            p = review.period(period) if period else None
+            want_rows = review.con.execute(
+                "select exclusion_reason, any_value(exclusion_scope), count(*) from fct_orders "
+                "where ($s::date is null or receipt_date >= $s) and ($e::date is null or receipt_date < $e) "
+                "and ($v::varchar is null or venue = $v) group by all",
+                {"s": p.start if p else None, "e": p.end if p else None, "v": venue}).fetchall()
+            want = {"orders in": (None, sum(n for _, _, n in want_rows)),
+                    "analysed": (None, sum(n for r, _, n in want_rows if r is None))}
+            want |= {f"excluded: {r}": (s, n) for r, s, n in want_rows if r is not None}
+            assert got == want, (period, venue)
+            checked += want["orders in"][1] > want["analysed"][1] > 0
+    assert checked >= 3  # several of the cases have both analysed and excluded rows

@@ -183,12 +183,19 @@ excluded as (
 final as (
     select
         * exclude (received_local, is_nbbo_usable),
-        case
-            when exclusion_reason in (
-                'duplicate_order_id', 'unknown_symbol', 'unknown_venue', 'bad_quantity', 'bad_limit_price',
-                'bad_fill', 'bad_timestamps', 'overfilled', 'fill_before_receipt'
-            ) then 'all'
-            when exclusion_reason is not null then 'quality'
+        -- a simple CASE, not IN (...): DuckDB plans a 9-value IN list as a join it then cannot prune,
+        -- so even count(*) from this view evaluated every exclusion rule (2.6 s at 10M order rows)
+        case exclusion_reason
+            when 'duplicate_order_id' then 'all'
+            when 'unknown_symbol' then 'all'
+            when 'unknown_venue' then 'all'
+            when 'bad_quantity' then 'all'
+            when 'bad_limit_price' then 'all'
+            when 'bad_fill' then 'all'
+            when 'bad_timestamps' then 'all'
+            when 'overfilled' then 'all'
+            when 'fill_before_receipt' then 'all'
+            else case when exclusion_reason is not null then 'quality' end
         end as exclusion_scope,
     from excluded
 )

@@ -4,12 +4,26 @@
 --   $period_end (DATE, exclusive; null = to the end), $venue (routed venue; null = all)
 -- columns: label, scope ('all' | 'quality' | null), order_rows (count), executions (count; orphan
 --   fills only), position (sort key)
+--
+-- Orders in are counted from fct_orders, the excluded ones from the stored exclusions table (the same
+-- rows, reason, scope, receipt date and venue as fct_orders gives them: marts/exclusions.sql), and
+-- analysed = in - excluded. Counting reasons off fct_orders itself would evaluate every exclusion rule
+-- for every order row at each call: about 3 s at 10M orders when fct_orders is a view over files.
 with
 
-orders as (
-    select exclusion_reason, exclusion_scope
+orders_in as (
+    select count(*) as order_rows
     from fct_orders
     where ($period_start is null or receipt_date >= $period_start)
+        and ($period_end is null or receipt_date < $period_end)
+        and ($venue is null or venue = $venue)
+),
+
+orders as (
+    select reason as exclusion_reason, scope as exclusion_scope
+    from exclusions
+    where "table" = 'orders'
+        and ($period_start is null or receipt_date >= $period_start)
         and ($period_end is null or receipt_date < $period_end)
         and ($venue is null or venue = $venue)
 ),
@@ -45,9 +59,9 @@ orphans as (
 ),
 
 final as (
-    select 1 as position, 'orders in' as label, null as scope, count(*) as order_rows, null as executions from orders
+    select 1 as position, 'orders in' as label, null as scope, order_rows, null as executions from orders_in
     union all
-    select 2, 'analysed', null, count(*) filter (where exclusion_reason is null), null from orders
+    select 2, 'analysed', null, order_rows - (select count(*) from orders), null from orders_in
     union all
     select position, label, scope, order_rows, null from by_reason
     union all
