@@ -300,6 +300,30 @@ def day_tables(*instant_arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return midnights, closes
 
 
+def new_york_wall_us(t_us: np.ndarray) -> np.ndarray:
+    """UTC microseconds → New York wall-clock microseconds (the local date and time read as if UTC:
+    what DuckDB's ``timezone('America/New_York', t)`` gives, as ``epoch_us`` of that TIMESTAMP);
+    :data:`NONE` stays :data:`NONE`. New York's offset changes only on the hour (UTC), so it is read
+    from the zone once per hour of the instants' span, then looked up per instant."""
+    t_us = np.asarray(t_us, dtype=np.int64)
+    out = np.full(len(t_us), NONE, np.int64)
+    known = t_us != NONE
+    if not known.any():
+        return out
+    hour = 3600 * MICROS
+    lo = int(t_us[known].min()) // hour - 1
+    hi = int(t_us[known].max()) // hour + 1
+    probes = np.arange(lo, hi + 1, dtype=np.int64) * hour
+    utc = ZoneInfo("UTC")
+    offsets = np.array([int(datetime.fromtimestamp(p // MICROS, utc).astimezone(NEW_YORK).utcoffset()
+                            .total_seconds()) * MICROS for p in probes], dtype=np.int64)
+    change = np.concatenate(([True], offsets[1:] != offsets[:-1]))
+    starts, values = probes[change], offsets[change]
+    at = np.searchsorted(starts, t_us[known], side="right") - 1
+    out[known] = t_us[known] + values[at]
+    return out
+
+
 def _local_us(d: date, at: time) -> int:
     return int(datetime.combine(d, at, NEW_YORK).timestamp()) * MICROS
 

@@ -160,7 +160,10 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         marks = asof.valid_after(np.empty(0, np.int32), np.empty(0, np.int64))
     report = asof.lookup(_stream(con, "staging/nbbo_stream"), table, n_symbols, receipt, route, marks,
                          sorted_batches=lambda: _stream(con, "staging/nbbo_stream_sorted"))
+    local = np.full(n_orders, asof.NONE, np.int64)
+    local[order_rows] = asof.new_york_wall_us(orders["received_us"])
     answers = {"row_no": pa.array(np.arange(n_orders, dtype=np.int64)),
+               "received_local_us": pa.array(local, mask=local == asof.NONE),
                **_by_row(n_orders, order_rows, receipt, ["r_quoted_at_us", "r_bid_us", "r_ask_us"]),
                **_by_row(n_orders, order_rows, route, [None, "o_bid_us", "o_ask_us"])}
     published = {"asof_order_answers": pa.table({**answers, **_order_fill_sums(con, n_orders, fills)})}

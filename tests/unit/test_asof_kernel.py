@@ -203,3 +203,31 @@ def test_micro_units_read_decimal_18_6_exactly_from_the_arrow_buffer():
     assert micro_units(chunked).tolist() == [-12_345_678, 999_999_999_999_999_999, 100_000_100, 500_000, NONE]
     with pytest.raises(TypeError, match="decimal128"):
         micro_units(pa.chunked_array([pa.array([1.5])]))
+
+
+def test_new_york_wall_clock_across_both_dst_changes_matches_duckdb():
+    """asof.new_york_wall_us, by hand at the 2026 changes (8 March 07:00 UTC: EST→EDT; 1 November
+    06:00 UTC: EDT→EST) one microsecond either side, NONE kept; then against DuckDB's
+    timezone('America/New_York', ·) for random instants over two years."""
+    import duckdb
+    import pyarrow as pa
+
+    from bestex_nb.asof import new_york_wall_us
+
+    def us(text):
+        return int(np.datetime64(text, "us").astype(np.int64))
+
+    t = np.array([us("2026-03-08T06:59:59.999999"), us("2026-03-08T07:00:00"),
+                  us("2026-11-01T05:59:59.999999"), us("2026-11-01T06:00:00"), NONE,
+                  us("2026-07-01T13:30:00")], dtype=np.int64)
+    assert new_york_wall_us(t).tolist() == [
+        us("2026-03-08T01:59:59.999999"), us("2026-03-08T03:00:00"),   # 2 am does not happen
+        us("2026-11-01T01:59:59.999999"), us("2026-11-01T01:00:00"),   # 1 am happens twice
+        NONE, us("2026-07-01T09:30:00")]
+    assert new_york_wall_us(np.array([NONE])).tolist() == [NONE]
+    rnd = np.random.default_rng(3).integers(us("2025-01-01T00:00:00"), us("2027-01-01T00:00:00"), 200_000)
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    con.register("t", pa.table({"t": rnd, "w": new_york_wall_us(rnd)}))
+    assert con.execute("select count(*) from t where epoch_us(timezone('America/New_York', make_timestamptz(t))) "
+                       "<> w").fetchall() == [(0,)]

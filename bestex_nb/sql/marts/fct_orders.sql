@@ -25,11 +25,11 @@ venues as (
 
 base as (
     select
-        orders.* exclude (nbbo_r_quoted_at, nbb_r, nbo_r, nbb_route, nbo_route, fill_count, filled_qty,
+        orders.* exclude (received_local, nbbo_r_quoted_at, nbb_r, nbo_r, nbb_route, nbo_route, fill_count, filled_qty,
             has_bad_fill, first_fill_at, last_fill_at, is_duplicate_id),
         orders.routed_venue as venue,
-        timezone('America/New_York', orders.received_at) as received_local,
-        timezone('America/New_York', orders.received_at)::date as receipt_date,
+        orders.received_local,  -- timezone('America/New_York', received_at), from the lookups
+        orders.received_local::date as receipt_date,
         case when orders.side = 'buy' then 1 else -1 end as side_sign,
         orders.nbbo_r_quoted_at,
         orders.nbb_r,

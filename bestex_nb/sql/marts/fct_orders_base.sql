@@ -4,7 +4,7 @@
 -- these columns when read: arithmetic on a row is cheaper to compute than 25 more columns are to write.
 -- grain: one row per row of the orders extract (duplicate order ids keep every copy)
 -- params: none
--- columns: row_no and the order row fields; nbbo_r_quoted_at, nbb_r, nbo_r, nbb_route, nbo_route
+-- columns: row_no and the order row fields; received_local (New York wall clock), nbbo_r_quoted_at, nbb_r, nbo_r, nbb_route, nbo_route
 --   (int_order_nbbo); fill_count, filled_qty (shares), has_bad_fill, first_fill_at, last_fill_at (over
 --   the fills whose order_id is this row's, all copies of a duplicated id alike); is_duplicate_id
 with
@@ -24,6 +24,7 @@ nbbo as (
 final as (
     select
         orders.*,
+        nbbo.received_local,
         nbbo.nbbo_r_quoted_at,
         nbbo.nbb_r,
         nbbo.nbo_r,
