@@ -28,9 +28,9 @@ streamed again sorted by time, ``seq`` and row (DuckDB's sort: correct, slower).
 integers of micro-dollars (the contract's DECIMAL(18,6) scaled by 10⁶), so nothing is rounded.
 
 Why it is fast: quotes and lookups are both read and written sequentially, and the only random access
-is each symbol's current NBBO, a few bytes per symbol that stay in cache. Answers are returned in the
-lookups' sorted order with the caller's row of each (not scattered back); days and closes come from a
-small per-date table. Symbols are matched through DuckDB's 64-bit ``hash(symbol)`` (an
+is each symbol's current NBBO, a few bytes per symbol that stay in cache. Each answer is written to its
+caller's row of one array per answer column (nearly sequential: callers are nearly in time order), which
+the build hands to Arrow as it is; days and closes come from a small per-date table. Symbols are matched through DuckDB's 64-bit ``hash(symbol)`` (an
 order-preserving projection; a join to a symbol table would reorder the stream); :func:`symbol_table`
 refuses duplicate hashes.
 """
@@ -102,27 +102,31 @@ def _day(d, t, midnights):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _in_force(before, pos, psym, pt, out, midnights, cur_t, cur_bid, cur_ask):
+def _in_force(before, pos, psym, pt, prow, out, midnights, cur_t, cur_bid, cur_ask):
     """Answer the in-force lookups (sorted by instant) from ``pos[0]`` up to the first at or after
-    ``before``; ``pos`` = [next lookup, its day index]. ``out`` rows: quoted_at, bid, ask."""
+    ``before``; ``pos`` = [next lookup, its day index]. Lookup ``c`` is the caller's row ``prow[c]``;
+    ``out`` rows (caller order): quoted_at, bid, ask."""
     c, d = pos[0], pos[1]
     while c < len(pt) and pt[c] < before:
         d = _day(d, pt[c], midnights)
         s = psym[c]
         if cur_t[s] != NONE and cur_t[s] >= midnights[d]:
-            out[c, 0] = cur_t[s]
-            out[c, 1] = cur_bid[s]
-            out[c, 2] = cur_ask[s]
+            r = prow[c]
+            out[0, r] = cur_t[s]
+            out[1, r] = cur_bid[s]
+            out[2, r] = cur_ask[s]
         c += 1
     pos[0], pos[1] = c, d
     return pt[c] if c < len(pt) else BIG
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _valid(before, h, pos, fsym, ftg, fday, out, midnights, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2):
+def _valid(before, h, pos, fsym, ftg, fday, frow, out, midnights, cur_t, cur_bid, cur_ask, cur_valid, lv_t,
+           lv_mid2):
     """Answer the fills at horizon ``h`` whose target (``ftg[h]``: min(t + Δ, 16:00 of the fill's day),
     in time order) is before ``before``, with each symbol's latest valid state from the fill's day
-    (``fday``: its index in ``midnights``); ``pos[h]`` is the next fill. ``out[h]``: bid + ask."""
+    (``fday``: its index in ``midnights``); ``pos[h]`` is the next fill, ``frow[c]`` its caller row.
+    ``out[h]`` (caller order): bid + ask."""
     c = pos[h]
     tg = ftg[h]
     o = out[h]
@@ -131,9 +135,9 @@ def _valid(before, h, pos, fsym, ftg, fday, out, midnights, cur_t, cur_bid, cur_
         s = fsym[c]
         if cur_valid[s]:
             if cur_t[s] != NONE and cur_t[s] >= midnights[fday[c]]:
-                o[c] = cur_bid[s] + cur_ask[s]
+                o[frow[c]] = cur_bid[s] + cur_ask[s]
         elif lv_t[s] != NONE and lv_t[s] >= midnights[fday[c]]:
-            o[c] = lv_mid2[s]
+            o[frow[c]] = lv_mid2[s]
         c += 1
     pos[h] = c
     return tg[c] if c < n else BIG
@@ -141,8 +145,8 @@ def _valid(before, h, pos, fsym, ftg, fday, out, midnights, cur_t, cur_bid, cur_
 
 @njit(cache=True, nogil=True)
 def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights,
-             r_pos, r_sym, r_t, r_out, o_pos, o_sym, o_t, o_out, f_pos, f_sym, f_tg, f_day, f_out,
-             nxt, cur_t, cur_seq, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2, stats):
+             r_pos, r_sym, r_t, r_row, r_out, o_pos, o_sym, o_t, o_row, o_out, f_pos, f_sym, f_tg, f_day, f_row,
+             f_out, nxt, cur_t, cur_seq, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2, stats):
     """Merge one batch of quotes (file order = time order) with the sorted lookups.
 
     Before a quote at ``t`` is applied, every lookup at an instant before ``t`` is answered from the
@@ -163,12 +167,12 @@ def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights,
             return i
         last = ti
         if nxt[0] < ti:
-            nxt[0] = _in_force(ti, r_pos, r_sym, r_t, r_out, midnights, cur_t, cur_bid, cur_ask)
+            nxt[0] = _in_force(ti, r_pos, r_sym, r_t, r_row, r_out, midnights, cur_t, cur_bid, cur_ask)
         if nxt[1] < ti:
-            nxt[1] = _in_force(ti, o_pos, o_sym, o_t, o_out, midnights, cur_t, cur_bid, cur_ask)
+            nxt[1] = _in_force(ti, o_pos, o_sym, o_t, o_row, o_out, midnights, cur_t, cur_bid, cur_ask)
         for h in range(n_h):
             if nxt[2 + h] < ti:
-                nxt[2 + h] = _valid(ti, h, f_pos, f_sym, f_tg, f_day, f_out, midnights,
+                nxt[2 + h] = _valid(ti, h, f_pos, f_sym, f_tg, f_day, f_row, f_out, midnights,
                                     cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2)
         s = _find(keys, vals, qh[i])
         if s < 0:
@@ -197,14 +201,24 @@ def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights,
 
 
 @njit(cache=True, nogil=True)
-def _finish(midnights, r_pos, r_sym, r_t, r_out, o_pos, o_sym, o_t, o_out, f_pos, f_sym, f_tg,
-            f_day, f_out, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2):
+def _finish(midnights, r_pos, r_sym, r_t, r_row, r_out, o_pos, o_sym, o_t, o_row, o_out, f_pos, f_sym, f_tg,
+            f_day, f_row, f_out, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2):
     """After the last quote: answer every lookup still waiting, from the final state."""
-    _in_force(BIG, r_pos, r_sym, r_t, r_out, midnights, cur_t, cur_bid, cur_ask)
-    _in_force(BIG, o_pos, o_sym, o_t, o_out, midnights, cur_t, cur_bid, cur_ask)
+    _in_force(BIG, r_pos, r_sym, r_t, r_row, r_out, midnights, cur_t, cur_bid, cur_ask)
+    _in_force(BIG, o_pos, o_sym, o_t, o_row, o_out, midnights, cur_t, cur_bid, cur_ask)
     for h in range(len(f_tg)):
-        _valid(BIG, h, f_pos, f_sym, f_tg, f_day, f_out, midnights, cur_t, cur_bid, cur_ask, cur_valid,
+        _valid(BIG, h, f_pos, f_sym, f_tg, f_day, f_row, f_out, midnights, cur_t, cur_bid, cur_ask, cur_valid,
                lv_t, lv_mid2)
+
+
+@njit(cache=True, nogil=True)
+def _max_abs(qty):
+    """The largest |quantity| (:data:`NONE`, null, ignored; 0 for none)."""
+    m = 0
+    for q in qty:
+        if q != NONE and abs(q) > m:
+            m = abs(q)
+    return m
 
 
 @njit(cache=True, nogil=True)
@@ -229,16 +243,40 @@ def _fill_sums(order_row, qty, executed_us, bad, count, qty_sum, qty_n, first, l
 
 # -- Python side ----------------------------------------------------------------------------------------
 
+@njit(cache=True, nogil=True)
+def _kept_in_order(sym, t):
+    """How many lookups have a symbol (``sym`` ≥ 0), and whether their instants are in time order."""
+    kept, ordered, last = 0, True, NONE
+    for i in range(len(sym)):
+        if sym[i] >= 0:
+            kept += 1
+            if t[i] < last:
+                ordered = False
+            last = t[i]
+    return kept, ordered
+
+
+@njit(cache=True, nogil=True)
+def is_identity(rows) -> bool:
+    """Whether ``rows`` is 0, 1, 2, … (the callers are the rows in order)."""
+    for i in range(len(rows)):
+        if rows[i] != i:
+            return False
+    return True
+
+
 @dataclass
 class Lookups:
-    """One set of lookups and, after :func:`lookup`, its answers — both in order of instant.
+    """One set of lookups and, after :func:`lookup`, its answers.
 
     Built from ``sym`` (symbol codes, −1: none; those lookups are left out) and ``t_us`` (UTC µs) per
-    caller row; ``rows`` then holds the caller's row index of each sorted lookup, so the answers
-    ``answers[k]`` belong to caller row ``rows[k]``. In-force sets (receipt, routing): answers are
-    (quoted_at_us, bid_us, ask_us). Valid sets (fills): one column per horizon of ``horizons_us``
-    with the bid + ask of the matched state in micro-dollars (twice the midpoint, an integer).
-    :data:`NONE` where there is no same-day answer (or the price is null).
+    caller row. :meth:`sort` puts the kept lookups in order of instant: ``rows`` holds the caller's row
+    of each sorted lookup, ``sorted_sym`` / ``sorted_t_us`` their symbol and instant. The kernel writes
+    each answer straight to its caller row of ``out`` (one row per answer column, one column per caller
+    row: :data:`NONE` where the row has no lookup, or no same-day answer, or a null price), so a column
+    of ``out`` is a ready, contiguous array in the caller's order. In-force sets (receipt, routing):
+    columns quoted_at_us, bid_us, ask_us. Valid sets (fills): one per horizon of ``horizons_us``, the
+    bid + ask of the matched state in micro-dollars (twice the midpoint, an integer).
     """
 
     sym: np.ndarray
@@ -247,29 +285,35 @@ class Lookups:
     rows: np.ndarray = field(init=False)
     sorted_sym: np.ndarray = field(init=False)
     sorted_t_us: np.ndarray = field(init=False)
-    answers: np.ndarray = field(init=False)
+    out: np.ndarray = field(init=False)
 
     @property
     def is_valid_set(self) -> bool:
         return self.horizons_us is not None
 
+    @property
+    def answers(self) -> np.ndarray:
+        """The answers in sorted order: ``answers[k]`` belongs to caller row ``rows[k]``."""
+        return self.out[:, self.rows].T
+
     def sort(self) -> None:
         """Keep the lookups that have a symbol, in order of instant (stable: ties keep their row order;
-        a set that is already in time order, as orders by receipt usually are, is only checked)."""
-        sym = np.asarray(self.sym)
-        t = np.asarray(self.t_us, dtype=np.int64)
-        rows = np.flatnonzero(sym >= 0) if (sym < 0).any() else np.arange(len(sym))
-        kept_t = t[rows]
-        if len(kept_t) > 1 and (np.diff(kept_t) < 0).any():
-            order = np.argsort(kept_t, kind="stable")  # timsort: cheap on nearly sorted instants
-            rows, kept_t = rows[order], kept_t[order]
-        self.rows = rows
-        self.sorted_sym = np.ascontiguousarray(sym[rows], dtype=np.int32)
-        self.sorted_t_us = np.ascontiguousarray(kept_t)
-        if self.is_valid_set:  # one contiguous row per horizon for the kernel; answers[k, h] outside
-            self.answers = np.full((len(self.horizons_us), len(rows)), NONE, np.int64).T
+        a set that is already in time order, as orders by receipt usually are, is only checked, and
+        then shares the caller's arrays instead of copying them)."""
+        sym = np.ascontiguousarray(self.sym, dtype=np.int32)
+        t = np.ascontiguousarray(self.t_us, dtype=np.int64)
+        kept, ordered = _kept_in_order(sym, t) if len(sym) else (0, True)
+        if kept == len(sym) and ordered:
+            self.rows, self.sorted_sym, self.sorted_t_us = np.arange(len(sym)), sym, t
         else:
-            self.answers = np.full((len(rows), 3), NONE, np.int64)
+            rows = np.flatnonzero(sym >= 0) if kept < len(sym) else np.arange(len(sym))
+            kept_t = t[rows]
+            if not ordered:
+                order = np.argsort(kept_t, kind="stable")  # timsort: cheap on nearly sorted instants
+                rows, kept_t = rows[order], kept_t[order]
+            self.rows, self.sorted_sym, self.sorted_t_us = rows, np.ascontiguousarray(sym[rows]), kept_t
+        n_cols = len(self.horizons_us) if self.is_valid_set else 3
+        self.out = np.empty((n_cols, len(sym)), np.int64)  # filled with NONE by each pass of lookup()
 
 
 @dataclass
@@ -363,16 +407,15 @@ def lookup(batches, table, n_symbols: int, receipt: Lookups, route: Lookups, fil
     # per horizon, as the fills are (the clip keeps the order: a day's targets end before the next day)
     f_day = (np.searchsorted(midnights, fills.sorted_t_us, side="right") - 1).astype(np.int32)
     f_tg = np.minimum(fills.sorted_t_us[None, :] + horizons[:, None], closes[f_day][None, :])
-    f_out = fills.answers.T  # (horizons, fills), C-contiguous
 
     def one_pass(stream) -> StreamReport | None:
         for x in (receipt, route, fills):
-            x.answers.fill(NONE)
+            x.out.fill(NONE)
         r_pos, o_pos, f_pos = np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros(n_h, np.int64)
         nxt = np.full(2 + n_h, NONE, np.int64)  # answer from the first quote on
-        sets = (r_pos, receipt.sorted_sym, receipt.sorted_t_us, receipt.answers,
-                o_pos, route.sorted_sym, route.sorted_t_us, route.answers,
-                f_pos, fills.sorted_sym, f_tg, f_day, f_out)
+        sets = (r_pos, receipt.sorted_sym, receipt.sorted_t_us, receipt.rows, receipt.out,
+                o_pos, route.sorted_sym, route.sorted_t_us, route.rows, route.out,
+                f_pos, fills.sorted_sym, f_tg, f_day, fills.rows, fills.out)
         cur_t, cur_seq, lv_t = (np.full(n_symbols, NONE, np.int64) for _ in range(3))
         cur_bid, cur_ask, lv_mid2 = (np.zeros(n_symbols, np.int64) for _ in range(3))
         cur_valid = np.zeros(n_symbols, np.bool_)
@@ -425,15 +468,18 @@ def fill_sums(n_rows: int, order_row, qty, executed_us, bad) -> dict:
     if len(order_row) and (order_row.min() < 0 or order_row.max() >= n_rows):
         raise ValueError("a fill's order row is outside the orders")
     qty = np.ascontiguousarray(qty, dtype=np.int64)
-    known = qty != NONE
-    approx = np.bincount(order_row[known], weights=np.abs(qty[known]).astype(np.float64), minlength=n_rows)
-    if len(approx) and approx.max() >= 2.0**62:  # an order's int64 sum of micro-shares could overflow
-        raise ValueError("an order's fill quantities are too large to sum exactly in 64-bit micro-shares")
     out = {"count": np.zeros(n_rows, np.int64), "qty_sum": np.zeros(n_rows, np.int64),
            "qty_n": np.zeros(n_rows, np.int64), "first": np.full(n_rows, NONE, np.int64),
            "last": np.full(n_rows, NONE, np.int64), "any_bad": np.zeros(n_rows, np.bool_)}
     _fill_sums(order_row, qty, np.ascontiguousarray(executed_us, dtype=np.int64), np.ascontiguousarray(bad, dtype=np.bool_),
                out["count"], out["qty_sum"], out["qty_n"], out["first"], out["last"], out["any_bad"])
+    # an order's int64 sum of micro-shares could have overflowed only if its fills' |quantities| reach
+    # 2^62: bounded by (most fills of one order) x (largest |quantity|), summed exactly only when that fails
+    if len(order_row) and int(out["count"].max()) * float(_max_abs(qty)) >= 2.0**62:
+        known = qty != NONE
+        approx = np.bincount(order_row[known], weights=np.abs(qty[known]).astype(np.float64), minlength=n_rows)
+        if approx.max() >= 2.0**62:
+            raise ValueError("an order's fill quantities are too large to sum exactly in 64-bit micro-shares")
     return out
 
 
@@ -447,6 +493,11 @@ def warm_up() -> None:
         hashes = np.array([1], np.uint64)
         for a in (*one, hashes):
             a.flags.writeable = writable
-        lookup([one], table, 2, in_force([0], [10]), in_force([1], [10]), valid_after([0], [10]))
+        sym, t = np.array([0], np.int32), np.array([10], np.int64)
+        for a in (sym, t):
+            a.flags.writeable = writable
+        lookup([one], table, 2, in_force(sym, t), in_force([1], [10]), valid_after(sym, t))
         codes(table, hashes)
+        _kept_in_order(sym, t)
+        is_identity(t)
         fill_sums(1, np.array([0]), np.array([1]), np.array([5]), np.array([False]))

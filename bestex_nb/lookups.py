@@ -1,6 +1,6 @@
 """The build's NBBO lookups: staged orders and fills in, the answers as row-ordered views out.
 
-Reads the lookup instants (``sql/staging/asof_order_instants.sql``, ``asof_fill_instants.sql`` — the
+Reads the lookup instants (``sql/staging/asof_order_instants.sql``, ``asof_fills.sql`` — the
 fills come from ``int_execution_orders``, already matched to their order row, so a fill's symbol is
 its order row's, looked up in numpy rather than joined on the text order id), streams the quotes once
 through the kernel of :mod:`bestex_nb.asof` (``sql/staging/nbbo_stream.sql``; the sorted variant when
@@ -63,17 +63,19 @@ def symbol_table(con: duckdb.DuckDBPyConnection):
     return asof.symbol_table(hashes), len(hashes)
 
 
-def _by_row(n_rows: int, caller_rows: np.ndarray, lookups: asof.Lookups, names: list[str | None]) -> dict:
+def _by_row(n_rows: int, caller_rows: np.ndarray | None, lookups: asof.Lookups, names: list[str | None]) -> dict:
     """The answers of ``lookups`` as nullable Arrow columns of length ``n_rows``, each at its row
-    (``caller_rows[k]`` is the row of the k-th caller; rows without a lookup or an answer are null).
-    ``names`` names the answer columns in order; None skips one."""
+    (``caller_rows[k]`` is the row of the k-th caller, None: the k-th row itself; rows without a lookup
+    or an answer are null). ``names`` names the answer columns in order; None skips one. When the
+    callers are the rows in order, Arrow takes the kernel's arrays as they are (no copy)."""
     out = {}
-    at = caller_rows[lookups.rows]
     for j, name in enumerate(names):
         if name is None:
             continue
-        col = np.full(n_rows, asof.NONE, np.int64)
-        col[at] = lookups.answers[:, j]
+        col = lookups.out[j]
+        if caller_rows is not None:
+            col = np.full(n_rows, asof.NONE, np.int64)
+            col[caller_rows] = lookups.out[j]
         out[name] = pa.array(col, mask=col == asof.NONE)
     return out
 
@@ -100,15 +102,19 @@ def micro_units(column: pa.ChunkedArray) -> np.ndarray:
     return out
 
 
-def _order_fill_sums(con: duckdb.DuckDBPyConnection, n_orders: int, fills: bool) -> dict:
+def _fetch_fills(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Every fill with an order row, once (``staging/asof_fills``): for the fill sums and the markouts."""
+    return con.sql(sql.text("staging/asof_fills"), params={"none": asof.NONE}).to_arrow_table()
+
+
+def _order_fill_sums(f: pa.Table | None, n_orders: int) -> dict:
     """Per order row: fill_count, filled_qty_micro, has_bad_fill, first_fill_us, last_fill_us (nullable
     Arrow columns, null where the row has no fill, as a left join to a SQL aggregate gives; all null
-    without ``fills``). One pass over ``staging/asof_fill_sums`` (:func:`bestex_nb.asof.fill_sums`)
+    without fills ``f``). One pass over ``staging/asof_fills`` (:func:`bestex_nb.asof.fill_sums`)
     instead of a 10M-group aggregate and a join back."""
     names = ("fill_count", "filled_qty_micro", "has_bad_fill", "first_fill_us", "last_fill_us")
-    if not fills:
+    if f is None:
         return {n: pa.nulls(n_orders, pa.bool_() if n == "has_bad_fill" else pa.int64()) for n in names}
-    f = con.sql(sql.text("staging/asof_fill_sums"), params={"none": asof.NONE}).to_arrow_table()
     s = asof.fill_sums(n_orders, f["order_row"].to_numpy(), micro_units(f["quantity"]),
                        f["executed_us"].to_numpy(), f["is_bad_fill"].to_numpy())
     none = s["count"] == 0
@@ -146,33 +152,42 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
     orders = sql.arrays(con, "staging/asof_order_instants", {"none": asof.NONE})
     order_rows = np.asarray(orders["row_no"], dtype=np.int64)
     n_orders = _row_count(order_rows)
+    # the query gives the order rows in row order (a plain scan): then the answers need no scatter
+    scatter = None if len(order_rows) == n_orders and asof.is_identity(order_rows) else order_rows
     sym = np.where(orders["has_symbol"], asof.codes(table, orders["symbol_hash"]), -1).astype(np.int32)
     routed = orders["routed_us"]
     receipt = asof.in_force(sym, orders["received_us"])
     route = asof.in_force(np.where((routed != asof.NONE) & route, sym, -1), routed)
+    fill_table = _fetch_fills(con) if fills else None
     if fills:
-        fill_rows = sql.arrays(con, "staging/asof_fill_instants")
-        sym_by_row = np.full(n_orders, -1, np.int32)
-        sym_by_row[order_rows] = sym
-        marks = asof.valid_after(sym_by_row[np.asarray(fill_rows["order_row"], dtype=np.int64)],
-                                 fill_rows["executed_us"])
+        attributed = fill_table["is_attributed"].to_numpy()
+        fill_rows = {c: fill_table[c].to_numpy() for c in ("execution_row", "order_row", "executed_us")}
+        if not attributed.all():
+            fill_rows = {c: v[attributed] for c, v in fill_rows.items()}
+        sym_by_row = sym if scatter is None else np.full(n_orders, -1, np.int32)
+        if scatter is not None:
+            sym_by_row[order_rows] = sym
+        marks = asof.valid_after(sym_by_row[fill_rows["order_row"]], fill_rows["executed_us"])
     else:
         marks = asof.valid_after(np.empty(0, np.int32), np.empty(0, np.int64))
     report = asof.lookup(_stream(con, "staging/nbbo_stream"), table, n_symbols, receipt, route, marks,
                          sorted_batches=lambda: _stream(con, "staging/nbbo_stream_sorted"))
-    local = np.full(n_orders, asof.NONE, np.int64)
-    local[order_rows] = asof.new_york_wall_us(orders["received_us"])
+    local = asof.new_york_wall_us(orders["received_us"])
+    if scatter is not None:
+        local = np.full(n_orders, asof.NONE, np.int64)
+        local[order_rows] = asof.new_york_wall_us(orders["received_us"])
     answers = {"row_no": pa.array(np.arange(n_orders, dtype=np.int64)),
                "received_local_us": pa.array(local, mask=local == asof.NONE),
-               **_by_row(n_orders, order_rows, receipt, ["r_quoted_at_us", "r_bid_us", "r_ask_us"]),
-               **_by_row(n_orders, order_rows, route, [None, "o_bid_us", "o_ask_us"])}
-    published = {"asof_order_answers": pa.table({**answers, **_order_fill_sums(con, n_orders, fills)})}
+               **_by_row(n_orders, scatter, receipt, ["r_quoted_at_us", "r_bid_us", "r_ask_us"]),
+               **_by_row(n_orders, scatter, route, [None, "o_bid_us", "o_ask_us"])}
+    published = {"asof_order_answers": pa.table({**answers, **_order_fill_sums(fill_table, n_orders)})}
     if fills:
+        del fill_table
         n_fills = len(fill_rows["execution_row"])
         published["asof_fill_answers"] = pa.table({
-            "row_no": pa.array(np.asarray(fill_rows["execution_row"], dtype=np.int64)),
-            "order_row": pa.array(np.asarray(fill_rows["order_row"], dtype=np.int64)),
-            **_by_row(n_fills, np.arange(n_fills), marks, [f"mid2_{h}" for h in asof.HORIZON_NAMES])})
+            "row_no": pa.array(fill_rows["execution_row"]),
+            "order_row": pa.array(fill_rows["order_row"]),
+            **_by_row(n_fills, None, marks, [f"mid2_{h}" for h in asof.HORIZON_NAMES])})
     _publish(con, published, sidecar)
     sql.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True, temp=sidecar is None)
     if fills:

@@ -47,10 +47,14 @@ def run(quotes, receipt=(), route=(), fills=(), sorted_quotes=None, batch=2):
 
 
 def by_row(lookups, n):
-    """answers[k] at caller row rows[k]; rows left out (no symbol) get None."""
+    """answers[k] at caller row rows[k]; rows left out (no symbol) get None. Also checks that the
+    kernel wrote the same answers straight to the caller rows of ``out`` (NONE in rows left out)."""
     out = [None] * n
     for k, row in enumerate(lookups.rows):
         out[row] = tuple(int(x) for x in lookups.answers[k])
+    assert lookups.out.shape == (3 if lookups.horizons_us is None else 4, n)
+    assert [tuple(int(x) for x in lookups.out[:, r]) for r in range(n)] == [
+        a if a is not None else (NONE,) * lookups.out.shape[0] for a in out]
     return out
 
 
@@ -181,6 +185,10 @@ def test_fill_sums_refuse_a_sum_beyond_64_bits():
     assert ok["qty_sum"].tolist() == [big, big]  # one per order: fine, and exact
     with pytest.raises(ValueError, match="too large"):
         asof.fill_sums(1, np.zeros(10, np.int64), np.full(10, big), np.ones(10, np.int64), np.zeros(10, bool))
+    # the quick bound (10 fills on one order x the largest quantity) trips, the exact per-order sum does not
+    rows, qty = np.array([0] * 10 + [1]), np.array([1] * 10 + [big])
+    mixed = asof.fill_sums(2, rows, qty, np.ones(11, np.int64), np.zeros(11, bool))
+    assert mixed["qty_sum"].tolist() == [10, big] and mixed["count"].tolist() == [10, 1]
 
 
 def test_micro_units_read_decimal_18_6_exactly_from_the_arrow_buffer():

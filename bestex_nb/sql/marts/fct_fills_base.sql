@@ -10,7 +10,7 @@
 --   New York date; null when there is none)
 with
 
--- the attributed fills (int_execution_orders where is_attributed: asof_fill_instants), each with the
+-- the attributed fills (int_execution_orders where is_attributed: asof_fills), each with the
 -- midpoints looked up in the same streaming pass as the NBBO at receipt (bestex_nb/lookups.py →
 -- int_fill_mids). Taken from the answers rather than int_execution_orders, which a build does not keep.
 marks as (

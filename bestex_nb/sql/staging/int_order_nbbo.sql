@@ -3,7 +3,7 @@
 -- asof_order_answers, one row per order row in row order: row_no, received_local_us (New York wall
 -- clock of received_at in microseconds, bestex_nb.asof.new_york_wall_us), r_quoted_at_us, r_bid_us,
 -- r_ask_us, o_bid_us, o_ask_us, and fill_count, filled_qty_micro, has_bad_fill, first_fill_us,
--- last_fill_us from one pass over asof_fill_sums; integers, null for "none").
+-- last_fill_us from one pass over asof_fills; integers, null for "none").
 -- grain: one row per order row
 -- params: none
 -- columns: row_no; received_local (TIMESTAMP: received_at on New York's wall clock, as
