@@ -256,9 +256,22 @@ def _kept_in_order(sym, t):
     return kept, ordered
 
 
-@njit(cache=True, nogil=True)
+def readonly(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a``. The kernels take their inputs read-only, always: numba compiles one
+    version per array type, and Arrow's zero-copy arrays are read-only while numpy's own are not, so
+    without this a new mix of the two would be compiled (seconds) in the middle of a build."""
+    v = np.asarray(a).view()
+    v.flags.writeable = False
+    return v
+
+
 def is_identity(rows) -> bool:
     """Whether ``rows`` is 0, 1, 2, … (the callers are the rows in order)."""
+    return _is_identity(readonly(rows))
+
+
+@njit(cache=True, nogil=True)
+def _is_identity(rows) -> bool:
     for i in range(len(rows)):
         if rows[i] != i:
             return False
@@ -302,7 +315,7 @@ class Lookups:
         then shares the caller's arrays instead of copying them)."""
         sym = np.ascontiguousarray(self.sym, dtype=np.int32)
         t = np.ascontiguousarray(self.t_us, dtype=np.int64)
-        kept, ordered = _kept_in_order(sym, t) if len(sym) else (0, True)
+        kept, ordered = _kept_in_order(readonly(sym), readonly(t)) if len(sym) else (0, True)
         if kept == len(sym) and ordered:
             self.rows, self.sorted_sym, self.sorted_t_us = np.arange(len(sym)), sym, t
         else:
@@ -344,27 +357,42 @@ def day_tables(*instant_arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return midnights, closes
 
 
+@njit(cache=True, nogil=True)
+def _known_span(t):
+    """(earliest, latest) of the instants other than :data:`NONE`; (BIG, NONE) when there are none."""
+    lo, hi = BIG, NONE
+    for x in t:
+        if x != NONE:
+            lo = min(lo, x)
+            hi = max(hi, x)
+    return lo, hi
+
+
+@njit(cache=True, nogil=True)
+def _add_hourly_offset(t, first_hour, hour, offsets, out):
+    """out[i] = t[i] + the offset of its UTC hour (``offsets[h - first_hour]``); :data:`NONE` stays."""
+    for i in range(len(t)):
+        x = t[i]
+        out[i] = NONE if x == NONE else x + offsets[x // hour - first_hour]
+
+
 def new_york_wall_us(t_us: np.ndarray) -> np.ndarray:
     """UTC microseconds → New York wall-clock microseconds (the local date and time read as if UTC:
     what DuckDB's ``timezone('America/New_York', t)`` gives, as ``epoch_us`` of that TIMESTAMP);
     :data:`NONE` stays :data:`NONE`. New York's offset changes only on the hour (UTC), so it is read
-    from the zone once per hour of the instants' span, then looked up per instant."""
-    t_us = np.asarray(t_us, dtype=np.int64)
-    out = np.full(len(t_us), NONE, np.int64)
-    known = t_us != NONE
-    if not known.any():
-        return out
+    from the zone once per hour of the instants' span, then added per instant in one compiled pass."""
+    t_us = readonly(np.ascontiguousarray(t_us, dtype=np.int64))
+    out = np.empty(len(t_us), np.int64)
+    lo_us, hi_us = _known_span(t_us)
     hour = 3600 * MICROS
-    lo = int(t_us[known].min()) // hour - 1
-    hi = int(t_us[known].max()) // hour + 1
-    probes = np.arange(lo, hi + 1, dtype=np.int64) * hour
+    if hi_us == NONE:
+        out.fill(NONE)
+        return out
+    lo, hi = lo_us // hour, hi_us // hour
     utc = ZoneInfo("UTC")
-    offsets = np.array([int(datetime.fromtimestamp(p // MICROS, utc).astimezone(NEW_YORK).utcoffset()
-                            .total_seconds()) * MICROS for p in probes], dtype=np.int64)
-    change = np.concatenate(([True], offsets[1:] != offsets[:-1]))
-    starts, values = probes[change], offsets[change]
-    at = np.searchsorted(starts, t_us[known], side="right") - 1
-    out[known] = t_us[known] + values[at]
+    offsets = np.array([int(datetime.fromtimestamp(h * 3600, utc).astimezone(NEW_YORK).utcoffset()
+                            .total_seconds()) * MICROS for h in range(lo, hi + 1)], dtype=np.int64)
+    _add_hourly_offset(t_us, lo, hour, readonly(offsets), out)
     return out
 
 
@@ -382,7 +410,7 @@ def symbol_table(symbol_hashes: np.ndarray):
 
 def codes(table, hashes: np.ndarray) -> np.ndarray:
     """Symbol codes (−1: not a symbol of the table) for an array of ``hash(symbol)`` values."""
-    return _codes(table[0], table[1], np.ascontiguousarray(hashes, dtype=np.uint64))
+    return _codes(table[0], table[1], readonly(np.ascontiguousarray(hashes, dtype=np.uint64)))
 
 
 def lookup(batches, table, n_symbols: int, receipt: Lookups, route: Lookups, fills: Lookups,
@@ -413,19 +441,20 @@ def lookup(batches, table, n_symbols: int, receipt: Lookups, route: Lookups, fil
             x.out.fill(NONE)
         r_pos, o_pos, f_pos = np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros(n_h, np.int64)
         nxt = np.full(2 + n_h, NONE, np.int64)  # answer from the first quote on
-        sets = (r_pos, receipt.sorted_sym, receipt.sorted_t_us, receipt.rows, receipt.out,
-                o_pos, route.sorted_sym, route.sorted_t_us, route.rows, route.out,
-                f_pos, fills.sorted_sym, f_tg, f_day, fills.rows, fills.out)
+        ro = readonly
+        sets = (r_pos, ro(receipt.sorted_sym), ro(receipt.sorted_t_us), ro(receipt.rows), receipt.out,
+                o_pos, ro(route.sorted_sym), ro(route.sorted_t_us), ro(route.rows), route.out,
+                f_pos, ro(fills.sorted_sym), ro(f_tg), ro(f_day), ro(fills.rows), fills.out)
         cur_t, cur_seq, lv_t = (np.full(n_symbols, NONE, np.int64) for _ in range(3))
         cur_bid, cur_ask, lv_mid2 = (np.zeros(n_symbols, np.int64) for _ in range(3))
         cur_valid = np.zeros(n_symbols, np.bool_)
         stats = np.array([0, 0, 0, NONE], dtype=np.int64)
         for qh, qt, qbid, qask, qseq in _closing(stream):
-            bad = _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights, *sets,
+            bad = _consume(keys, vals, ro(qh), ro(qt), ro(qbid), ro(qask), ro(qseq), ro(midnights), *sets,
                            nxt, cur_t, cur_seq, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2, stats)
             if bad >= 0:
                 return None
-        _finish(midnights, *sets, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2)
+        _finish(ro(midnights), *sets, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2)
         return StreamReport(quotes=int(stats[0]), unknown_symbol_quotes=int(stats[1]),
                             superseded=int(stats[2]), max_quoted_at_us=int(stats[3]))
 
@@ -471,11 +500,11 @@ def fill_sums(n_rows: int, order_row, qty, executed_us, bad) -> dict:
     out = {"count": np.zeros(n_rows, np.int64), "qty_sum": np.zeros(n_rows, np.int64),
            "qty_n": np.zeros(n_rows, np.int64), "first": np.full(n_rows, NONE, np.int64),
            "last": np.full(n_rows, NONE, np.int64), "any_bad": np.zeros(n_rows, np.bool_)}
-    _fill_sums(order_row, qty, np.ascontiguousarray(executed_us, dtype=np.int64), np.ascontiguousarray(bad, dtype=np.bool_),
-               out["count"], out["qty_sum"], out["qty_n"], out["first"], out["last"], out["any_bad"])
+    _fill_sums(readonly(order_row), readonly(qty), readonly(np.ascontiguousarray(executed_us, dtype=np.int64)),
+               readonly(np.ascontiguousarray(bad, dtype=np.bool_)), out["count"], out["qty_sum"], out["qty_n"], out["first"], out["last"], out["any_bad"])
     # an order's int64 sum of micro-shares could have overflowed only if its fills' |quantities| reach
     # 2^62: bounded by (most fills of one order) x (largest |quantity|), summed exactly only when that fails
-    if len(order_row) and int(out["count"].max()) * float(_max_abs(qty)) >= 2.0**62:
+    if len(order_row) and int(out["count"].max()) * float(_max_abs(readonly(qty))) >= 2.0**62:
         known = qty != NONE
         approx = np.bincount(order_row[known], weights=np.abs(qty[known]).astype(np.float64), minlength=n_rows)
         if approx.max() >= 2.0**62:
@@ -484,20 +513,13 @@ def fill_sums(n_rows: int, order_row, qty, executed_us, bad) -> dict:
 
 
 def warm_up() -> None:
-    """Compile (or load from numba's cache) every kernel on a tiny input, for writable arrays and for
-    the read-only ones that DuckDB's Arrow batches give (numba compiles each kind separately)."""
+    """Compile (or load from numba's cache) every kernel on a tiny input (the kernels take their inputs
+    read-only whatever they are given: :func:`readonly`, so one version of each serves every caller)."""
     table = symbol_table(np.array([1, 2], dtype=np.uint64))
-    for writable in (True, False):
-        one = (np.array([1], np.uint64), np.array([5], np.int64), np.array([1], np.int64),
-               np.array([2], np.int64), np.array([NONE], np.int64))
-        hashes = np.array([1], np.uint64)
-        for a in (*one, hashes):
-            a.flags.writeable = writable
-        sym, t = np.array([0], np.int32), np.array([10], np.int64)
-        for a in (sym, t):
-            a.flags.writeable = writable
-        lookup([one], table, 2, in_force(sym, t), in_force([1], [10]), valid_after(sym, t))
-        codes(table, hashes)
-        _kept_in_order(sym, t)
-        is_identity(t)
-        fill_sums(1, np.array([0]), np.array([1]), np.array([5]), np.array([False]))
+    one = (np.array([1], np.uint64), np.array([5], np.int64), np.array([1], np.int64),
+           np.array([2], np.int64), np.array([NONE], np.int64))
+    lookup([one], table, 2, in_force([0], [10]), in_force([1], [10]), valid_after([0], [10]))
+    codes(table, np.array([1], np.uint64))
+    is_identity(np.array([0]))
+    new_york_wall_us(np.array([0, NONE]))
+    fill_sums(1, np.array([0]), np.array([1]), np.array([5]), np.array([False]))

@@ -102,9 +102,15 @@ def micro_units(column: pa.ChunkedArray) -> np.ndarray:
     return out
 
 
+def _absent(n_rows: int) -> pa.Array:
+    """A column the caller did not ask for: Arrow's null type, all null, holding no memory (a typed
+    all-null int64 column of 10M rows is 80 MB of zeros to write first)."""
+    return pa.nulls(n_rows, pa.null())
+
+
 def _fetch_fills(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """Every fill with an order row, once (``staging/asof_fills``): for the fill sums and the markouts."""
-    return con.sql(sql.text("staging/asof_fills"), params={"none": asof.NONE}).to_arrow_table()
+    return sql.arrow(con, "staging/asof_fills", {"none": asof.NONE})
 
 
 def _order_fill_sums(f: pa.Table | None, n_orders: int) -> dict:
@@ -114,7 +120,7 @@ def _order_fill_sums(f: pa.Table | None, n_orders: int) -> dict:
     instead of a 10M-group aggregate and a join back."""
     names = ("fill_count", "filled_qty_micro", "has_bad_fill", "first_fill_us", "last_fill_us")
     if f is None:
-        return {n: pa.nulls(n_orders, pa.bool_() if n == "has_bad_fill" else pa.int64()) for n in names}
+        return {n: _absent(n_orders) for n in names}
     s = asof.fill_sums(n_orders, f["order_row"].to_numpy(), micro_units(f["quantity"]),
                        f["executed_us"].to_numpy(), f["is_bad_fill"].to_numpy())
     none = s["count"] == 0
@@ -139,12 +145,13 @@ def _publish(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], sideca
         con.execute(f"create or replace view {name} as select * from read_parquet('{file_name}')")
 
 
-def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = True,
+def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = True, local: bool = True,
         sidecar=None) -> asof.StreamReport:
     """Answer every order's receipt and routing lookup (and, with ``fills``, every attributed fill's
     markout lookups, from ``int_execution_orders``); register the answers and create the temporary views
     ``int_order_nbbo`` and (with ``fills``) ``int_fill_mids``; write ``int_nbbo_extent`` and
-    ``int_nbbo_stream``. Without ``route`` the routing columns are null (the benchmark's receipt step).
+    ``int_nbbo_stream``. Without ``route`` the routing columns are null, without ``local`` the New York
+    wall clock of receipt, without ``fills`` the fill sums (the benchmark's receipt step: none of them).
     The registered answers live as long as the connection; with a ``sidecar``
     (:mod:`bestex_nb.sidecar`) they are written beside the store instead, and the views are stored."""
     started = _time.perf_counter()
@@ -157,7 +164,9 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
     sym = np.where(orders["has_symbol"], asof.codes(table, orders["symbol_hash"]), -1).astype(np.int32)
     routed = orders["routed_us"]
     receipt = asof.in_force(sym, orders["received_us"])
-    route = asof.in_force(np.where((routed != asof.NONE) & route, sym, -1), routed)
+    routes = route  # without routing lookups (the receipt step alone) the routing columns are null
+    route = asof.in_force(np.where(routed != asof.NONE, sym, -1) if routes else np.empty(0, np.int32),
+                          routed if routes else np.empty(0, np.int64))
     fill_table = _fetch_fills(con) if fills else None
     if fills:
         attributed = fill_table["is_attributed"].to_numpy()
@@ -172,14 +181,16 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         marks = asof.valid_after(np.empty(0, np.int32), np.empty(0, np.int64))
     report = asof.lookup(_stream(con, "staging/nbbo_stream"), table, n_symbols, receipt, route, marks,
                          sorted_batches=lambda: _stream(con, "staging/nbbo_stream_sorted"))
-    local = asof.new_york_wall_us(orders["received_us"])
-    if scatter is not None:
-        local = np.full(n_orders, asof.NONE, np.int64)
-        local[order_rows] = asof.new_york_wall_us(orders["received_us"])
+    if local:
+        wall = asof.new_york_wall_us(orders["received_us"])
+        if scatter is not None:
+            wall, at_rows = np.full(n_orders, asof.NONE, np.int64), wall
+            wall[order_rows] = at_rows
     answers = {"row_no": pa.array(np.arange(n_orders, dtype=np.int64)),
-               "received_local_us": pa.array(local, mask=local == asof.NONE),
+               "received_local_us": pa.array(wall, mask=wall == asof.NONE) if local else _absent(n_orders),
                **_by_row(n_orders, scatter, receipt, ["r_quoted_at_us", "r_bid_us", "r_ask_us"]),
-               **_by_row(n_orders, scatter, route, [None, "o_bid_us", "o_ask_us"])}
+               **(_by_row(n_orders, scatter, route, [None, "o_bid_us", "o_ask_us"]) if routes
+                  else {"o_bid_us": _absent(n_orders), "o_ask_us": _absent(n_orders)})}
     published = {"asof_order_answers": pa.table({**answers, **_order_fill_sums(fill_table, n_orders)})}
     if fills:
         del fill_table
@@ -220,7 +231,7 @@ def receipt_only(con: duckdb.DuckDBPyConnection, sources: dict) -> asof.StreamRe
     for name in ("orders", "securities", "nbbo"):
         register_view(con, sources[name])
     sql.materialize(con, "staging/dim_symbol", "dim_symbol")
-    report = run(con, fills=False, route=False)
+    report = run(con, fills=False, route=False, local=False)
     sql.create_table(con, "orders_at_receipt", "select orders.order_id, nbbo.nbbo_r_quoted_at, "
                      "nbbo.nbb_r, nbbo.nbo_r from stg_orders as orders "
                      "left join int_order_nbbo as nbbo on orders.row_no = nbbo.row_no")

@@ -187,7 +187,7 @@ def build(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *
         tmp = store.with_name(store.name + f".building-{os.getpid()}")
         tmp.unlink(missing_ok=True)
         try:
-            warnings, side = _build_into(tmp, store, data_dir, sources, fp, memory_limit, threads)
+            warnings, side, reconciliation = _build_into(tmp, store, data_dir, sources, fp, memory_limit, threads)
             os.replace(tmp, store)
             if side is None:
                 prune(folder_of(store))  # files an earlier, larger build of this store left
@@ -197,13 +197,14 @@ def build(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *
             tmp.unlink(missing_ok=True)
             Path(str(tmp) + ".wal").unlink(missing_ok=True)
         return BuildReport(store, reused=False, seconds=time.perf_counter() - started, warnings=warnings,
-                           reconciliation=reconciliation_rows(store))
+                           reconciliation=reconciliation)
 
 
 def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Source], fp: str,
-                memory_limit: str | None, threads: int | None) -> tuple[list[str], Sidecar | None]:
-    """Build the store ``final`` into the file ``path``; returns the warnings and, for a large store,
-    its :class:`~bestex_nb.sidecar.Sidecar` (whose files are already beside ``final``)."""
+                memory_limit: str | None, threads: int | None) -> tuple[list[str], Sidecar | None, list]:
+    """Build the store ``final`` into the file ``path``; returns the warnings, for a large store its
+    :class:`~bestex_nb.sidecar.Sidecar` (whose files are already beside ``final``), and the
+    reconciliation rows (read on the build's connection, not by opening the store again)."""
     con = duckdb.connect(str(path))
     side = None
     try:
@@ -263,8 +264,9 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
         if side is not None:
             con.executemany("insert into store_files values ($n, $b)",
                             [{"n": n, "b": (side.folder / n).stat().st_size} for n in side.written])
+        reconciliation = _reconciliation(con)
         con.execute("checkpoint")
-        return warnings, side
+        return warnings, side, reconciliation
     except BaseException as exc:
         if side is not None:
             side.discard()
@@ -312,6 +314,10 @@ def stored_warnings(store: Path) -> list[str]:
 def reconciliation_rows(store: Path) -> list[tuple[str, str, int]]:
     """(label, scope, count) rows: orders in, analysed, then each exclusion reason."""
     with connect(store) as con:
-        df = sql.run(con, "metrics/reconciliation", {"period_start": None, "period_end": None, "venue": None})
+        return _reconciliation(con)
+
+
+def _reconciliation(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    df = sql.run(con, "metrics/reconciliation", {"period_start": None, "period_end": None, "venue": None})
     return [(r.label, "" if pd.isna(r.scope) else r.scope,
              int(r.executions if pd.notna(r.executions) else r.order_rows)) for r in df.itertuples()]

@@ -49,3 +49,22 @@ def test_group_by_only_from_allow_list():
         sql.render("metrics/price_improvement", ["venue", "venue"])
     with pytest.raises(ValueError, match="does not take grouping"):
         sql.render("metrics/routed_venues", ["venue"])
+
+
+def test_arrays_come_whole_from_one_arrow_chunk_and_refuse_nulls(monkeypatch):
+    """sql.arrays feeds the kernels: numpy arrays straight from a single Arrow chunk (no copy), and a
+    null (which numpy cannot hold in an int64 array) is refused rather than turned into a number."""
+    import duckdb
+
+    queries = {"t/whole": "-- whole: x\n-- grain: x\n-- params: $n\nselect range as a, range % 2 = 0 as even "
+                          "from range($n::bigint)",
+               "t/nulls": "-- nulls: x\n-- grain: x\n-- params: none\nselect 1 as a, null::bigint as b"}
+    monkeypatch.setattr(sql, "text", queries.__getitem__)
+    con = duckdb.connect()
+    assert sql.arrow(con, "t/whole", {"n": 300_000})["a"].num_chunks == 1
+    got = sql.arrays(con, "t/whole", {"n": 300_000})
+    assert got["a"].tolist() == list(range(300_000)) and got["even"][:3].tolist() == [True, False, True]
+    with pytest.raises(ValueError, match=r"\['b'\] have nulls"):
+        sql.arrays(con, "t/nulls")
+    with pytest.raises(ValueError, match="takes parameters"):
+        sql.arrays(con, "t/whole")

@@ -227,11 +227,11 @@ def test_new_york_wall_clock_across_both_dst_changes_matches_duckdb():
 
     t = np.array([us("2026-03-08T06:59:59.999999"), us("2026-03-08T07:00:00"),
                   us("2026-11-01T05:59:59.999999"), us("2026-11-01T06:00:00"), NONE,
-                  us("2026-07-01T13:30:00")], dtype=np.int64)
+                  us("2026-07-01T13:30:00"), us("1969-12-31T23:30:00")], dtype=np.int64)
     assert new_york_wall_us(t).tolist() == [
         us("2026-03-08T01:59:59.999999"), us("2026-03-08T03:00:00"),   # 2 am does not happen
         us("2026-11-01T01:59:59.999999"), us("2026-11-01T01:00:00"),   # 1 am happens twice
-        NONE, us("2026-07-01T09:30:00")]
+        NONE, us("2026-07-01T09:30:00"), us("1969-12-31T18:30:00")]    # before 1970: hours floor
     assert new_york_wall_us(np.array([NONE])).tolist() == [NONE]
     rnd = np.random.default_rng(3).integers(us("2025-01-01T00:00:00"), us("2027-01-01T00:00:00"), 200_000)
     con = duckdb.connect()

@@ -85,10 +85,14 @@ def test_large_store_views_give_the_small_store_tables(tmp_path, monkeypatch):
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
         con.read_parquet(str(data / "executions.parquet")).write_csv(str(mixed / "executions.csv"), header=True)
-    build(data, tmp_path / "tables.duckdb")
+    reports = {"tables": build(data, tmp_path / "tables.duckdb")}
     monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
-    build(data, tmp_path / "views.duckdb", force=True)
-    build(mixed, tmp_path / "mixed.duckdb", force=True)
+    reports["views"] = build(data, tmp_path / "views.duckdb", force=True)
+    reports["mixed"] = build(mixed, tmp_path / "mixed.duckdb", force=True)
+    # the build reports the reconciliation read on its own connection: what the finished store gives
+    for name, report in reports.items():
+        assert report.reconciliation == store.reconciliation_rows(tmp_path / f"{name}.duckdb")
+        assert len(report.reconciliation) > 3 and report.reconciliation == reports["tables"].reconciliation
     files = sorted(p.name for p in (tmp_path / "views.duckdb.files").iterdir())
     assert [f.split("-", 1)[1] for f in files] == ["asof_fill_answers.parquet", "asof_order_answers.parquet",
                                                    "executions.parquet", "orders.parquet"]
@@ -186,3 +190,28 @@ def test_stored_ids_are_uncompressed_with_the_query_types_and_hashes_recorded(da
     assert con.execute("select * from dst").fetchall() == [("b", 2), ("a", 1)]
     with pytest.raises(ValueError):
         sql.create_table(con, "bad name", "select 1")
+
+
+def test_each_kernel_is_compiled_once_whatever_arrays_the_build_hands_it(tmp_path, monkeypatch):
+    """numba compiles a kernel again for each new mix of read-only (Arrow's) and writable (numpy's)
+    arrays: seconds in the middle of a build. The kernels take their inputs read-only (asof.readonly),
+    so the small and the large build (answers in memory, then as files beside the store) and the
+    benchmark's receipt step all use the one version that asof.warm_up compiles."""
+    import duckdb
+
+    from bestex_nb import asof, lookups, store
+    from bestex_nb.sample import generate
+    from bestex_nb.staging import find_sources
+
+    data = tmp_path / "data"
+    generate(data, seed=5, orders=600, quotes_target=20_000)
+    asof.warm_up()
+    build(data, tmp_path / "small.duckdb")
+    monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
+    build(data, tmp_path / "large.duckdb")
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        lookups.receipt_only(con, find_sources(data))
+    kernels = (asof._consume, asof._finish, asof._kept_in_order, asof._is_identity, asof._fill_sums,
+               asof._codes, asof._max_abs, asof._known_span, asof._add_hourly_offset)
+    assert {k.py_func.__name__: len(k.signatures) for k in kernels} == {k.py_func.__name__: 1 for k in kernels}
