@@ -212,6 +212,18 @@ def _finish(midnights, r_pos, r_sym, r_t, r_row, r_out, o_pos, o_sym, o_t, o_row
 
 
 @njit(cache=True, nogil=True)
+def _fill_targets(t, horizons, midnights, closes, day, targets):
+    """For fills in time order: ``day[c]``, the index in ``midnights`` of fill ``c``'s New York day, and
+    ``targets[h, c]`` = min(t[c] + horizons[h], closes[day[c]]), in one pass (no temporaries)."""
+    d = 0
+    for c in range(len(t)):
+        d = _day(d, t[c], midnights)
+        day[c] = d
+        for h in range(len(horizons)):
+            targets[h, c] = min(t[c] + horizons[h], closes[d])
+
+
+@njit(cache=True, nogil=True)
 def _max_abs(qty):
     """The largest |quantity| (:data:`NONE`, null, ignored; 0 for none)."""
     m = 0
@@ -343,12 +355,12 @@ class StreamReport:
 def day_tables(*instant_arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """New York midnights and 16:00 closes (UTC µs) of every day from the day before the earliest
     instant (:data:`NONE` ignored) to the day after the latest, ascending."""
-    known = [a[a != NONE] for a in instant_arrays if len(a)]
-    known = [a for a in known if len(a)]
-    if not known:
+    spans = [_known_span(readonly(np.ascontiguousarray(a, dtype=np.int64))) for a in instant_arrays if len(a)]
+    spans = [(int(lo), int(hi)) for lo, hi in spans if hi != NONE]
+    if not spans:
         lo = hi = int(datetime(2000, 1, 3, tzinfo=NEW_YORK).timestamp()) * MICROS
     else:
-        lo, hi = min(int(a.min()) for a in known), max(int(a.max()) for a in known)
+        lo, hi = min(lo for lo, _ in spans), max(hi for _, hi in spans)
     first = datetime.fromtimestamp(lo / MICROS, NEW_YORK).date() - timedelta(days=1)
     last = datetime.fromtimestamp(hi / MICROS, NEW_YORK).date() + timedelta(days=1)
     days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
@@ -428,13 +440,14 @@ def lookup(batches, table, n_symbols: int, receipt: Lookups, route: Lookups, fil
     keys, vals = table
     for x in (receipt, route, fills):
         x.sort()
-    midnights, closes = day_tables(receipt.t_us, route.t_us, fills.t_us)
+    midnights, closes = day_tables(receipt.sorted_t_us, route.sorted_t_us, fills.sorted_t_us)
     horizons = np.ascontiguousarray(fills.horizons_us, dtype=np.int64)
     n_h = len(horizons)
     # each fill's New York day and, per horizon, its target min(t + Δ, 16:00 that day): in time order
     # per horizon, as the fills are (the clip keeps the order: a day's targets end before the next day)
-    f_day = (np.searchsorted(midnights, fills.sorted_t_us, side="right") - 1).astype(np.int32)
-    f_tg = np.minimum(fills.sorted_t_us[None, :] + horizons[:, None], closes[f_day][None, :])
+    f_day = np.empty(len(fills.sorted_t_us), np.int32)
+    f_tg = np.empty((n_h, len(fills.sorted_t_us)), np.int64)
+    _fill_targets(readonly(fills.sorted_t_us), readonly(horizons), readonly(midnights), readonly(closes), f_day, f_tg)
 
     def one_pass(stream) -> StreamReport | None:
         for x in (receipt, route, fills):
