@@ -152,6 +152,10 @@ plots.style_table(vr.parameters.table(), caption="Committee parameters used")
 """),
     md("""
 ## Distribution of price improvement per order
+
+Each venue's filled orders by their net price improvement per share, in 80 equal bins between the 0.5th
+and 99.5th percentiles of all filled orders (orders beyond are counted in the end bins). The bins are
+`tables/pi_distribution.csv`.
 """),
     code("""
 figs["pi_distribution"]
