@@ -181,3 +181,4 @@ def test_distribution_chart_is_binned_by_hand_and_embeds_no_order_values():
     assert [len(t.x) for t in fig.data] == [2, 3]  # a bar per bin, not a value per order
     assert list(fig.data[1].x) == [25.75, 75.25, 124.75] and list(fig.data[1].width) == [49.5, 49.5, 49.5]
     assert [round(sum(t.y), 9) for t in fig.data] == [100.0, 100.0]
+    assert fig.layout.showlegend and fig.layout.barmode == "overlay"
