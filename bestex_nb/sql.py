@@ -78,14 +78,20 @@ def render(name: str, group_by: list[str] | tuple[str, ...] = ()) -> str:
     return sql_text
 
 
-def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
-        group_by: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
-    """Execute the named query with exactly its declared parameters bound; return a DataFrame."""
+def _checked(name: str, sql_text: str, params: dict | None) -> dict:
+    """``params`` as a dict, refused unless it binds exactly the parameters ``sql_text`` declares."""
     params = dict(params or {})
-    sql_text = render(name, group_by)
     declared = declared_params(sql_text)
     if set(params) != declared:
         raise ValueError(f"{name} takes parameters {sorted(declared)}, got {sorted(params)}")
+    return params
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
+        group_by: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """Execute the named query with exactly its declared parameters bound; return a DataFrame."""
+    sql_text = render(name, group_by)
+    params = _checked(name, sql_text, params)
     return con.execute(sql_text, params).df() if params else con.execute(sql_text).df()
 
 
@@ -95,11 +101,8 @@ ONE_CHUNK = 1 << 40
 
 def arrow(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
     """Like :func:`run`, but the result as one Arrow table in a single chunk."""
-    params = dict(params or {})
     sql_text = text(name)
-    declared = declared_params(sql_text)
-    if set(params) != declared:
-        raise ValueError(f"{name} takes parameters {sorted(declared)}, got {sorted(params)}")
+    params = _checked(name, sql_text, params)
     return con.sql(sql_text, params=params or None).to_arrow_table(batch_size=ONE_CHUNK)
 
 
@@ -122,10 +125,8 @@ def materialize(con: duckdb.DuckDBPyConnection, name: str, table: str, params: d
     cannot take binds). With ``temp`` the table or view is the connection's own (an intermediate of the
     build, not stored).
     """
-    params = dict(params or {})
     sql_text = text(name)
-    if set(params) != declared_params(sql_text):
-        raise ValueError(f"{name} takes parameters {sorted(declared_params(sql_text))}, got {sorted(params)}")
+    params = _checked(name, sql_text, params)
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
         raise ValueError(table)
     if view:
