@@ -63,6 +63,16 @@ def symbol_table(con: duckdb.DuckDBPyConnection):
     return asof.symbol_table(hashes), len(hashes)
 
 
+def _at_rows(values: np.ndarray, rows: np.ndarray | None, n_rows: int, missing) -> np.ndarray:
+    """``values`` (one per caller) placed at the callers' rows of an array of ``n_rows``, ``missing``
+    elsewhere; with ``rows`` None the callers are the rows in order and ``values`` is returned as it is."""
+    if rows is None:
+        return values
+    out = np.full(n_rows, missing, values.dtype)
+    out[rows] = values
+    return out
+
+
 def _by_row(n_rows: int, caller_rows: np.ndarray | None, lookups: asof.Lookups, names: list[str | None]) -> dict:
     """The answers of ``lookups`` as nullable Arrow columns of length ``n_rows``, each at its row
     (``caller_rows[k]`` is the row of the k-th caller, None: the k-th row itself; rows without a lookup
@@ -70,13 +80,9 @@ def _by_row(n_rows: int, caller_rows: np.ndarray | None, lookups: asof.Lookups, 
     callers are the rows in order, Arrow takes the kernel's arrays as they are (no copy)."""
     out = {}
     for j, name in enumerate(names):
-        if name is None:
-            continue
-        col = lookups.out[j]
-        if caller_rows is not None:
-            col = np.full(n_rows, asof.NONE, np.int64)
-            col[caller_rows] = lookups.out[j]
-        out[name] = pa.array(col, mask=col == asof.NONE)
+        if name is not None:
+            col = _at_rows(lookups.out[j], caller_rows, n_rows, asof.NONE)
+            out[name] = pa.array(col, mask=col == asof.NONE)
     return out
 
 
@@ -164,32 +170,26 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
     sym = np.where(orders["has_symbol"], asof.codes(table, orders["symbol_hash"]), -1).astype(np.int32)
     routed = orders["routed_us"]
     receipt = asof.in_force(sym, orders["received_us"])
-    routes = route  # without routing lookups (the receipt step alone) the routing columns are null
-    route = asof.in_force(np.where(routed != asof.NONE, sym, -1) if routes else np.empty(0, np.int32),
-                          routed if routes else np.empty(0, np.int64))
+    # without routing lookups (the receipt step alone) the routing columns are null
+    routing = asof.in_force(np.where(routed != asof.NONE, sym, -1) if route else np.empty(0, np.int32),
+                            routed if route else np.empty(0, np.int64))
     fill_table = _fetch_fills(con) if fills else None
     if fills:
         attributed = fill_table["is_attributed"].to_numpy()
         fill_rows = {c: fill_table[c].to_numpy() for c in ("execution_row", "order_row", "executed_us")}
         if not attributed.all():
             fill_rows = {c: v[attributed] for c, v in fill_rows.items()}
-        sym_by_row = sym if scatter is None else np.full(n_orders, -1, np.int32)
-        if scatter is not None:
-            sym_by_row[order_rows] = sym
-        marks = asof.valid_after(sym_by_row[fill_rows["order_row"]], fill_rows["executed_us"])
+        marks = asof.valid_after(_at_rows(sym, scatter, n_orders, -1)[fill_rows["order_row"]],
+                                 fill_rows["executed_us"])
     else:
         marks = asof.valid_after(np.empty(0, np.int32), np.empty(0, np.int64))
-    report = asof.lookup(_stream(con, "staging/nbbo_stream"), table, n_symbols, receipt, route, marks,
+    report = asof.lookup(_stream(con, "staging/nbbo_stream"), table, n_symbols, receipt, routing, marks,
                          sorted_batches=lambda: _stream(con, "staging/nbbo_stream_sorted"))
-    if local:
-        wall = asof.new_york_wall_us(orders["received_us"])
-        if scatter is not None:
-            wall, at_rows = np.full(n_orders, asof.NONE, np.int64), wall
-            wall[order_rows] = at_rows
+    wall = _at_rows(asof.new_york_wall_us(orders["received_us"]), scatter, n_orders, asof.NONE) if local else None
     answers = {"row_no": pa.array(np.arange(n_orders, dtype=np.int64)),
                "received_local_us": pa.array(wall, mask=wall == asof.NONE) if local else _absent(n_orders),
                **_by_row(n_orders, scatter, receipt, ["r_quoted_at_us", "r_bid_us", "r_ask_us"]),
-               **(_by_row(n_orders, scatter, route, [None, "o_bid_us", "o_ask_us"]) if routes
+               **(_by_row(n_orders, scatter, routing, [None, "o_bid_us", "o_ask_us"]) if route
                   else {"o_bid_us": _absent(n_orders), "o_ask_us": _absent(n_orders)})}
     published = {"asof_order_answers": pa.table({**answers, **_order_fill_sums(fill_table, n_orders)})}
     if fills:
@@ -214,7 +214,7 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         "last quote (UTC)": "" if report.max_quoted_at_us == asof.NONE
         else str(np.datetime64(report.max_quoted_at_us, "us")) + "Z",
         "streamed sorted (file not in time order within a symbol)": report.sorted_fallback,
-        "order lookups (receipt, routing)": f"{len(receipt.rows):,}, {len(route.rows):,}",
+        "order lookups (receipt, routing)": f"{len(receipt.rows):,}, {len(routing.rows):,}",
         "fill lookups (x 4 horizons)": f"{len(marks.t_us):,}",
         "seconds": round(_time.perf_counter() - started, 2),
     }
