@@ -272,11 +272,9 @@ def distribution_figure(dist: pd.DataFrame, colors: dict) -> go.Figure:
                     customdata=np.stack([d["bin_lo"], d["bin_hi"], d["orders"]], axis=-1),
                     hovertemplate="%{customdata[0]:$.4f} to %{customdata[1]:$.4f}: %{customdata[2]:,} orders "
                                   "(%{y:.2f}%)<extra>" + v + "</extra>")
-    fig.update_layout(barmode="overlay", legend_title_text="venue", showlegend=True,  # also for one venue
+    fig.update_layout(barmode="overlay", legend_title_text="venue", showlegend=True, height=420,  # legend: also for one venue
                       title="Distribution of price improvement per order (share of each venue's filled orders)")
-    fig.update_xaxes(title="order net PI per share (USD; clipped to the 0.5–99.5 percentiles)")
-    fig.add_vline(x=0, line_dash="dash", line_color="#555")
-    fig.update_xaxes(tickformat="$.3f")
+    fig.update_xaxes(title="order net PI per share (USD; clipped to the 0.5–99.5 percentiles)", tickformat="$.3f")
     fig.update_yaxes(title="% of filled orders")
-    fig.update_layout(height=420)
+    fig.add_vline(x=0, line_dash="dash", line_color="#555")
     return fig
