@@ -268,6 +268,32 @@ def _kept_in_order(sym, t):
     return kept, ordered
 
 
+@njit(cache=True, nogil=True)
+def _kept_rows(sym, rows):
+    """``rows`` ← the positions of the lookups with a symbol (``sym`` ≥ 0), ascending."""
+    k = 0
+    for i in range(len(sym)):
+        if sym[i] >= 0:
+            rows[k] = i
+            k += 1
+
+
+@njit(cache=True, nogil=True)
+def _take(src, idx, out):
+    """``out[k] = src[idx[k]]`` (int64)."""
+    for k in range(len(idx)):
+        out[k] = src[idx[k]]
+
+
+@njit(cache=True, nogil=True)
+def _take2(t, sym, idx, t_out, sym_out):
+    """``t_out[k] = t[idx[k]]`` and ``sym_out[k] = sym[idx[k]]`` in one pass."""
+    for k in range(len(idx)):
+        i = idx[k]
+        t_out[k] = t[i]
+        sym_out[k] = sym[i]
+
+
 def readonly(a: np.ndarray) -> np.ndarray:
     """A read-only view of ``a``. The kernels take their inputs read-only, always: numba compiles one
     version per array type, and Arrow's zero-copy arrays are read-only while numpy's own are not, so
@@ -325,18 +351,33 @@ class Lookups:
         """Keep the lookups that have a symbol, in order of instant (stable: ties keep their row order;
         a set that is already in time order, as orders by receipt usually are, is only checked, and
         then shares the caller's arrays instead of copying them)."""
+        # Every new array here is 4-8 bytes per lookup of fresh memory, which on a VM costs more to
+        # touch than the sort itself: no index array unless some lookups are left out, and the
+        # instants and symbols gathered through the order in one compiled pass.
         sym = np.ascontiguousarray(self.sym, dtype=np.int32)
         t = np.ascontiguousarray(self.t_us, dtype=np.int64)
         kept, ordered = _kept_in_order(readonly(sym), readonly(t)) if len(sym) else (0, True)
         if kept == len(sym) and ordered:
             self.rows, self.sorted_sym, self.sorted_t_us = np.arange(len(sym)), sym, t
+            rows = None
+        elif kept == len(sym):  # every lookup kept, out of order: the order is the caller rows
+            rows = np.argsort(t, kind="stable")  # timsort: cheap on nearly sorted instants
         else:
-            rows = np.flatnonzero(sym >= 0) if kept < len(sym) else np.arange(len(sym))
-            kept_t = t[rows]
+            rows = np.empty(kept, np.int64)
+            _kept_rows(readonly(sym), rows)
             if not ordered:
-                order = np.argsort(kept_t, kind="stable")  # timsort: cheap on nearly sorted instants
-                rows, kept_t = rows[order], kept_t[order]
-            self.rows, self.sorted_sym, self.sorted_t_us = rows, np.ascontiguousarray(sym[rows]), kept_t
+                kept_t = np.empty(kept, np.int64)
+                _take(readonly(t), readonly(rows), kept_t)
+                order = np.argsort(kept_t, kind="stable")
+                del kept_t
+                permuted = np.empty(kept, np.int64)
+                _take(readonly(rows), readonly(order), permuted)
+                rows = permuted
+        if rows is not None:
+            self.rows = rows
+            self.sorted_t_us = np.empty(len(rows), np.int64)
+            self.sorted_sym = np.empty(len(rows), np.int32)
+            _take2(readonly(t), readonly(sym), readonly(rows), self.sorted_t_us, self.sorted_sym)
         n_cols = len(self.horizons_us) if self.is_valid_set else 3
         self.out = np.empty((n_cols, len(sym)), np.int64)  # filled with NONE by each pass of lookup()
 
@@ -532,6 +573,8 @@ def warm_up() -> None:
     one = (np.array([1], np.uint64), np.array([5], np.int64), np.array([1], np.int64),
            np.array([2], np.int64), np.array([NONE], np.int64))
     lookup([one], table, 2, in_force([0], [10]), in_force([1], [10]), valid_after([0], [10]))
+    # and every branch of Lookups.sort: out of order, with and without lookups left out
+    lookup([one], table, 2, in_force([1, 0], [20, 10]), in_force([1, -1, 0], [20, 5, 10]), valid_after([0], [10]))
     codes(table, np.array([1], np.uint64))
     is_identity(np.array([0]))
     new_york_wall_us(np.array([0, NONE]))

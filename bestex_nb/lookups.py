@@ -167,7 +167,7 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
     n_orders = _row_count(order_rows)
     # the query gives the order rows in row order (a plain scan): then the answers need no scatter
     scatter = None if len(order_rows) == n_orders and asof.is_identity(order_rows) else order_rows
-    sym = np.where(orders["has_symbol"], asof.codes(table, orders["symbol_hash"]), -1).astype(np.int32)
+    sym = np.where(orders["has_symbol"], asof.codes(table, orders["symbol_hash"]), -1).astype(np.int32, copy=False)
     routed = orders["routed_us"]
     receipt = asof.in_force(sym, orders["received_us"])
     # without routing lookups (the receipt step alone) the routing columns are null

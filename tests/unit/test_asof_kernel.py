@@ -133,6 +133,26 @@ def test_lookups_come_back_sorted_by_instant_with_their_rows():
     assert by_row(r, 2) == [(us("10:00:02"), px(3), px(4)), (us("10:00:00"), px(1), px(2))]
 
 
+@pytest.mark.parametrize("case", ["in order", "out of order", "some without a symbol", "both"])
+def test_sort_keeps_the_lookups_with_a_symbol_in_stable_time_order(case):
+    # each branch of Lookups.sort against the plain numpy statement of what it must give: the rows
+    # with a symbol, stably sorted by instant (ties, here many, keep their row order)
+    rng = np.random.default_rng(7)
+    n = 5_000
+    t = np.sort(rng.integers(0, 400, n)) if case in ("in order", "some without a symbol") else rng.integers(0, 400, n)
+    sym = rng.integers(0, 3, n).astype(np.int32)
+    if case in ("some without a symbol", "both"):
+        sym[rng.random(n) < 0.3] = -1
+    x = asof.in_force(sym, t)
+    x.sort()
+    kept = np.flatnonzero(sym >= 0)
+    expected = kept[np.argsort(t[kept], kind="stable")]
+    assert x.rows.tolist() == expected.tolist()
+    assert x.sorted_t_us.tolist() == t[expected].tolist() and x.sorted_sym.tolist() == sym[expected].tolist()
+    assert x.sorted_sym.dtype == np.int32 and x.sorted_t_us.dtype == np.int64
+    assert np.all(np.diff(x.sorted_t_us) >= 0) and len(x.rows) == (sym >= 0).sum()
+
+
 def test_a_stream_out_of_time_order_is_answered_from_the_sorted_stream():
     in_order = [(AAA, us("10:00:00"), px(1), px(2), 1), (BBB, us("10:00:00"), px(5), px(6), 1),
                 (AAA, us("10:00:01"), px(3), px(4), 1), (AAA, us("10:00:01"), px(9), px(9), 2)]
