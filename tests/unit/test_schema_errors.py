@@ -126,3 +126,37 @@ def test_unknown_executed_venue_is_a_warning_and_the_fill_is_kept(tmp_path):
     folder = data(tmp_path, fills=[fill("F1", "O1", T + "14:00:01Z", "100", "10.01", executed_venue="ELSEWHERE")])
     report = build(folder, tmp_path / "store.duckdb")
     assert any("ELSEWHERE" in w for w in report.warnings)
+
+
+def _nbbo_parquet(folder, statistics: bool, **columns):
+    """nbbo.csv rewritten as nbbo.parquet (UTC timestamps), with ``columns`` replaced."""
+    import pandas as pd
+    df = pd.read_csv(folder / "nbbo.csv", dtype=str)
+    table = pa.table({"symbol": df["symbol"].tolist(),
+                      "quoted_at": pa.array(pd.to_datetime(df["quoted_at"], utc=True)),
+                      **{c: pa.array([float(x) for x in df[c]]) for c in ("bid_price", "ask_price", "bid_size", "ask_size")},
+                      **columns})
+    (folder / "nbbo.csv").unlink()
+    pq.write_table(table, folder / "nbbo.parquet", write_statistics=statistics)
+
+
+@pytest.mark.parametrize("statistics", [True, False])
+def test_null_in_required_column_of_a_parquet_file(tmp_path, statistics):
+    # the null counts are read from the file's statistics when it has them, else counted: same error
+    folder = data(tmp_path, quotes=[quote("AAA", T + "13:30:00Z", "10.00", "10.02"),
+                                    quote("AAA", T + "13:31:00Z", "10.00", "10.02")])
+    _nbbo_parquet(folder, statistics)
+    t = pq.read_table(folder / "nbbo.parquet")
+    t = t.set_column(0, "symbol", pa.array(["AAA", None]))
+    pq.write_table(t, folder / "nbbo.parquet", write_statistics=statistics)
+    expect_error(tmp_path, folder, "nbbo.parquet", "column symbol", "null values", "in 1 row(s)", "row 2")
+
+
+def test_integer_seq_of_any_width_is_read_without_a_check(tmp_path):
+    folder = data(tmp_path, quotes=[quote("AAA", T + "13:30:00Z", "10.00", "10.02"),
+                                    quote("AAA", T + "13:30:00Z", "10.01", "10.03")])
+    _nbbo_parquet(folder, True, seq=pa.array([2, 1], pa.int32()))  # the first row is the later update
+    report = build(folder, tmp_path / "store.duckdb")
+    import duckdb
+    with duckdb.connect(str(report.store), read_only=True) as con:
+        assert con.execute("select nbb_r::varchar, nbo_r::varchar from fct_orders").fetchall() == [("10.000000", "10.020000")]
