@@ -306,10 +306,16 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = Fals
             _raise_offending(con, raw_name, col, predicate, count, src, problem)
     for col in table.columns:
         if col.unique:
-            # one aggregation counts the rows whose value repeats (an execution_id per fill: 10M groups);
-            # the rows themselves are looked up only when there are some
-            count = con.execute(f"select coalesce(sum(n), 0)::bigint from (select count(*) as n from {raw_name}_scan "
-                                f"group by {_q(col.name)} having count(*) > 1)").fetchall()[0][0]
+            # one aggregation counts the rows whose value repeats (an execution_id per fill: 10M groups),
+            # first on the values' 64-bit hashes, cheaper to group than text: equal values have equal
+            # hashes, so no repeated hash proves no repeated value; only when a hash repeats (a duplicate,
+            # or two values that share a hash) are the values themselves grouped, and the rows looked up
+            count = 0
+            for key in (f"hash({_q(col.name)})", _q(col.name)):
+                count = con.execute(f"select coalesce(sum(n), 0)::bigint from (select count(*) as n from "
+                                    f"{raw_name}_scan group by {key} having count(*) > 1)").fetchall()[0][0]
+                if not count:
+                    break
             if count:
                 dup = f"{_q(col.name)} in (select {_q(col.name)} from {raw_name} group by all having count(*) > 1)"
                 _raise_offending(con, raw_name, col, dup, count, src, "duplicate values (must be unique)")
