@@ -269,16 +269,6 @@ def _kept_in_order(sym, t):
 
 
 @njit(cache=True, nogil=True)
-def _kept_rows(sym, rows):
-    """``rows`` ← the positions of the lookups with a symbol (``sym`` ≥ 0), ascending."""
-    k = 0
-    for i in range(len(sym)):
-        if sym[i] >= 0:
-            rows[k] = i
-            k += 1
-
-
-@njit(cache=True, nogil=True)
 def _take(src, idx, out):
     """``out[k] = src[idx[k]]`` (int64)."""
     for k in range(len(idx)):
@@ -351,35 +341,37 @@ class Lookups:
         """Keep the lookups that have a symbol, in order of instant (stable: ties keep their row order;
         a set that is already in time order, as orders by receipt usually are, is only checked, and
         then shares the caller's arrays instead of copying them)."""
-        # Every new array here is 4-8 bytes per lookup of fresh memory, which on a VM costs more to
-        # touch than the sort itself: no index array unless some lookups are left out, and the
-        # instants and symbols gathered through the order in one compiled pass.
         sym = np.ascontiguousarray(self.sym, dtype=np.int32)
         t = np.ascontiguousarray(self.t_us, dtype=np.int64)
         kept, ordered = _kept_in_order(readonly(sym), readonly(t)) if len(sym) else (0, True)
         if kept == len(sym) and ordered:
             self.rows, self.sorted_sym, self.sorted_t_us = np.arange(len(sym)), sym, t
-            rows = None
-        elif kept == len(sym):  # every lookup kept, out of order: the order is the caller rows
-            rows = np.argsort(t, kind="stable")  # timsort: cheap on nearly sorted instants
         else:
-            rows = np.empty(kept, np.int64)
-            _kept_rows(readonly(sym), rows)
-            if not ordered:
-                kept_t = np.empty(kept, np.int64)
-                _take(readonly(t), readonly(rows), kept_t)
-                order = np.argsort(kept_t, kind="stable")
-                del kept_t
-                permuted = np.empty(kept, np.int64)
-                _take(readonly(rows), readonly(order), permuted)
-                rows = permuted
-        if rows is not None:
-            self.rows = rows
-            self.sorted_t_us = np.empty(len(rows), np.int64)
-            self.sorted_sym = np.empty(len(rows), np.int32)
-            _take2(readonly(t), readonly(sym), readonly(rows), self.sorted_t_us, self.sorted_sym)
+            self.rows = _sorted_rows(sym, t, kept, ordered)
+            self.sorted_t_us = np.empty(len(self.rows), np.int64)
+            self.sorted_sym = np.empty(len(self.rows), np.int32)
+            _take2(readonly(t), readonly(sym), readonly(self.rows), self.sorted_t_us, self.sorted_sym)
         n_cols = len(self.horizons_us) if self.is_valid_set else 3
         self.out = np.empty((n_cols, len(sym)), np.int64)  # filled with NONE by each pass of lookup()
+
+
+def _sorted_rows(sym: np.ndarray, t: np.ndarray, kept: int, ordered: bool) -> np.ndarray:
+    """The caller rows of the lookups with a symbol, in stable order of instant (not called for a set
+    that is all kept and in order). Every new array is 8 bytes per lookup of fresh memory, which on a
+    VM costs more to touch than the sort itself: with every lookup kept the order is the rows, and the
+    kept instants are gathered through the rows in a compiled pass, not by numpy fancy indexing."""
+    if kept == len(sym):
+        return np.argsort(t, kind="stable")  # timsort: cheap on nearly sorted instants
+    rows = np.flatnonzero(sym >= 0)
+    if ordered:
+        return rows
+    kept_t = np.empty(kept, np.int64)
+    _take(readonly(t), readonly(rows), kept_t)
+    order = np.argsort(kept_t, kind="stable")
+    del kept_t
+    out = np.empty(kept, np.int64)
+    _take(readonly(rows), readonly(order), out)
+    return out
 
 
 @dataclass

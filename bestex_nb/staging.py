@@ -310,7 +310,6 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = Fals
             # first on the values' 64-bit hashes, cheaper to group than text: equal values have equal
             # hashes, so no repeated hash proves no repeated value; only when a hash repeats (a duplicate,
             # or two values that share a hash) are the values themselves grouped, and the rows looked up
-            count = 0
             for key in (f"hash({_q(col.name)})", _q(col.name)):
                 count = con.execute(f"select coalesce(sum(n), 0)::bigint from (select count(*) as n from "
                                     f"{raw_name}_scan group by {key} having count(*) > 1)").fetchall()[0][0]

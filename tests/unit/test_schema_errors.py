@@ -145,10 +145,7 @@ def test_null_in_required_column_of_a_parquet_file(tmp_path, statistics):
     # the null counts are read from the file's statistics when it has them, else counted: same error
     folder = data(tmp_path, quotes=[quote("AAA", T + "13:30:00Z", "10.00", "10.02"),
                                     quote("AAA", T + "13:31:00Z", "10.00", "10.02")])
-    _nbbo_parquet(folder, statistics)
-    t = pq.read_table(folder / "nbbo.parquet")
-    t = t.set_column(0, "symbol", pa.array(["AAA", None]))
-    pq.write_table(t, folder / "nbbo.parquet", write_statistics=statistics)
+    _nbbo_parquet(folder, statistics, symbol=pa.array(["AAA", None]))
     expect_error(tmp_path, folder, "nbbo.parquet", "column symbol", "null values", "in 1 row(s)", "row 2")
 
 
