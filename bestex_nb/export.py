@@ -8,7 +8,6 @@ plotly package, and nothing is loaded from the network. See shared/notes/stack-c
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import sys
 import tempfile
@@ -219,10 +218,3 @@ def external_loads(html_text: str) -> list[str]:
     return finder.loads
 
 
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -21,7 +21,8 @@ from importlib import metadata
 from pathlib import Path
 
 from .errors import BestexError
-from .export import execute_notebook, export_html, external_loads, sha256_file
+from .export import execute_notebook, export_html, external_loads
+from .hashing import sha256_file
 from .periods import parse_period
 from .review import Review
 from .store import build

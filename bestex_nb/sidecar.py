@@ -23,7 +23,6 @@ and removes the old ones after the new store is in place.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -31,6 +30,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .hashing import sha256_file
 from .staging import SIDECAR_FILE
 
 
@@ -65,16 +65,11 @@ class Sidecar:
         self.written.append(name)
         return name
 
-    def copy(self, what: str, source: Path, chunk: int = 1 << 23) -> tuple[str, str]:
+    def copy(self, what: str, source: Path) -> tuple[str, str]:
         """A byte-for-byte copy of ``source`` as ``<tag>-<what>.parquet``; returns (file name, SHA-256)."""
         name = self.name(what)
-        h = hashlib.sha256()
-        with open(source, "rb") as src, open(self.folder / name, "wb") as dst:
-            self.written.append(name)
-            while block := src.read(chunk):
-                h.update(block)
-                dst.write(block)
-        return name, h.hexdigest()
+        self.written.append(name)
+        return name, sha256_file(source, copy_to=self.folder / name)
 
     def discard(self) -> None:
         """Remove this build's files (the build failed)."""

@@ -27,6 +27,7 @@ import pandas as pd
 
 from . import sql
 from .errors import ExtractError
+from .hashing import sha256_file
 from .sidecar import Sidecar, folder_of, prune
 from .staging import Source, find_sources, load_table, persist_view
 
@@ -113,14 +114,6 @@ def fingerprint(sources: dict[str, Source]) -> str:
     for name, f in input_files(sources):
         st = f.stat()
         h.update(f"{name}|{f.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
-
-
-def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
     return h.hexdigest()
 
 

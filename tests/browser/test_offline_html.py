@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from bestex_nb import browser, export
+from bestex_nb.hashing import sha256_file
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "notebooks" / "fixtures" / "plotly_smoke.ipynb"
@@ -108,7 +109,7 @@ def test_export_is_byte_identical(frozen: dict[str, Path]) -> None:
     first = frozen["html"].read_bytes()
     assert again.read_bytes() == first
     assert fresh.read_bytes() == first
-    assert export.sha256_file(fresh) == export.sha256_file(frozen["html"])
+    assert sha256_file(fresh) == sha256_file(frozen["html"])
 
 
 @pytest.mark.slow
