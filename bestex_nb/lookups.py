@@ -226,13 +226,15 @@ def receipt_only(con: duckdb.DuckDBPyConnection, sources: dict) -> asof.StreamRe
     """The NBBO-at-receipt step of the build on its own (``bestex bench``): typed views of the orders,
     securities and quotes (no checks, no copies), the receipt lookups in one pass over the quotes, and
     the table ``orders_at_receipt`` (order_id, nbbo_r_quoted_at, nbb_r, nbo_r), one row per order."""
+    from .memory import small_pages
     from .staging import register_view
 
-    for name in ("orders", "securities", "nbbo"):
-        register_view(con, sources[name])
-    sql.materialize(con, "staging/dim_symbol", "dim_symbol")
-    report = run(con, fills=False, route=False, local=False)
-    sql.create_table(con, "orders_at_receipt", "select orders.order_id, nbbo.nbbo_r_quoted_at, "
-                     "nbbo.nbb_r, nbbo.nbo_r from stg_orders as orders "
-                     "left join int_order_nbbo as nbbo on orders.row_no = nbbo.row_no")
+    with small_pages():  # as the build runs (bestex_nb/store.py)
+        for name in ("orders", "securities", "nbbo"):
+            register_view(con, sources[name])
+        sql.materialize(con, "staging/dim_symbol", "dim_symbol")
+        report = run(con, fills=False, route=False, local=False)
+        sql.create_table(con, "orders_at_receipt", "select orders.order_id, nbbo.nbbo_r_quoted_at, "
+                         "nbbo.nbb_r, nbbo.nbo_r from stg_orders as orders "
+                         "left join int_order_nbbo as nbbo on orders.row_no = nbbo.row_no")
     return report

@@ -28,6 +28,7 @@ import pandas as pd
 from . import sql
 from .errors import ExtractError
 from .hashing import sha256_file
+from .memory import small_pages
 from .sidecar import Sidecar, folder_of, prune
 from .staging import Source, find_sources, load_table, persist_view
 
@@ -180,7 +181,9 @@ def build(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *
         tmp = store.with_name(store.name + f".building-{os.getpid()}")
         tmp.unlink(missing_ok=True)
         try:
-            warnings, side, reconciliation = _build_into(tmp, store, data_dir, sources, fp, memory_limit, threads)
+            with small_pages():  # bestex_nb/memory.py: huge pages cost more than they save here
+                warnings, side, reconciliation = _build_into(tmp, store, data_dir, sources, fp, memory_limit,
+                                                             threads)
             os.replace(tmp, store)
             if side is None:
                 prune(folder_of(store))  # files an earlier, larger build of this store left
