@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--timeout", type=float, default=None, help="seconds per contender")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--repeat", type=int, default=None,
+                   help="runs of each contender, round robin; the run of median time is reported (default 3)")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("import", help="convert a real public format into extracts (lobster)")

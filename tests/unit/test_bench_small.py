@@ -16,7 +16,7 @@ ORDERS, QUOTES = 2_000, 20_000
 
 
 def test_bench_tiny_contenders_agree(tmp_path, capsys):
-    args = SimpleNamespace(orders=ORDERS, quotes=QUOTES, work=str(tmp_path), review=False)
+    args = SimpleNamespace(orders=ORDERS, quotes=QUOTES, work=str(tmp_path), review=False, repeat=1)
     assert bench.main(args) == 0
     printed = capsys.readouterr().out
     assert "all equal" in printed and "ours_receipt vs pandas_merge_asof" in printed
@@ -53,8 +53,25 @@ def test_bench_tiny_contenders_agree(tmp_path, capsys):
 
     # a second run reuses the extracts
     assert bench.main(SimpleNamespace(orders=ORDERS, quotes=QUOTES, work=str(tmp_path),
-                                      contenders=["pandas_merge_asof"], review=False)) == 0
+                                      contenders=["pandas_merge_asof"], review=False, repeat=1)) == 0
     assert "(reused)" in capsys.readouterr().out
+
+
+def test_median_run_reports_the_middle_run_and_the_worst_memory():
+    runs = [{"contender": "c", "seconds": s, "process_s": s + 1, "peak_rss_gb": m, "phases": [["p", s]]}
+            for s, m in ((7.0, 2.0), (5.0, 2.5), (6.0, 1.9))]
+    out = bench.median_run(runs)
+    assert out["seconds"] == 6.0 and out["phases"] == [["p", 6.0]]  # the figures of one run, not a blend
+    assert out["runs_s"] == [7.0, 5.0, 6.0]
+    assert out["peak_rss_gb"] == 2.5 and out["median_run_peak_rss_gb"] == 1.9
+    # an even count takes the lower middle; one run is reported as it is
+    assert bench.median_run(runs[:2])["seconds"] == 5.0
+    assert bench.median_run(runs[:1]) == runs[0]
+    # a run that failed is what the contender reports
+    failed = bench.median_run([runs[0], {"contender": "c", "error": "timed out", "peak_rss_gb": 9.0}])
+    assert failed["error"] == "timed out" and failed["runs_s"] == [7.0, None]
+    table = bench._table([dict(out, rows=1, quoted=1)], 10, 100)
+    assert "c runs: 7.0, 5.0, 6.0 s" in table
 
 
 def test_check_reports_a_disagreement():
