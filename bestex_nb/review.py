@@ -87,7 +87,7 @@ class Review:
 
     def reconciliation(self, period=None, venue: str | None = None) -> pd.DataFrame:
         """Orders in = analysed + excluded by reason (in the spec's order of precedence)."""
-        params = {"period_start": None, "period_end": None, "venue": venue}
+        params = {"period_start": None, "period_end": None, "venue": venue, "orders_in": None}
         if period is not None:
             params.update(parse_period(period).params())
         df = self._run("metrics/reconciliation", params)

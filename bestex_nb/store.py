@@ -260,7 +260,8 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
         if side is not None:
             con.executemany("insert into store_files values ($n, $b)",
                             [{"n": n, "b": (side.folder / n).stat().st_size} for n in side.written])
-        reconciliation = _reconciliation(con)
+        # orders in: the staged orders' row count (the file's metadata), the rows fct_orders has one each of
+        reconciliation = _reconciliation(con, con.execute("select count(*) from stg_orders").fetchone()[0])
         con.execute("checkpoint")
         return warnings, side, reconciliation
     except BaseException as exc:
@@ -313,7 +314,10 @@ def reconciliation_rows(store: Path) -> list[tuple[str, str, int]]:
         return _reconciliation(con)
 
 
-def _reconciliation(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
-    df = sql.run(con, "metrics/reconciliation", {"period_start": None, "period_end": None, "venue": None})
+def _reconciliation(con: duckdb.DuckDBPyConnection, orders_in: int | None = None) -> list[tuple[str, str, int]]:
+    """The whole store's reconciliation; ``orders_in``: its order rows when known (the build's stg_orders
+    count), else counted from fct_orders."""
+    df = sql.run(con, "metrics/reconciliation",
+                 {"period_start": None, "period_end": None, "venue": None, "orders_in": orders_in})
     return [(r.label, "" if pd.isna(r.scope) else r.scope,
              int(r.executions if pd.notna(r.executions) else r.order_rows)) for r in df.itertuples()]

@@ -215,3 +215,23 @@ def test_each_kernel_is_compiled_once_whatever_arrays_the_build_hands_it(tmp_pat
     kernels = (asof._consume, asof._finish, asof._kept_in_order, asof._is_identity, asof._fill_sums,
                asof._codes, asof._max_abs, asof._known_span, asof._add_hourly_offset, asof._fill_targets)
     assert {k.py_func.__name__: len(k.signatures) for k in kernels} == {k.py_func.__name__: 1 for k in kernels}
+
+
+def test_reconciliation_takes_the_builds_order_count_only_for_the_whole_store(data, tmp_path):
+    import duckdb
+
+    from bestex_nb import sql, store
+
+    build(data, tmp_path / "s.duckdb")
+    whole = {"period_start": None, "period_end": None, "venue": None}
+    with store.connect(tmp_path / "s.duckdb") as con:
+        counted = sql.run(con, "metrics/reconciliation", whole | {"orders_in": None})
+        n = con.execute("select count(*) from fct_orders").fetchone()[0]
+        given = sql.run(con, "metrics/reconciliation", whole | {"orders_in": n})
+        pd.testing.assert_frame_equal(counted, given, check_dtype=False)
+        # the number given is the one shown, and analysed follows from it
+        shown = sql.run(con, "metrics/reconciliation", whole | {"orders_in": n + 7}).set_index("label")
+        assert shown.loc["orders in", "order_rows"] == n + 7
+        assert shown.loc["analysed", "order_rows"] == counted.set_index("label").loc["analysed", "order_rows"] + 7
+        with pytest.raises(duckdb.Error, match="takes no period or venue"):
+            sql.run(con, "metrics/reconciliation", whole | {"venue": "V1", "orders_in": n})
