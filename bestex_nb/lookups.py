@@ -115,8 +115,14 @@ def _absent(n_rows: int) -> pa.Array:
 
 
 def _fetch_fills(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Every fill with an order row, once (``staging/asof_fills``): for the fill sums and the markouts."""
-    return sql.arrow(con, "staging/asof_fills", {"none": asof.NONE})
+    """Every fill with an order row, once (``staging/asof_fills``): for the fill sums and the markouts.
+    The fills whose order id matches no order row (``order_row`` −1) are taken out and registered as
+    ``int_orphan_fills`` (execution_row), which the exclusions list: the fill-to-order match is a view
+    (``int_execution_orders``), evaluated once, here."""
+    table = sql.arrow(con, "staging/asof_fills", {"none": asof.NONE})
+    orphan = table["order_row"].to_numpy() < 0
+    con.register("int_orphan_fills", pa.table({"execution_row": table["execution_row"].filter(pa.array(orphan))}))
+    return table.filter(pa.array(~orphan)) if orphan.any() else table
 
 
 def _order_fill_sums(f: pa.Table | None, n_orders: int) -> dict:

@@ -35,8 +35,9 @@ from .staging import Source, find_sources, load_table, persist_view
 #: Extracts staged as checked views over their files rather than copied (large, read only by the build).
 STREAMED = {"orders", "executions"}
 #: Build steps before the NBBO lookups: the duplicated order ids (stored: small, and fct_orders_base
-#: reads it), and every fill matched to its order row once, so later steps join on integers (a
-#: temporary table: an intermediate of the build, not stored).
+#: reads it), and every fill matched to its order row, so later steps join on integers: a temporary
+#: view, which the lookups read once (:mod:`bestex_nb.lookups`; a 10M-row table written to be read
+#: once cost more).
 KEYS = (
     ("staging/int_duplicate_order_ids", "int_duplicate_order_ids"),
     ("staging/int_execution_orders", "int_execution_orders"),
@@ -218,7 +219,7 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
         sql.materialize(con, "staging/dim_symbol", "dim_symbol")
         load_table(con, sources["nbbo"], view=True)
         for query, table in KEYS:
-            sql.materialize(con, query, table, temp=table in TEMP_KEYS)
+            sql.materialize(con, query, table, view=table in TEMP_KEYS, temp=table in TEMP_KEYS)
         from . import lookups  # numba: only a build needs it, not a notebook opening the store
 
         small = con.execute("select count(*) from stg_orders").fetchall()[0][0] < STORE_VIEWS_BELOW_ORDERS

@@ -3,6 +3,8 @@
 import pytest
 from conftest import fill, order, quote
 
+from bestex_nb.extracts import TABLES
+
 T = "2026-07-06T"
 QUOTES = [
     quote("AAA", T + "13:30:00Z", "10.00", "10.02"),
@@ -50,17 +52,39 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def review(tmp_path_factory):
+@pytest.fixture(scope="module", params=["tables", "views over files"])
+def review(tmp_path_factory, request):
+    """The cases built as a small store (stored tables) and as a large one: orders and executions as
+    Parquet files, the facts views over copies of them kept beside the store (bestex_nb.sidecar)."""
+    import duckdb
+
     import bestex_nb
-    from bestex_nb.store import build
+    from bestex_nb import store
     from conftest import write_extracts
 
     folder = tmp_path_factory.mktemp("excl")
     orders = [c[0] for c in CASES]
     fills = [f for c in CASES for f in c[1]] + [fill("orphan", "no_such_order", OK, "1", "10")]
-    report = build(write_extracts(folder / "data", orders, fills, QUOTES), folder / "store.duckdb")
+    data = write_extracts(folder / "data", orders, fills, QUOTES)
+    large = request.param == "views over files"
+    if large:
+        with duckdb.connect() as con:
+            con.execute("set TimeZone = 'UTC'")
+            for name in ("orders", "executions"):  # each column in the contract's type, empty text as null
+                cols = TABLES[name].columns
+                sql_type = {"string": "varchar", "enum": "varchar", "timestamp": "timestamptz",
+                            "decimal": "decimal(18, 6)", "boolean": "boolean"}
+                casts = ", ".join(f"nullif({c.name}, '')::{sql_type[c.type]} as {c.name}" for c in cols)
+                con.sql(f"select {casts} from read_csv($f, all_varchar = true)",
+                        params={"f": str(data / f"{name}.csv")}).write_parquet(str(data / f"{name}.parquet"))
+                (data / f"{name}.csv").unlink()
+    with pytest.MonkeyPatch.context() as mp:
+        if large:
+            mp.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
+        report = store.build(data, folder / "store.duckdb")
     with bestex_nb.Review(report.store) as r:
+        if large:
+            assert r.con.execute("select count(*) from store_files").fetchone()[0] >= 4  # the copies + answers
         yield r
 
 

@@ -19,7 +19,7 @@ orphan_fills as (
         'all' as scope, null::varchar as venue, null::varchar as symbol, null::timestamptz as received_at,
         null::varchar as month, null::date as receipt_date, null::varchar as order_category, executions.row_no,
     from stg_executions as executions
-    where executions.row_no in (select execution_row from int_execution_orders where order_row is null)
+    where executions.row_no in (select execution_row from int_orphan_fills)  -- bestex_nb/lookups.py
 ),
 
 final as (

@@ -7,18 +7,19 @@
 --     belongs to that order row) need the latest valid NBBO after them (metrics.md section 1, M_{t+Δ});
 --     fills of a duplicated id cannot be attributed and fct_fills leaves them out. The symbol comes
 --     from the order row.
--- grain: one row per row of int_execution_orders with an order row
+-- grain: one row per row of int_execution_orders (a fill whose order id matches no order row too: its
+--   order_row is -1; bestex_nb/lookups.py registers those as int_orphan_fills for the exclusions)
 -- params: $none (BIGINT: the kernel's "no value", for a null quantity or time)
--- columns: execution_row, order_row, is_attributed, quantity (DECIMAL(18,6) as staged: the kernel
---   reads its 64-bit integer of micro-shares straight from the Arrow buffer, bestex_nb/lookups.py; a SQL
---   cast to BIGINT micro-shares costs 2.4 s per 10M fills in 128-bit arithmetic), executed_us (BIGINT,
---   UTC microseconds; executed_at is required by the contract), is_bad_fill
+-- columns: execution_row, order_row (-1: no order row), is_attributed, quantity (DECIMAL(18,6) as
+--   staged: the kernel reads its 64-bit integer of micro-shares straight from the Arrow buffer,
+--   bestex_nb/lookups.py; a SQL cast to BIGINT micro-shares costs 2.4 s per 10M fills in 128-bit
+--   arithmetic), executed_us (BIGINT, UTC microseconds; executed_at is required by the contract),
+--   is_bad_fill
 select
     execution_row,
-    order_row,
+    coalesce(order_row, -1) as order_row,
     is_attributed,
     quantity::decimal(18, 6) as quantity,
     coalesce(epoch_us(executed_at), $none) as executed_us,
     is_bad_fill,
 from int_execution_orders
-where order_row is not null

@@ -1,4 +1,5 @@
--- int_execution_orders: each fill matched to its order row, once, so every later step joins fills and
+-- int_execution_orders: each fill matched to its order row (a temporary view of the build, read once by
+-- the NBBO lookups: bestex_nb/lookups.py), so every later step joins fills and
 -- orders on integers (the row numbers) instead of on the text order id.
 -- grain: one row per (execution row, order row with the same order_id); an execution whose order_id
 --   matches no order row has one row with order_row null; one whose id is duplicated has one row per copy
