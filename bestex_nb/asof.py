@@ -236,9 +236,12 @@ def _max_abs(qty):
 @njit(cache=True, nogil=True)
 def _fill_sums(order_row, qty, executed_us, bad, count, qty_sum, qty_n, first, last, any_bad):
     """Per order row: fills, the sum and count of non-null quantities, first and last fill instant
-    (:data:`NONE`: none), any bad fill. One pass; ``order_row`` indexes the output arrays."""
+    (:data:`NONE`: none), any bad fill. One pass; ``order_row`` indexes the output arrays (−1: a fill of
+    no order row, skipped)."""
     for i in range(len(order_row)):
         r = order_row[i]
+        if r < 0:
+            continue
         count[r] += 1
         if qty[i] != NONE:
             qty_sum[r] += qty[i]
@@ -538,9 +541,11 @@ def fill_sums(n_rows: int, order_row, qty, executed_us, bad) -> dict:
     """The fills of each of ``n_rows`` order rows summed up, exactly as SQL's ``count(*)``,
     ``sum(quantity)``, ``min``/``max(executed_at)`` and ``bool_or`` over a left join would (integers:
     quantities in micro-shares, instants in UTC µs, :data:`NONE` for null). Returns ``count``,
-    ``qty_sum``, ``qty_n`` (non-null quantities), ``first``, ``last``, ``any_bad`` per row."""
+    ``qty_sum``, ``qty_n`` (non-null quantities), ``first``, ``last``, ``any_bad`` per row. A fill whose
+    ``order_row`` is −1 belongs to no order row and is left out (the caller need not copy the fills
+    without it)."""
     order_row = np.ascontiguousarray(order_row, dtype=np.int64)
-    if len(order_row) and (order_row.min() < 0 or order_row.max() >= n_rows):
+    if len(order_row) and (order_row.min() < -1 or order_row.max() >= n_rows):
         raise ValueError("a fill's order row is outside the orders")
     qty = np.ascontiguousarray(qty, dtype=np.int64)
     out = {"count": np.zeros(n_rows, np.int64), "qty_sum": np.zeros(n_rows, np.int64),
@@ -551,7 +556,7 @@ def fill_sums(n_rows: int, order_row, qty, executed_us, bad) -> dict:
     # an order's int64 sum of micro-shares could have overflowed only if its fills' |quantities| reach
     # 2^62: bounded by (most fills of one order) x (largest |quantity|), summed exactly only when that fails
     if len(order_row) and int(out["count"].max()) * float(_max_abs(readonly(qty))) >= 2.0**62:
-        known = qty != NONE
+        known = (qty != NONE) & (order_row >= 0)
         approx = np.bincount(order_row[known], weights=np.abs(qty[known]).astype(np.float64), minlength=n_rows)
         if approx.max() >= 2.0**62:
             raise ValueError("an order's fill quantities are too large to sum exactly in 64-bit micro-shares")

@@ -252,6 +252,14 @@ def _spawn(cfg: dict, timeout: float | None) -> dict:
     return out
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--repeat``)."""
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
 def median_run(runs: list[dict]) -> dict:
     """One contender's runs as one result: the run of median work time (the lower middle of an even
     count) with all its figures, plus every run's time (``runs_s``) and, as ``peak_rss_gb``, the largest
@@ -259,7 +267,8 @@ def median_run(runs: list[dict]) -> dict:
     run's failure."""
     failed = [r for r in runs if not r.get("seconds")]
     if failed:
-        return dict(failed[0], runs_s=[r.get("seconds") for r in runs])
+        return dict(failed[0], runs_s=[r.get("seconds") for r in runs],
+                    peak_rss_gb=max(r["peak_rss_gb"] for r in runs))
     ordered = sorted(runs, key=lambda r: r["seconds"])
     out = dict(ordered[(len(ordered) - 1) // 2])
     if len(runs) > 1:
@@ -423,7 +432,7 @@ def run_scale(args, work: Path, names: list[str], n: int, m: int) -> tuple[list[
     rng = random.Random(n * 31 + m)
     sample_ids = [f"O{i:010d}" for i in sorted(rng.sample(range(n), min(SAMPLE, n)))]
     memory_limit = getattr(args, "memory_limit", None) or BUILD_MEMORY_LIMIT
-    repeat = max(1, int(getattr(args, "repeat", None) or DEFAULT_REPEAT))
+    repeat = getattr(args, "repeat", None) or DEFAULT_REPEAT
     runs: dict[str, list[dict]] = {name: [] for name in names}
     for round_no in range(repeat):  # round robin: a drift of the machine falls on every contender alike
         for name in names:
@@ -485,7 +494,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="skip timing the notebooks and widgets on the sample store")
     p.add_argument("--threads", type=int, default=None, help="DuckDB threads for ours_build")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--repeat", type=int, default=DEFAULT_REPEAT,
+    p.add_argument("--repeat", type=positive_int, default=DEFAULT_REPEAT,
                    help=f"runs of each contender, round robin; the median is reported (default {DEFAULT_REPEAT})")
     p.add_argument("--child", help=argparse.SUPPRESS)
     return p

@@ -48,6 +48,12 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    from .bench import positive_int
+
+    return positive_int(text)
+
+
 def _cmd_bench(args) -> int:
     from .bench import main as bench_main
 
@@ -104,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--timeout", type=float, default=None, help="seconds per contender")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--repeat", type=int, default=None,
+    p.add_argument("--repeat", type=_positive_int, default=None,
                    help="runs of each contender, round robin; the run of median time is reported (default 3)")
     p.set_defaults(func=_cmd_bench)
 

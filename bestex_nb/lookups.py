@@ -115,14 +115,15 @@ def _absent(n_rows: int) -> pa.Array:
 
 
 def _fetch_fills(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Every fill with an order row, once (``staging/asof_fills``): for the fill sums and the markouts.
-    The fills whose order id matches no order row (``order_row`` −1) are taken out and registered as
-    ``int_orphan_fills`` (execution_row), which the exclusions list: the fill-to-order match is a view
+    """Every fill, once (``staging/asof_fills``): for the fill sums and the markouts. The fills whose
+    order id matches no order row (``order_row`` −1: the sums skip them, and they are not attributed, so
+    no markout is looked up) are also registered on the connection as ``int_orphan_fills``
+    (execution_row), which ``marts/exclusions`` lists: the fill-to-order match is a view
     (``int_execution_orders``), evaluated once, here."""
     table = sql.arrow(con, "staging/asof_fills", {"none": asof.NONE})
-    orphan = table["order_row"].to_numpy() < 0
-    con.register("int_orphan_fills", pa.table({"execution_row": table["execution_row"].filter(pa.array(orphan))}))
-    return table.filter(pa.array(~orphan)) if orphan.any() else table
+    orphan = pa.array(table["order_row"].to_numpy() < 0)
+    con.register("int_orphan_fills", pa.table({"execution_row": table["execution_row"].filter(orphan)}))
+    return table
 
 
 def _order_fill_sums(f: pa.Table | None, n_orders: int) -> dict:
@@ -169,8 +170,9 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         sidecar=None) -> asof.StreamReport:
     """Answer every order's receipt and routing lookup (and, with ``fills``, every attributed fill's
     markout lookups, from ``int_execution_orders``); register the answers and create the temporary views
-    ``int_order_nbbo`` and (with ``fills``) ``int_fill_mids``; write ``int_nbbo_extent`` and
-    ``int_nbbo_stream``. Without ``route`` the routing columns are null, without ``local`` the New York
+    ``int_order_nbbo`` and (with ``fills``) ``int_fill_mids``, and register ``int_orphan_fills`` (the fills
+    of no order row, for the exclusions: on this connection only, so ``exclusions`` is a table built
+    here); write ``int_nbbo_extent`` and ``int_nbbo_stream``. Without ``route`` the routing columns are null, without ``local`` the New York
     wall clock of receipt, without ``fills`` the fill sums (the benchmark's receipt step: none of them).
     The registered answers live as long as the connection; with a ``sidecar``
     (:mod:`bestex_nb.sidecar`) they are written beside the store instead, and the views are stored."""

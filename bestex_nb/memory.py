@@ -12,6 +12,7 @@ fewer TLB misses), so the build asks for plain pages while it runs and restores 
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 try:  # numpy >= 2 (the project pins numpy); older numpy kept it in numpy.core
@@ -19,16 +20,28 @@ try:  # numpy >= 2 (the project pins numpy); older numpy kept it in numpy.core
 except ImportError:  # pragma: no cover - a numpy without the switch: nothing to change
     _set_madvise_hugepage = None
 
+_lock = threading.Lock()
+_depth = 0  # blocks open now, in any thread: the switch is numpy's, one for the process
+_saved = None  # numpy's setting before the first of them
+
 
 @contextmanager
 def small_pages():
-    """Within the block numpy does not ask for huge pages for new arrays (process-wide: numpy's switch
-    is global); numpy's previous setting is restored on leaving, also on an error."""
+    """Within the block numpy does not ask for huge pages for new arrays. numpy's switch is global, so
+    blocks that overlap (two builds on two threads) share it: the first to enter turns it off, the last
+    to leave restores numpy's setting from before the first, also on an error."""
+    global _depth, _saved
     if _set_madvise_hugepage is None:
         yield
         return
-    previous = _set_madvise_hugepage(False)
+    with _lock:
+        if _depth == 0:
+            _saved = _set_madvise_hugepage(False)
+        _depth += 1
     try:
         yield
     finally:
-        _set_madvise_hugepage(previous)
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                _set_madvise_hugepage(_saved)

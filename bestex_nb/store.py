@@ -222,7 +222,8 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
             sql.materialize(con, query, table, view=table in TEMP_KEYS, temp=table in TEMP_KEYS)
         from . import lookups  # numba: only a build needs it, not a notebook opening the store
 
-        small = con.execute("select count(*) from stg_orders").fetchall()[0][0] < STORE_VIEWS_BELOW_ORDERS
+        n_orders = con.execute("select count(*) from stg_orders").fetchall()[0][0]
+        small = n_orders < STORE_VIEWS_BELOW_ORDERS
         if not small and all(sources[t].kind == "parquet" for t in STREAMED):
             side = Sidecar(final)
             con.execute("set file_search_path = $p", {"p": str(side.folder)})
@@ -261,8 +262,7 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
         if side is not None:
             con.executemany("insert into store_files values ($n, $b)",
                             [{"n": n, "b": (side.folder / n).stat().st_size} for n in side.written])
-        # orders in: the staged orders' row count (the file's metadata), the rows fct_orders has one each of
-        reconciliation = _reconciliation(con, con.execute("select count(*) from stg_orders").fetchone()[0])
+        reconciliation = _reconciliation(con, n_orders)  # orders in: fct_orders has one row per order row
         con.execute("checkpoint")
         return warnings, side, reconciliation
     except BaseException as exc:

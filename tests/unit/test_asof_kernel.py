@@ -197,6 +197,13 @@ def test_fill_sums_by_hand():
     assert s["any_bad"].tolist() == [False, False, True, True, False]
     with pytest.raises(ValueError, match="outside"):
         asof.fill_sums(2, np.array([2]), np.array([1]), np.array([1]), np.array([False]))
+    with pytest.raises(ValueError, match="outside"):
+        asof.fill_sums(2, np.array([-2]), np.array([1]), np.array([1]), np.array([False]))
+    # a fill of no order row (-1) is left out: the same sums as without it
+    with_orphans = asof.fill_sums(5, np.r_[-1, rows, -1], np.r_[7, qty, 9], np.r_[us("09:30:00"), t, 1],
+                                  np.r_[True, bad, True])
+    for name, values in s.items():
+        assert with_orphans[name].tolist() == values.tolist(), name
 
 
 def test_fill_sums_refuse_a_sum_beyond_64_bits():

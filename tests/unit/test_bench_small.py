@@ -69,9 +69,46 @@ def test_median_run_reports_the_middle_run_and_the_worst_memory():
     assert bench.median_run(runs[:1]) == runs[0]
     # a run that failed is what the contender reports
     failed = bench.median_run([runs[0], {"contender": "c", "error": "timed out", "peak_rss_gb": 9.0}])
-    assert failed["error"] == "timed out" and failed["runs_s"] == [7.0, None]
+    assert failed["error"] == "timed out" and failed["runs_s"] == [7.0, None] and failed["peak_rss_gb"] == 9.0
     table = bench._table([dict(out, rows=1, quoted=1)], 10, 100)
     assert "c runs: 7.0, 5.0, 6.0 s" in table
+
+
+def test_repeats_run_round_robin_and_report_the_median_of_each(tmp_path, monkeypatch):
+    """run_scale with --repeat 3: every contender three times in turn, every run spot-checked, the median
+    run reported and written with its runs (the children are stubbed: the loop, not the contenders)."""
+    monkeypatch.setattr(bench_data, "ensure", lambda work, n, m, seed: (tmp_path, 0.0, True))
+    order, seconds = [], {"ours_build": [9.0, 7.0, 8.0], "ours_receipt": [3.0, 2.0, 4.0]}
+    sample = {"O1": ["1.000000", "1.010000"]}
+
+    def spawn(cfg, timeout):
+        name = cfg["contender"]
+        order.append(name)
+        s = seconds[name][sum(1 for n in order if n == name) - 1]
+        bad = name == "ours_receipt" and len(order) == 6  # the last run of the receipt step disagrees
+        return {"contender": name, "process_s": s + 1, "peak_rss_gb": s / 10, "exit": 0, "seconds": s,
+                "rows": 10, "quoted": 10, "sample": {"O1": ["9.000000", "9.010000"]} if bad else sample}
+
+    monkeypatch.setattr(bench, "_spawn", spawn)
+    args = SimpleNamespace(repeat=3, memory_limit=None, threads=None, timeout=None, seed=None)
+    results, ok = bench.run_scale(args, tmp_path, ["ours_build", "ours_receipt"], 10, 100)
+    assert order == ["ours_build", "ours_receipt"] * 3
+    by = {r["contender"]: r for r in results}
+    assert by["ours_build"]["seconds"] == 8.0 and by["ours_build"]["runs_s"] == [9.0, 7.0, 8.0]
+    assert by["ours_receipt"]["seconds"] == 3.0 and by["ours_receipt"]["peak_rss_gb"] == 0.4
+    assert not ok  # the disagreeing third run is caught although the median run agrees
+    saved = json.loads((tmp_path / "results-10x100.json").read_text())
+    assert saved["settings"]["repeat"] == 3 and "ours_build / ours_receipt: 2.67×" in " ".join(saved["ratios"])
+
+
+def test_repeat_must_be_at_least_one():
+    import argparse
+
+    import pytest
+
+    assert bench.positive_int("2") == 2
+    with pytest.raises(argparse.ArgumentTypeError):
+        bench.positive_int("0")
 
 
 def test_check_reports_a_disagreement():

@@ -218,6 +218,8 @@ def test_each_kernel_is_compiled_once_whatever_arrays_the_build_hands_it(tmp_pat
 
 
 def test_reconciliation_takes_the_builds_order_count_only_for_the_whole_store(data, tmp_path):
+    from datetime import date
+
     import duckdb
 
     from bestex_nb import sql, store
@@ -233,5 +235,6 @@ def test_reconciliation_takes_the_builds_order_count_only_for_the_whole_store(da
         shown = sql.run(con, "metrics/reconciliation", whole | {"orders_in": n + 7}).set_index("label")
         assert shown.loc["orders in", "order_rows"] == n + 7
         assert shown.loc["analysed", "order_rows"] == counted.set_index("label").loc["analysed", "order_rows"] + 7
-        with pytest.raises(duckdb.Error, match="takes no period or venue"):
-            sql.run(con, "metrics/reconciliation", whole | {"venue": "V1", "orders_in": n})
+        for narrowed in ({"venue": "V1"}, {"period_start": date(2026, 7, 1)}, {"period_end": date(2026, 8, 1)}):
+            with pytest.raises(duckdb.Error, match="takes no period or venue"):
+                sql.run(con, "metrics/reconciliation", whole | narrowed | {"orders_in": n})

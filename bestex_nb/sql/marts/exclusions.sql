@@ -1,6 +1,8 @@
 -- exclusions: every order row that is not analysed, and every fill whose order does not exist.
 -- grain: one row per excluded order row (table 'orders') or orphan fill (table 'executions')
 -- params: none
+-- reads int_orphan_fills, which the build's lookups register on its connection (bestex_nb/lookups.py):
+--   so exclusions is a table built there, never a view
 -- columns: table, order_id, execution_id, reason, scope ('all' | 'quality'), venue, symbol,
 --   received_at (UTC), month (New York, YYYY-MM), receipt_date, order_category
 with

@@ -7,7 +7,7 @@
 -- columns: label, scope ('all' | 'quality' | null), order_rows (count), executions (count; orphan
 --   fills only), position (sort key)
 --
--- Orders in are counted from fct_orders, the excluded ones from the stored exclusions table (the same
+-- Orders in are counted from fct_orders (or given as $orders_in), the excluded ones from the stored exclusions table (the same
 -- rows, reason, scope, receipt date and venue as fct_orders gives them: marts/exclusions.sql), and
 -- analysed = in - excluded. Counting reasons off fct_orders itself would evaluate every exclusion rule
 -- for every order row at each call: about 3 s at 10M orders when fct_orders is a view over files.

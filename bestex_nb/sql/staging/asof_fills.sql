@@ -1,5 +1,5 @@
--- asof_fills: the fills of every order row, as integers, read once for both uses the build has for them
--- (bestex_nb/lookups.py):
+-- asof_fills: every fill (with its order row, or -1 for none), as integers, read once for the uses the
+-- build has for them (bestex_nb/lookups.py; the fills of no order row go to the exclusions):
 --   * the per-order fill sums of fct_orders_base (bestex_nb/asof.py fill_sums: count(*), sum(quantity),
 --     bool_or(bad fill), min/max(executed_at) per order row, in one pass). Every copy of a duplicated
 --     order id gets the id's fills, as a join on the text id would give it;
