@@ -129,6 +129,7 @@ def _run_ours_receipt(cfg: dict) -> dict:
     t0 = time.perf_counter()
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")  # as the build runs (a bar drawn to the log is work)
     if cfg.get("threads"):
         con.execute("set threads = $t", {"t": int(cfg["threads"])})
     sources = find_sources(Path(cfg["data"]))
@@ -201,6 +202,7 @@ def _run_duckdb_asof_join(cfg: dict) -> dict:
     t0 = time.perf_counter()
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")  # as the build runs (a bar drawn to the log is work)
     con.execute("create table result as select orders.order_id, quotes.quoted_at, quotes.bid_price, quotes.ask_price "
                 "from read_parquet($orders) as orders asof left join read_parquet($quotes) as quotes "
                 "on orders.symbol = quotes.symbol and orders.received_at >= quotes.quoted_at",
