@@ -207,14 +207,21 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
                **_by_row(n_orders, scatter, receipt, ["r_quoted_at_us", "r_bid_us", "r_ask_us"]),
                **(_by_row(n_orders, scatter, routing, [None, "o_bid_us", "o_ask_us"]) if route
                   else {"o_bid_us": _absent(n_orders), "o_ask_us": _absent(n_orders)})}
+    fill_answers = {}
+    if fills:
+        fill_answers = {"row_no": pa.array(fill_rows["execution_row"]), "order_row": pa.array(fill_rows["order_row"]),
+                        **_by_row(len(fill_rows["execution_row"]), None, marks,
+                                  [f"mid2_{h}" for h in asof.HORIZON_NAMES])}
+        del fill_rows
+    counts = f"{len(receipt.rows):,}, {len(routing.rows):,}", f"{len(marks.t_us):,}"
+    # The answers hold the kernel's output arrays; the instants, codes and sorted copies go before the
+    # fill sums allocate theirs (0.7 GB at 10M orders: a lower peak, and memory freed a moment ago is
+    # cheaper to hand out again than fresh memory on this VM: bestex_nb/memory.py)
+    del orders, order_rows, sym, routed, receipt, routing, marks
     published = {"asof_order_answers": pa.table({**answers, **_order_fill_sums(fill_table, n_orders)})}
     if fills:
         del fill_table
-        n_fills = len(fill_rows["execution_row"])
-        published["asof_fill_answers"] = pa.table({
-            "row_no": pa.array(fill_rows["execution_row"]),
-            "order_row": pa.array(fill_rows["order_row"]),
-            **_by_row(n_fills, None, marks, [f"mid2_{h}" for h in asof.HORIZON_NAMES])})
+        published["asof_fill_answers"] = pa.table(fill_answers)
     _publish(con, published, sidecar)
     sql.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True, temp=sidecar is None)
     if fills:
@@ -230,8 +237,8 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         "last quote (UTC)": "" if report.max_quoted_at_us == asof.NONE
         else str(np.datetime64(report.max_quoted_at_us, "us")) + "Z",
         "streamed sorted (file not in time order within a symbol)": report.sorted_fallback,
-        "order lookups (receipt, routing)": f"{len(receipt.rows):,}, {len(routing.rows):,}",
-        "fill lookups (x 4 horizons)": f"{len(marks.t_us):,}",
+        "order lookups (receipt, routing)": counts[0],
+        "fill lookups (x 4 horizons)": counts[1],
         "seconds": round(_time.perf_counter() - started, 2),
     }
     con.executemany("insert into int_nbbo_stream values ($i, $v)", [{"i": k, "v": str(v)} for k, v in items.items()])
