@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from .bench import DEFAULT_REPEAT, positive_int  # standard library only at import
 from .errors import BestexError
 
 
@@ -46,12 +47,6 @@ def _cmd_run(args) -> int:
         print(f"  {path}")
     print(f"manifest: {result.manifest}")
     return 0
-
-
-def _positive_int(text: str) -> int:
-    from .bench import positive_int
-
-    return positive_int(text)
 
 
 def _cmd_bench(args) -> int:
@@ -110,8 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--timeout", type=float, default=None, help="seconds per contender")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--repeat", type=_positive_int, default=None,
-                   help="runs of each contender, round robin; the run of median time is reported (default 3)")
+    p.add_argument("--repeat", type=positive_int, default=None,
+                   help=f"runs of each contender, round robin; the run of median time is reported "
+                        f"(default {DEFAULT_REPEAT})")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("import", help="convert a real public format into extracts (lobster)")

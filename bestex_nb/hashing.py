@@ -24,4 +24,3 @@ def sha256_file(path: str | os.PathLike[str], copy_to: str | os.PathLike[str] | 
             if dst is not None:
                 dst.write(view[:n])
     return digest.hexdigest()
-

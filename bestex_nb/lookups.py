@@ -170,10 +170,11 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         sidecar=None) -> asof.StreamReport:
     """Answer every order's receipt and routing lookup (and, with ``fills``, every attributed fill's
     markout lookups, from ``int_execution_orders``); register the answers and create the temporary views
-    ``int_order_nbbo`` and (with ``fills``) ``int_fill_mids``, and register ``int_orphan_fills`` (the fills
-    of no order row, for the exclusions: on this connection only, so ``exclusions`` is a table built
-    here); write ``int_nbbo_extent`` and ``int_nbbo_stream``. Without ``route`` the routing columns are null, without ``local`` the New York
-    wall clock of receipt, without ``fills`` the fill sums (the benchmark's receipt step: none of them).
+    ``int_order_nbbo`` and (with ``fills``) ``int_fill_mids``, and register ``int_orphan_fills`` (the
+    fills of no order row, for the exclusions: on this connection only, so ``exclusions`` is a table
+    built here); write ``int_nbbo_extent`` and ``int_nbbo_stream``. Without ``route`` the routing
+    columns are null, without ``local`` the New York wall clock of receipt, without ``fills`` the fill
+    sums (the benchmark's receipt step: none of them).
     The registered answers live as long as the connection; with a ``sidecar``
     (:mod:`bestex_nb.sidecar`) they are written beside the store instead, and the views are stored."""
     started = _time.perf_counter()
@@ -207,11 +208,10 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
                **_by_row(n_orders, scatter, receipt, ["r_quoted_at_us", "r_bid_us", "r_ask_us"]),
                **(_by_row(n_orders, scatter, routing, [None, "o_bid_us", "o_ask_us"]) if route
                   else {"o_bid_us": _absent(n_orders), "o_ask_us": _absent(n_orders)})}
-    fill_answers = {}
     if fills:
-        fill_answers = {"row_no": pa.array(fill_rows["execution_row"]), "order_row": pa.array(fill_rows["order_row"]),
-                        **_by_row(len(fill_rows["execution_row"]), None, marks,
-                                  [f"mid2_{h}" for h in asof.HORIZON_NAMES])}
+        fill_answers = pa.table({
+            "row_no": pa.array(fill_rows["execution_row"]), "order_row": pa.array(fill_rows["order_row"]),
+            **_by_row(len(fill_rows["execution_row"]), None, marks, [f"mid2_{h}" for h in asof.HORIZON_NAMES])})
         del fill_rows
     counts = f"{len(receipt.rows):,}, {len(routing.rows):,}", f"{len(marks.t_us):,}"
     # The answers hold the kernel's output arrays; the instants, codes and sorted copies go before the
@@ -221,7 +221,7 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
     published = {"asof_order_answers": pa.table({**answers, **_order_fill_sums(fill_table, n_orders)})}
     if fills:
         del fill_table
-        published["asof_fill_answers"] = pa.table(fill_answers)
+        published["asof_fill_answers"] = fill_answers
     _publish(con, published, sidecar)
     sql.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True, temp=sidecar is None)
     if fills:

@@ -4,8 +4,9 @@ numpy asks the kernel for transparent huge pages (``madvise(MADV_HUGEPAGE)``) fo
 or more. On a virtual machine whose host takes back the guest's free memory (virtio free page
 reporting, as here: it reports free 2 MB blocks, exactly what a huge page is made of), a huge page is
 memory the host must map afresh, while 4 kB pages come from memory the guest freed a moment ago. Measured
-on this project's 2-core VM (``benchmarks/README.md``): the build's NBBO lookup step took 9.6-10.1 s
-with 4 kB pages against 12.5-12.8 s with huge pages; sorting and summing 10M fills ran 3-5x faster.
+on this project's 2-core VM (``benchmarks/README.md``, 4 alternating pairs): the build's NBBO lookup
+step took 7.6-10.2 s with 4 kB pages against 12.5-13.3 s with huge pages; sorting and summing 10M fills
+ran 3-5x faster.
 On a machine without that reclaim the difference is small either way (a few more page faults against
 fewer TLB misses), so the build asks for plain pages while it runs and restores numpy's setting after.
 """

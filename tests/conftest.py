@@ -67,6 +67,15 @@ def write_extracts(folder: Path, orders, executions, nbbo, venues=None, securiti
     return folder
 
 
+def read_csv_typed(path: Path):
+    """A CSV extract as a pyarrow table with inferred types (empty text as null, a quote's ``seq`` as
+    int64): what a Parquet writer of the same data would give, for tests of the Parquet paths."""
+    import pyarrow.csv as pacsv
+
+    return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types={"seq": "int64"},
+                                                                     strings_can_be_null=True))
+
+
 @pytest.fixture
 def build_review(tmp_path):
     """Write extracts into tmp_path/data, build a store in tmp_path/store, return the Review."""

@@ -3,8 +3,6 @@
 import pytest
 from conftest import fill, order, quote
 
-from bestex_nb.extracts import TABLES
-
 T = "2026-07-06T"
 QUOTES = [
     quote("AAA", T + "13:30:00Z", "10.00", "10.02"),
@@ -56,11 +54,11 @@ CASES = [
 def review(tmp_path_factory, request):
     """The cases built as a small store (stored tables) and as a large one: orders and executions as
     Parquet files, the facts views over copies of them kept beside the store (bestex_nb.sidecar)."""
-    import duckdb
+    import pyarrow.parquet as pq
+    from conftest import read_csv_typed, write_extracts
 
     import bestex_nb
     from bestex_nb import store
-    from conftest import write_extracts
 
     folder = tmp_path_factory.mktemp("excl")
     orders = [c[0] for c in CASES]
@@ -68,16 +66,9 @@ def review(tmp_path_factory, request):
     data = write_extracts(folder / "data", orders, fills, QUOTES)
     large = request.param == "views over files"
     if large:
-        with duckdb.connect() as con:
-            con.execute("set TimeZone = 'UTC'")
-            for name in ("orders", "executions"):  # each column in the contract's type, empty text as null
-                cols = TABLES[name].columns
-                sql_type = {"string": "varchar", "enum": "varchar", "timestamp": "timestamptz",
-                            "decimal": "decimal(18, 6)", "boolean": "boolean"}
-                casts = ", ".join(f"nullif({c.name}, '')::{sql_type[c.type]} as {c.name}" for c in cols)
-                con.sql(f"select {casts} from read_csv($f, all_varchar = true)",
-                        params={"f": str(data / f"{name}.csv")}).write_parquet(str(data / f"{name}.parquet"))
-                (data / f"{name}.csv").unlink()
+        for name in ("orders", "executions"):
+            pq.write_table(read_csv_typed(data / f"{name}.csv"), data / f"{name}.parquet")
+            (data / f"{name}.csv").unlink()
     with pytest.MonkeyPatch.context() as mp:
         if large:
             mp.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)

@@ -3,10 +3,9 @@
 import os
 
 import pandas as pd
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
-from conftest import write_extracts
+from conftest import read_csv_typed, write_extracts
 from fixtures.pi_case import FILLS, ORDERS, QUOTES
 
 import bestex_nb
@@ -53,11 +52,9 @@ def test_parquet_and_folder_of_parquet_give_the_same_numbers(data, tmp_path):
     csv_table = bestex_nb.open_review(data, tmp_path / "csv.duckdb").price_improvement("2026Q3", ["venue"])
     pq_dir = tmp_path / "pq"
     pq_dir.mkdir()
-    convert = pacsv.ConvertOptions(column_types={"seq": "int64"}, strings_can_be_null=True)
     for name in ("orders", "executions", "venues", "securities"):
-        table = pacsv.read_csv(data / f"{name}.csv", convert_options=convert)
-        pq.write_table(table, pq_dir / f"{name}.parquet")
-    nbbo = pacsv.read_csv(data / "nbbo.csv", convert_options=convert)
+        pq.write_table(read_csv_typed(data / f"{name}.csv"), pq_dir / f"{name}.parquet")
+    nbbo = read_csv_typed(data / "nbbo.csv")
     (pq_dir / "nbbo").mkdir()
     pq.write_table(nbbo.slice(0, 3), pq_dir / "nbbo" / "part-0.parquet")  # file order across parts
     pq.write_table(nbbo.slice(3), pq_dir / "nbbo" / "part-1.parquet")

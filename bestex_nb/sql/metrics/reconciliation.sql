@@ -7,9 +7,9 @@
 -- columns: label, scope ('all' | 'quality' | null), order_rows (count), executions (count; orphan
 --   fills only), position (sort key)
 --
--- Orders in are counted from fct_orders (or given as $orders_in), the excluded ones from the stored exclusions table (the same
--- rows, reason, scope, receipt date and venue as fct_orders gives them: marts/exclusions.sql), and
--- analysed = in - excluded. Counting reasons off fct_orders itself would evaluate every exclusion rule
+-- Orders in are counted from fct_orders (or given as $orders_in), the excluded ones from the stored
+-- exclusions table (the same rows, reason, scope, receipt date and venue as fct_orders gives them:
+-- marts/exclusions.sql), and analysed = in - excluded. Counting reasons off fct_orders itself would evaluate every exclusion rule
 -- for every order row at each call: about 3 s at 10M orders when fct_orders is a view over files.
 with
 
@@ -19,7 +19,8 @@ with
 orders_in as (
     select
         case
-            when $orders_in is not null and ($period_start is not null or $period_end is not null or $venue is not null)
+            when $orders_in is not null
+                and ($period_start is not null or $period_end is not null or $venue is not null)
                 then error('reconciliation: $orders_in is the whole store''s count; it takes no period or venue')
             when $orders_in is not null then $orders_in::bigint
             else (
