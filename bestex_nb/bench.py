@@ -87,9 +87,10 @@ def _run_ours_build(cfg: dict) -> dict:
                     phases.append([name, round(time.perf_counter() - t, 2)])
         return wrapper
 
-    from . import asof
+    from . import asof, idmatch
 
     asof.warm_up()  # numba's cache is warm after the first run; compiling is not the build
+    idmatch.warm_up()
     if hasattr(store, "load_table"):
         store.load_table = timed(store.load_table, lambda *a: f"load {a[1].table}")
     from . import lookups

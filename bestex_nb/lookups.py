@@ -1,8 +1,8 @@
 """The build's NBBO lookups: staged orders and fills in, the answers as row-ordered views out.
 
-Reads the lookup instants (``sql/staging/asof_order_instants.sql``, ``asof_fills.sql`` — the
-fills come from ``int_execution_orders``, already matched to their order row, so a fill's symbol is
-its order row's, looked up in numpy rather than joined on the text order id), streams the quotes once
+Reads the lookup instants (``sql/staging/asof_order_instants.sql``, ``asof_fills.sql`` — each fill's
+order row comes from the byte match of the ids, :mod:`bestex_nb.idmatch`, so a fill's symbol is its
+order row's, looked up in numpy rather than joined on the text order id), streams the quotes once
 through the kernel of :mod:`bestex_nb.asof` (``sql/staging/nbbo_stream.sql``; the sorted variant when
 the file is not in time order within each symbol), and puts each answer back at its caller's row: one
 Arrow table per extract in row order, registered on the connection for the rest of the build, with
@@ -114,13 +114,31 @@ def _absent(n_rows: int) -> pa.Array:
     return pa.nulls(n_rows, pa.null())
 
 
-def _fetch_fills(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Every fill, once (``staging/asof_fills``): for the fill sums and the markouts. The fills whose
-    order id matches no order row (``order_row`` −1: the sums skip them, and they are not attributed, so
-    no markout is looked up) are also registered on the connection as ``int_orphan_fills``
-    (execution_row), which ``marts/exclusions`` lists: the fill-to-order match is a view
-    (``int_execution_orders``), evaluated once, here."""
-    table = sql.arrow(con, "staging/asof_fills", {"none": asof.NONE})
+def _fetch_fills(con: duckdb.DuckDBPyConnection, ids) -> pa.Table:
+    """Every fill, once (``staging/asof_fills``, in execution row order), with its order row and whether
+    it is attributed, from the byte match of the ids (``ids``, a :class:`bestex_nb.idmatch.IdMatch`):
+    for the fill sums and the markouts. A fill whose order id repeats on several order rows is listed
+    once per row (``staging/int_repeated_id_fills``), none of them attributed. The fills whose order id
+    matches no order row (``order_row`` −1: the sums skip them, and no markout is looked up) are also
+    registered on the connection as ``int_orphan_fills`` (execution_row), which ``marts/exclusions``
+    lists."""
+    from .idmatch import in_row_order
+
+    table = in_row_order(sql.arrow(con, "staging/asof_fills", {"none": asof.NONE}), "execution_row")
+    order_row = ids.fill_order_row
+    if len(order_row) != table.num_rows:
+        raise ValueError("the id match and the fills disagree on the number of fills")
+    shared = np.zeros(len(order_row), np.bool_)
+    known = order_row >= 0
+    shared[known] = ids.order_repeated[order_row[known]]
+    table = table.append_column("order_row", pa.array(order_row)).append_column(
+        "is_attributed", pa.array(known & ~shared))
+    if shared.any():  # every copy of a repeated id gets the id's fills
+        copies = sql.arrow(con, "staging/int_repeated_id_fills")
+        rest = table.filter(pa.array(~shared))
+        again = table.take(copies["execution_row"]).set_column(
+            table.column_names.index("order_row"), "order_row", copies["order_row"])
+        table = pa.concat_tables([rest, again])
     orphan = pa.array(table["order_row"].to_numpy() < 0)
     con.register("int_orphan_fills", pa.table({"execution_row": table["execution_row"].filter(orphan)}))
     return table
@@ -167,9 +185,10 @@ def _publish(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], sideca
 
 
 def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = True, local: bool = True,
-        sidecar=None) -> asof.StreamReport:
+        sidecar=None, ids=None) -> asof.StreamReport:
     """Answer every order's receipt and routing lookup (and, with ``fills``, every attributed fill's
-    markout lookups, from ``int_execution_orders``); register the answers and create the temporary views
+    markout lookups, their order rows from ``ids``: the :class:`bestex_nb.idmatch.IdMatch` of the
+    build); register the answers and create the temporary views
     ``int_order_nbbo`` and (with ``fills``) ``int_fill_mids``, and register ``int_orphan_fills`` (the
     fills of no order row, for the exclusions: on this connection only, so ``exclusions`` is a table
     built here); write ``int_nbbo_extent`` and ``int_nbbo_stream``. Without ``route`` the routing
@@ -190,7 +209,7 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
     # without routing lookups (the receipt step alone) the routing columns are null
     routing = asof.in_force(np.where(routed != asof.NONE, sym, -1) if route else np.empty(0, np.int32),
                             routed if route else np.empty(0, np.int64))
-    fill_table = _fetch_fills(con) if fills else None
+    fill_table = _fetch_fills(con, ids) if fills else None
     if fills:
         attributed = fill_table["is_attributed"].to_numpy()
         fill_rows = {c: fill_table[c].to_numpy() for c in ("execution_row", "order_row", "executed_us")}

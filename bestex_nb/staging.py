@@ -251,7 +251,27 @@ def register_view(con: duckdb.DuckDBPyConnection, src: Source) -> None:
     con.execute(f"create or replace temp view stg_{table.name}_scan as select * exclude (row_no) from stg_{table.name}")
 
 
-def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = False) -> list[str]:
+def check_unique(con: duckdb.DuckDBPyConnection, src: Source, column: str) -> None:
+    """Raise :class:`ExtractError` naming the rows when a value of ``column`` (a ``unique`` contract
+    column of ``src``'s table, loaded by :func:`load_table`) repeats.
+
+    One aggregation counts the rows whose value repeats, first on the values' 64-bit hashes, cheaper to
+    group than text: equal values have equal hashes, so no repeated hash proves no repeated value; only
+    when a hash repeats (a duplicate, or two values that share a hash) are the values themselves
+    grouped, and the rows looked up."""
+    col = TABLES[src.table].column(column)
+    raw_name = f"raw_{src.table}"
+    for key in (f"hash({_q(col.name)})", _q(col.name)):
+        count = con.execute(f"select coalesce(sum(n), 0)::bigint from (select count(*) as n from "
+                            f"{raw_name}_scan group by {key} having count(*) > 1)").fetchall()[0][0]
+        if not count:
+            return
+    dup = f"{_q(col.name)} in (select {_q(col.name)} from {raw_name} group by all having count(*) > 1)"
+    _raise_offending(con, raw_name, col, dup, count, src, "duplicate values (must be unique)")
+
+
+def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = False,
+               unique_elsewhere: frozenset[str] = frozenset()) -> list[str]:
     """Create ``stg_<table>`` from ``src`` or raise :class:`ExtractError` naming file, column and rows.
 
     With ``view`` nothing is copied: ``stg_<table>`` is a typed view over the file(s) with ``row_no``,
@@ -259,6 +279,9 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = Fals
     build reads orders, fills and quotes that way: a 10M-row copy into the store costs more than the
     few scans of the file that use it, and a 100M-row quote file is read once, by the streaming
     lookups (:mod:`bestex_nb.lookups`), after the checks here.
+
+    ``unique_elsewhere`` names unique columns whose check the caller makes itself (the build matches
+    the execution ids in :mod:`bestex_nb.idmatch`, and calls :func:`check_unique` when one repeats).
 
     Returns the typed select list (``<cast of the raw column> as <column>``, contract order), which
     :func:`persist_view` reuses over a copy of the file.
@@ -305,19 +328,8 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = Fals
         if count:
             _raise_offending(con, raw_name, col, predicate, count, src, problem)
     for col in table.columns:
-        if col.unique:
-            # one aggregation counts the rows whose value repeats (an execution_id per fill: 10M groups),
-            # first on the values' 64-bit hashes, cheaper to group than text: equal values have equal
-            # hashes, so no repeated hash proves no repeated value; only when a hash repeats (a duplicate,
-            # or two values that share a hash) are the values themselves grouped, and the rows looked up
-            for key in (f"hash({_q(col.name)})", _q(col.name)):
-                count = con.execute(f"select coalesce(sum(n), 0)::bigint from (select count(*) as n from "
-                                    f"{raw_name}_scan group by {key} having count(*) > 1)").fetchall()[0][0]
-                if not count:
-                    break
-            if count:
-                dup = f"{_q(col.name)} in (select {_q(col.name)} from {raw_name} group by all having count(*) > 1)"
-                _raise_offending(con, raw_name, col, dup, count, src, "duplicate values (must be unique)")
+        if col.unique and col.name not in unique_elsewhere:
+            check_unique(con, src, col.name)
     if view:
         con.execute(f"create or replace temp view stg_{table.name} as select row_no, {', '.join(exprs)} "
                     f"from {raw_name}")

@@ -30,19 +30,13 @@ from .errors import ExtractError
 from .hashing import sha256_file
 from .memory import small_pages
 from .sidecar import Sidecar, folder_of, prune
-from .staging import Source, find_sources, load_table, persist_view
+from .staging import Source, check_unique, find_sources, load_table, persist_view
 
 #: Extracts staged as checked views over their files rather than copied (large, read only by the build).
 STREAMED = {"orders", "executions"}
-#: Build steps before the NBBO lookups: the duplicated order ids (stored: small, and fct_orders_base
-#: reads it), and every fill matched to its order row, so later steps join on integers: a temporary
-#: view, which the lookups read once (:mod:`bestex_nb.lookups`; a 10M-row table written to be read
-#: once cost more).
-KEYS = (
-    ("staging/int_duplicate_order_ids", "int_duplicate_order_ids"),
-    ("staging/int_execution_orders", "int_execution_orders"),
-)
-TEMP_KEYS = {"int_execution_orders"}
+#: Unique contract columns the build checks in :mod:`bestex_nb.idmatch` rather than in staging: the
+#: execution ids are matched there anyway, with the fills' order ids against the orders'.
+UNIQUE_IN_IDMATCH = {"executions": frozenset({"execution_id"})}
 #: Mart steps stored as views: arithmetic on stored columns (and joins on row numbers or to small
 #: tables), cheaper to compute when read than 10M-row columns are to write.
 VIEWS = {"fct_orders", "fct_fills", "fct_limit_orders"}
@@ -101,7 +95,7 @@ def code_version() -> str:
         if folder.is_dir():
             for f in sorted(folder.iterdir(), key=lambda p: p.name):
                 h.update(f.name.encode() + f.read_bytes())
-    for mod in ("staging.py", "extracts.py", "store.py", "asof.py", "lookups.py", "sidecar.py"):
+    for mod in ("staging.py", "extracts.py", "store.py", "asof.py", "lookups.py", "sidecar.py", "idmatch.py"):
         h.update(pkg.joinpath(mod).read_bytes())
     return h.hexdigest()
 
@@ -212,15 +206,20 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
             con.execute("set threads = $t", {"t": int(threads)})
         con.execute("set temp_directory = $d", {"d": str(path) + ".tmp"})
         con.execute("set enable_progress_bar = false")
-        selects = {}
+        from . import idmatch, lookups  # numba: only a build needs them, not a notebook opening the store
+
+        selects, ids = {}, None
         for name, src in sources.items():
             if name != "nbbo":
-                selects[name] = load_table(con, src, view=name in STREAMED)
+                selects[name] = load_table(con, src, view=name in STREAMED,
+                                           unique_elsewhere=UNIQUE_IN_IDMATCH.get(name, frozenset()))
+            if name == "executions":  # orders come first: the ids are matched before the other tables load
+                ids = idmatch.match_store(con)
+                if ids.execution_id_repeats:
+                    check_unique(con, src, "execution_id")  # raises, naming the rows
         sql.materialize(con, "staging/dim_symbol", "dim_symbol")
         load_table(con, sources["nbbo"], view=True)
-        for query, table in KEYS:
-            sql.materialize(con, query, table, view=table in TEMP_KEYS, temp=table in TEMP_KEYS)
-        from . import lookups  # numba: only a build needs it, not a notebook opening the store
+        sql.materialize(con, "staging/int_duplicate_order_ids", "int_duplicate_order_ids")
 
         n_orders = con.execute("select count(*) from stg_orders").fetchall()[0][0]
         small = n_orders < STORE_VIEWS_BELOW_ORDERS
@@ -242,7 +241,7 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
         # quotes: 2.5 s) fits in the rest. hashlib and file reads and writes release the GIL.
         with ThreadPoolExecutor(max_workers=1) as pool:
             job = pool.submit(inputs)
-            lookups.run(con, sidecar=side)
+            lookups.run(con, sidecar=side, ids=ids)
         hashes, copies = job.result()
         for name in copies:  # from here on the build reads the copies, as the store will
             persist_view(con, name, selects[name], copies[name])

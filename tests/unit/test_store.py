@@ -196,13 +196,14 @@ def test_each_kernel_is_compiled_once_whatever_arrays_the_build_hands_it(tmp_pat
     benchmark's receipt step all use the one version that asof.warm_up compiles."""
     import duckdb
 
-    from bestex_nb import asof, lookups, store
+    from bestex_nb import asof, idmatch, lookups, store
     from bestex_nb.sample import generate
     from bestex_nb.staging import find_sources
 
     data = tmp_path / "data"
     generate(data, seed=5, orders=600, quotes_target=20_000)
     asof.warm_up()
+    idmatch.warm_up()
     build(data, tmp_path / "small.duckdb")
     monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
     build(data, tmp_path / "large.duckdb")
@@ -210,7 +211,9 @@ def test_each_kernel_is_compiled_once_whatever_arrays_the_build_hands_it(tmp_pat
         con.execute("set TimeZone = 'UTC'")
         lookups.receipt_only(con, find_sources(data))
     kernels = (asof._consume, asof._finish, asof._kept_in_order, asof._is_identity, asof._fill_sums,
-               asof._codes, asof._max_abs, asof._known_span, asof._add_hourly_offset, asof._fill_targets)
+               asof._codes, asof._max_abs, asof._known_span, asof._add_hourly_offset, asof._fill_targets,
+               idmatch._hashes, idmatch._scatter, idmatch._flush, idmatch._match, idmatch._unpartition,
+               idmatch._hash_repeats, idmatch._repeats)
     assert {k.py_func.__name__: len(k.signatures) for k in kernels} == {k.py_func.__name__: 1 for k in kernels}
 
 

@@ -10,9 +10,9 @@
 --   New York date; null when there is none)
 with
 
--- the attributed fills (int_execution_orders where is_attributed: asof_fills), each with the
--- midpoints looked up in the same streaming pass as the NBBO at receipt (bestex_nb/lookups.py →
--- int_fill_mids). Taken from the answers rather than int_execution_orders, which a build does not keep.
+-- the attributed fills (asof_fills where is_attributed, each with its order row from the byte match of
+-- the ids: bestex_nb/idmatch.py), each with the midpoints looked up in the same streaming pass as the
+-- NBBO at receipt (bestex_nb/lookups.py → int_fill_mids).
 marks as (
     select * from int_fill_mids
 ),
