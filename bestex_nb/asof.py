@@ -297,14 +297,25 @@ def readonly(a: np.ndarray) -> np.ndarray:
 
 
 def is_identity(rows) -> bool:
-    """Whether ``rows`` is 0, 1, 2, … (the callers are the rows in order)."""
-    return _is_identity(readonly(rows))
+    """Whether ``rows`` is 0, 1, 2, … (the callers are the rows in order). ``rows``: a numpy array, or
+    an Arrow array or chunked array of int64 without nulls, checked chunk by chunk (no copy)."""
+    import pyarrow as pa
+
+    if isinstance(rows, pa.ChunkedArray | pa.Array):
+        start = 0
+        for chunk in rows.chunks if isinstance(rows, pa.ChunkedArray) else [rows]:
+            values = chunk.to_numpy(zero_copy_only=chunk.null_count == 0 and chunk.type == pa.int64())
+            if chunk.null_count or not _is_identity(readonly(values.astype(np.int64, copy=False)), start):
+                return False
+            start += len(chunk)
+        return True
+    return _is_identity(readonly(np.asarray(rows, dtype=np.int64)), 0)
 
 
 @njit(cache=True, nogil=True)
-def _is_identity(rows) -> bool:
+def _is_identity(rows, start) -> bool:
     for i in range(len(rows)):
-        if rows[i] != i:
+        if rows[i] != start + i:
             return False
     return True
 
@@ -563,6 +574,48 @@ def fill_sums(n_rows: int, order_row, qty, executed_us, bad) -> dict:
     return out
 
 
+DAY_US = 86_400 * MICROS
+#: The regular session on New York's wall clock, microseconds after midnight: [09:30, 16:00).
+SESSION_US = (34_200 * MICROS, 57_600 * MICROS)
+
+
+@njit(cache=True, nogil=True)
+def _answer_candidates(r_t, r_bid, r_ask, wall, count, qty_sum, first, any_bad, received, quantity, out):
+    """``out[r]``: order row ``r`` may meet an exclusion rule that reads its answers (see
+    :func:`answer_candidates`)."""
+    lo, hi = SESSION_US
+    for r in range(len(out)):
+        b, a = r_bid[r], r_ask[r]
+        tod = wall[r] % DAY_US
+        out[r] = (r_t[r] == NONE or b == NONE or a == NONE or b <= 0 or a <= 0 or b > a  # NBBO not ok
+                  or any_bad[r]  # bad_fill
+                  or count[r] > 0 and (quantity[r] == NONE or qty_sum[r] > quantity[r])  # overfilled
+                  or first[r] != NONE and first[r] < received[r]  # fill_before_receipt
+                  or wall[r] == NONE or tod < lo or tod >= hi)  # outside_regular_hours
+
+
+def answer_candidates(r_t, r_bid, r_ask, wall, count, qty_sum, first, any_bad, received, quantity) -> np.ndarray:
+    """Per order row, whether it may meet one of the exclusion rules that read the lookups' answers
+    (``marts/fct_orders.sql``): the NBBO at receipt not usable (no quote, a missing, zero or negative
+    side, crossed), a bad fill, more filled than ordered, a fill before receipt, received outside the
+    regular session. A superset: the rules themselves are applied in SQL to these rows and to those the
+    order columns alone may exclude (``staging/int_exclusion_candidates.sql``), and only their rows
+    are read in full. Overfilled is flagged without the rounding allowance (a row filled within it is
+    read and then not excluded).
+
+    All arrays are per order row: the receipt NBBO (``r_t`` quote instant, ``r_bid``, ``r_ask``
+    micro-dollars), ``wall`` (New York wall clock of receipt, µs), the fill sums (``count``, ``qty_sum``
+    micro-shares, ``first`` instant, ``any_bad``), ``received`` (UTC µs) and ``quantity`` (micro-shares),
+    :data:`NONE` for null."""
+    args = [readonly(np.ascontiguousarray(a, dtype=np.int64)) for a in
+            (r_t, r_bid, r_ask, wall, count, qty_sum, first)]
+    out = np.empty(len(r_t), np.bool_)
+    _answer_candidates(*args, readonly(np.ascontiguousarray(any_bad, dtype=np.bool_)),
+                       readonly(np.ascontiguousarray(received, dtype=np.int64)),
+                       readonly(np.ascontiguousarray(quantity, dtype=np.int64)), out)
+    return out
+
+
 def warm_up() -> None:
     """Compile (or load from numba's cache) every kernel on a tiny input (the kernels take their inputs
     read-only whatever they are given: :func:`readonly`, so one version of each serves every caller)."""
@@ -576,3 +629,5 @@ def warm_up() -> None:
     is_identity(np.array([0]))
     new_york_wall_us(np.array([0, NONE]))
     fill_sums(1, np.array([0]), np.array([1]), np.array([5]), np.array([False]))
+    one = np.array([1])
+    answer_candidates(one, one, one, one, one, one, one, np.array([False]), one, one)

@@ -97,6 +97,7 @@ def _run_ours_build(cfg: dict) -> dict:
 
     lookups.run = timed(lookups.run, lambda *a: "nbbo lookups (one pass)")
     sql.materialize = timed(sql.materialize, lambda *a: f"mart {a[2]}")
+    store._exclusions = timed(store._exclusions, lambda *a: "mart exclusions (candidate rows)")
     started = time.perf_counter()
     store.build(cfg["data"], cfg["store"], force=True, memory_limit=cfg.get("memory_limit"),
                 threads=cfg.get("threads"))

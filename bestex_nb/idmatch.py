@@ -435,9 +435,8 @@ def in_row_order(table: pa.Table, column: str = "row_no") -> pa.Table:
     (checked, no copy), sorted otherwise (a folder of Parquet files, whose row numbers come from a join)."""
     from .asof import is_identity
 
-    rows = table[column].to_numpy()
-    if len(rows) and not is_identity(rows):
-        table = table.take(pa.array(np.argsort(rows, kind="stable")))
+    if not is_identity(table[column]):
+        table = table.take(pa.array(np.argsort(table[column].to_numpy(), kind="stable")))
         if not is_identity(table[column].to_numpy()):
             raise ValueError("row numbers are not 0..n-1")
     return table

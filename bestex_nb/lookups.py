@@ -144,14 +144,11 @@ def _fetch_fills(con: duckdb.DuckDBPyConnection, ids) -> pa.Table:
     return table
 
 
-def _order_fill_sums(f: pa.Table | None, n_orders: int) -> dict:
+def _order_fill_sums(f: pa.Table, n_orders: int) -> tuple[dict, dict]:
     """Per order row: fill_count, filled_qty_micro, has_bad_fill, first_fill_us, last_fill_us (nullable
-    Arrow columns, null where the row has no fill, as a left join to a SQL aggregate gives; all null
-    without fills ``f``). One pass over ``staging/asof_fills`` (:func:`bestex_nb.asof.fill_sums`)
+    Arrow columns, null where the row has no fill, as a left join to a SQL aggregate gives), and the
+    sums as numpy arrays. One pass over ``staging/asof_fills`` (:func:`bestex_nb.asof.fill_sums`)
     instead of a 10M-group aggregate and a join back."""
-    names = ("fill_count", "filled_qty_micro", "has_bad_fill", "first_fill_us", "last_fill_us")
-    if f is None:
-        return {n: _absent(n_orders) for n in names}
     s = asof.fill_sums(n_orders, f["order_row"].to_numpy(), micro_units(f["quantity"]),
                        f["executed_us"].to_numpy(), f["is_bad_fill"].to_numpy())
     none = s["count"] == 0
@@ -159,7 +156,14 @@ def _order_fill_sums(f: pa.Table | None, n_orders: int) -> dict:
             "filled_qty_micro": pa.array(s["qty_sum"], mask=s["qty_n"] == 0),
             "has_bad_fill": pa.array(s["any_bad"], mask=none),
             "first_fill_us": pa.array(s["first"], mask=s["first"] == asof.NONE),
-            "last_fill_us": pa.array(s["last"], mask=s["last"] == asof.NONE)}
+            "last_fill_us": pa.array(s["last"], mask=s["last"] == asof.NONE)}, s
+
+
+def _order_quantities(con: duckdb.DuckDBPyConnection) -> np.ndarray:
+    """Each order row's quantity in micro-shares (:data:`bestex_nb.asof.NONE`: null), by row."""
+    from .idmatch import in_row_order
+
+    return micro_units(in_row_order(sql.arrow(con, "staging/asof_order_quantities"))["quantity"])
 
 
 def _publish(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], sidecar) -> None:
@@ -172,7 +176,7 @@ def _publish(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], sideca
         for name, table in tables.items():
             con.register(name, table)
         return
-    positional = {name for name, t in tables.items() if asof.is_identity(t["row_no"].to_numpy())}
+    positional = {name for name, t in tables.items() if asof.is_identity(t["row_no"])}
     tables = {name: t.drop_columns(["row_no"]) if name in positional else t for name, t in tables.items()}
     with ThreadPoolExecutor(max_workers=len(tables)) as pool:
         files = dict(zip(tables, pool.map(sidecar.write, tables, tables.values())))
@@ -196,6 +200,8 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
     sums (the benchmark's receipt step: none of them).
     The registered answers live as long as the connection; with a ``sidecar``
     (:mod:`bestex_nb.sidecar`) they are written beside the store instead, and the views are stored."""
+    if fills and (ids is None or not local):
+        raise ValueError("the fill answers need the id match (ids) and the New York wall clock (local)")
     started = _time.perf_counter()
     table, n_symbols = symbol_table(con)
     orders = sql.arrays(con, "staging/asof_order_instants", {"none": asof.NONE})
@@ -233,14 +239,28 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
             **_by_row(len(fill_rows["execution_row"]), None, marks, [f"mid2_{h}" for h in asof.HORIZON_NAMES])})
         del fill_rows
     counts = f"{len(receipt.rows):,}, {len(routing.rows):,}", f"{len(marks.t_us):,}"
+    nbbo_r = [_at_rows(receipt.out[j], scatter, n_orders, asof.NONE) for j in range(3)]  # no copy in row order
+    received = _at_rows(orders["received_us"], scatter, n_orders, asof.NONE)
     # The answers hold the kernel's output arrays; the instants, codes and sorted copies go before the
     # fill sums allocate theirs (0.7 GB at 10M orders: a lower peak, and memory freed a moment ago is
     # cheaper to hand out again than fresh memory on this VM: bestex_nb/memory.py)
     del orders, order_rows, sym, routed, receipt, routing, marks
-    published = {"asof_order_answers": pa.table({**answers, **_order_fill_sums(fill_table, n_orders)})}
     if fills:
+        sums, s = _order_fill_sums(fill_table, n_orders)
         del fill_table
-        published["asof_fill_answers"] = fill_answers
+        # the rows an exclusion rule that reads these answers may apply to (the build reads only them
+        # and the rows the order columns alone may exclude: staging/int_exclusion_candidates)
+        flagged = asof.answer_candidates(*nbbo_r, wall, s["count"], s["qty_sum"], s["first"], s["any_bad"],
+                                         received, _order_quantities(con))
+        con.register("int_answer_candidates", pa.table({"row_no": pa.array(np.flatnonzero(flagged))}))
+        del s, flagged
+        published = {"asof_order_answers": pa.table({**answers, **sums}),
+                     "asof_fill_answers": fill_answers}
+    else:
+        published = {"asof_order_answers": pa.table({
+            **answers, **{n: _absent(n_orders) for n in
+                          ("fill_count", "filled_qty_micro", "has_bad_fill", "first_fill_us", "last_fill_us")}})}
+    del nbbo_r, received
     _publish(con, published, sidecar)
     sql.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True, temp=sidecar is None)
     if fills:

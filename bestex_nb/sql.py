@@ -78,6 +78,24 @@ def render(name: str, group_by: list[str] | tuple[str, ...] = ()) -> str:
     return sql_text
 
 
+IDENT = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def over(name: str, relations: dict[str, str]) -> str:
+    """The text of query ``name`` reading other relations in place of some it reads: ``{relation:
+    replacement}``, each relation one the query reads (``from`` / ``join`` it). The same rules over other
+    rows: the build applies fct_orders' rules to the candidate rows of the exclusions only. Both names
+    are identifiers of ours, never values."""
+    sql_text = text(name)
+    for old, new in relations.items():
+        if not (IDENT.fullmatch(old) and IDENT.fullmatch(new)):
+            raise ValueError(f"not identifiers: {old!r}, {new!r}")
+        sql_text, n = re.subn(rf"\b(from|join)(\s+){old}\b", rf"\g<1>\g<2>{new}", sql_text)
+        if not n:
+            raise ValueError(f"{name} does not read {old}")
+    return sql_text
+
+
 def _checked(name: str, sql_text: str, params: dict | None) -> dict:
     """``params`` as a dict, refused unless it binds exactly the parameters ``sql_text`` declares."""
     params = dict(params or {})
@@ -127,7 +145,7 @@ def materialize(con: duckdb.DuckDBPyConnection, name: str, table: str, params: d
     """
     sql_text = text(name)
     params = _checked(name, sql_text, params)
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
+    if not IDENT.fullmatch(table):
         raise ValueError(table)
     if view:
         if params:
@@ -144,7 +162,7 @@ def create_table(con: duckdb.DuckDBPyConnection, table: str, sql_text: str, para
     """``create or replace table <table> as <sql_text>``, stored, with the :data:`UNCOMPRESSED_TEXT`
     columns declared ``using compression uncompressed`` (same rows, same types, same order: the table
     is declared from the query's own column types, then filled by ``insert ... <sql_text>``)."""
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
+    if not IDENT.fullmatch(table):
         raise ValueError(table)
     rel = con.sql(sql_text, params=params or None)
     names, types = rel.columns, [str(t) for t in rel.types]

@@ -68,3 +68,12 @@ def test_arrays_come_whole_from_one_arrow_chunk_and_refuse_nulls(monkeypatch):
         sql.arrays(con, "t/nulls")
     with pytest.raises(ValueError, match="takes parameters"):
         sql.arrays(con, "t/whole")
+
+
+def test_over_renames_only_relations_the_query_reads():
+    text = sql.over("marts/fct_orders", {"fct_orders_base": "int_candidate_fct_orders_base"})
+    assert "from int_candidate_fct_orders_base" in text and not re.search(r"(from|join)\s+fct_orders_base\b", text)
+    with pytest.raises(ValueError, match="does not read"):
+        sql.over("marts/fct_orders", {"stg_executions": "x"})
+    with pytest.raises(ValueError, match="not identifiers"):
+        sql.over("marts/fct_orders", {"fct_orders_base": "x; drop table y"})

@@ -266,3 +266,32 @@ def test_new_york_wall_clock_across_both_dst_changes_matches_duckdb():
     con.register("t", pa.table({"t": rnd, "w": new_york_wall_us(rnd)}))
     assert con.execute("select count(*) from t where epoch_us(timezone('America/New_York', make_timestamptz(t))) "
                        "<> w").fetchall() == [(0,)]
+
+
+def test_answer_candidates_flag_each_rule_that_reads_the_answers():
+    """Hand-computed rows for bestex_nb.asof.answer_candidates, the preselection of the rows whose
+    answers may exclude them (one rule per row; row 0 meets none)."""
+    from bestex_nb.asof import NONE, answer_candidates
+
+    us = 1_000_000
+    day = 86_400 * us
+    noon = 20_000 * day + 12 * 3600 * us  # a wall clock of 12:00 New York
+    rows = [  # r_t, bid, ask, wall, count, qty_sum, first, any_bad, received, quantity, expected
+        (1, 10, 11, noon, 1, 100, 5, False, 5, 100, False),  # fine: filled exactly, fill at receipt
+        (NONE, NONE, NONE, noon, 0, 0, NONE, False, 5, 100, True),  # no NBBO
+        (1, 0, 11, noon, 0, 0, NONE, False, 5, 100, True),  # one-sided
+        (1, 10, NONE, noon, 0, 0, NONE, False, 5, 100, True),  # a null side
+        (1, 12, 11, noon, 0, 0, NONE, False, 5, 100, True),  # crossed
+        (1, 11, 11, noon, 0, 0, NONE, False, 5, 100, False),  # locked is usable
+        (1, 10, 11, noon, 1, 100, 5, True, 5, 100, True),  # a bad fill
+        (1, 10, 11, noon, 1, 101, 5, False, 5, 100, True),  # more filled than ordered
+        (1, 10, 11, noon, 2, 100, 5, False, 5, NONE, True),  # fills of an order without a quantity
+        (1, 10, 11, noon, 1, 100, 4, False, 5, 100, True),  # a fill before receipt
+        (1, 10, 11, 20_000 * day + 34_200 * us, 0, 0, NONE, False, 5, 100, False),  # 09:30:00 is in
+        (1, 10, 11, 20_000 * day + 34_200 * us - 1, 0, 0, NONE, False, 5, 100, True),  # 09:29:59.999999
+        (1, 10, 11, 20_000 * day + 57_600 * us, 0, 0, NONE, False, 5, 100, True),  # 16:00:00 is out
+        (1, 10, 11, -day + 57_600 * us - 1, 0, 0, NONE, False, 5, 100, False),  # before 1970, 15:59:59.999999
+    ]
+    cols = list(zip(*rows))
+    got = answer_candidates(*[np.array(c) for c in cols[:10]])
+    assert got.tolist() == list(cols[10])

@@ -108,6 +108,12 @@ def test_large_store_views_give_the_small_store_tables(tmp_path, monkeypatch):
                     b = v.execute(f"select * from {table} order by {key}").df()
                     assert len(a) > 0
                     pd.testing.assert_frame_equal(a, b)
+                # the build applied fct_orders' rules to candidate rows only: they are every excluded row
+                listed = v.execute("select order_id, reason from exclusions where \"table\" = 'orders' "
+                                   "order by all").fetchall()
+                assert len(listed) > 50 and listed == v.execute(
+                    "select order_id, exclusion_reason from fct_orders where exclusion_reason is not null "
+                    "order by all").fetchall()
     assert kinds == {"tables": {"fct_orders_base": "BASE TABLE", "fct_fills_base": "BASE TABLE"},
                      "views": {"fct_orders_base": "VIEW", "fct_fills_base": "VIEW"},
                      "mixed": {"fct_orders_base": "BASE TABLE", "fct_fills_base": "BASE TABLE"}}
