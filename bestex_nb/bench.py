@@ -96,6 +96,7 @@ def _run_ours_build(cfg: dict) -> dict:
     from . import lookups
 
     lookups.run = timed(lookups.run, lambda *a: "nbbo lookups (one pass)")
+    idmatch.match_store = timed(idmatch.match_store, lambda *a: "id match (order and execution ids)")
     sql.materialize = timed(sql.materialize, lambda *a: f"mart {a[2]}")
     store._exclusions = timed(store._exclusions, lambda *a: "mart exclusions (candidate rows)")
     started = time.perf_counter()
