@@ -10,8 +10,8 @@ matched on their bytes:
 * every id is hashed over all its bytes, and the ids are **partitioned** by the hash's top bits, each
   copied with its first ``8 * words`` bytes (zero padded: the "key"), its length and its row into the
   partition's stretch of one array (a counting sort: two sequential passes);
-* each partition (a few thousand ids) is then matched in a small open-addressing table that stays in
-  the CPU cache: orders inserted, fills probed.
+* each partition (about ten thousand ids at 10M: :data:`PART_TARGET`) is then matched in a small
+  open-addressing table that stays in the CPU cache: orders inserted, fills probed.
 
 Equality is **exact**: two ids match only when their lengths, their keys and (for ids longer than the
 key, ``> 8 * words`` bytes) the rest of their bytes are equal; the hash only decides where to look.
@@ -104,48 +104,21 @@ _ROW_BITS = np.uint64(40)
 _ROW_MASK = np.uint64((1 << 40) - 1)
 
 
-#: Records a partition collects in a small buffer before they are copied out together: with a
-#: thousand partitions, a write per record to its partition's place misses the TLB nearly every time.
-_BURST = 8
-
-
 @njit(cache=True, nogil=True)
-def _scatter(offsets, data, base, hashes, shift, nxt, words, rec, buf, fill):
-    """Write the record of each id of one chunk (the ``base``-th id onwards) to the next free places of
-    its partition (``nxt[p]``, advanced), through the partition's buffer (``buf[p]``, ``fill[p]``
-    records in it): :func:`_flush` copies what is left after the last chunk."""
-    width = words + 2
+def _scatter(offsets, data, base, hashes, shift, nxt, words, rec):
+    """Write the record of each id of one chunk (the ``base``-th id onwards) to the next free place of
+    its partition (``nxt[p]``, advanced)."""
     for i in range(len(offsets) - 1):
         h = hashes[base + i]
         p = h >> shift
-        f = fill[p]
+        k = nxt[p]
+        nxt[p] = k + 1
         s = offsets[i]
         n = offsets[i + 1] - s
         for w in range(words):
-            buf[p, f, w] = _word(data, s, n, w)
-        buf[p, f, words] = h
-        buf[p, f, words + 1] = (np.uint64(n) << _ROW_BITS) | np.uint64(base + i)
-        f += 1
-        if f == _BURST:
-            k = nxt[p]
-            for r in range(_BURST):
-                for w in range(width):
-                    rec[k + r, w] = buf[p, r, w]
-            nxt[p] = k + _BURST
-            f = 0
-        fill[p] = f
-
-
-@njit(cache=True, nogil=True)
-def _flush(nxt, rec, buf, fill):
-    """Copy the records still in the partitions' buffers out."""
-    for p in range(len(fill)):
-        k = nxt[p]
-        for r in range(fill[p]):
-            for w in range(rec.shape[1]):
-                rec[k + r, w] = buf[p, r, w]
-        nxt[p] = k + fill[p]
-        fill[p] = 0
+            rec[k, w] = _word(data, s, n, w)
+        rec[k, words] = h
+        rec[k, words + 1] = (np.uint64(n) << _ROW_BITS) | np.uint64(base + i)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -194,8 +167,9 @@ def _table_size(starts):
 @njit(cache=True, nogil=True)
 def _match(o, o_starts, o_off, o_data, e, e_starts, e_off, e_data, words, repeated, order_row):
     """Per partition: insert the order ids (a repeat marks both copies in ``repeated``, by row), then
-    look up each fill's order id (``order_row[k]`` for the k-th partitioned fill: the order row of the
-    first copy seen, −1 when none; written in partition order, sequentially). The table keeps each
+    look up each fill's order id (``order_row[k]`` for the k-th partitioned fill: the lowest order row
+    with that id, as a partition keeps the rows' order and a repeat never takes the first copy's slot;
+    −1 when none; written in partition order, sequentially). The table keeps each
     slot's hash beside it, so a probe reads a record only when the hashes agree. (The equality test is
     spelled out in both loops: behind an inlined helper numba's code ran 4-6x slower.)"""
     cap = _table_size(o_starts)
@@ -277,18 +251,23 @@ def _unpartition(hashes, shift, starts, values, out):
 def _chunks(ids) -> list[tuple[np.ndarray, np.ndarray]]:
     """(offsets, bytes) of each chunk of a string column: Arrow's ``string`` without a copy; a large
     string or a string view is cast to one (int32 offsets, so the kernels are compiled once), or, past
-    2 GB of text in one chunk, to a large string (int64 offsets). A null reads as the empty id: the
-    contract has none where this is used."""
+    2 GB of text in one chunk, kept as a large string (int64 offsets). A string view goes through a large
+    string: pyarrow casts it straight to ``string`` without checking the offsets fit. Nulls are refused
+    (the contract has none where this is used; a null's slot may even span bytes)."""
     chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
     out = []
     for c in chunks:
         if not (pa.types.is_string(c.type) or pa.types.is_large_string(c.type) or pa.types.is_string_view(c.type)):
             raise TypeError(f"ids must be strings, not {c.type}")
-        if not pa.types.is_string(c.type):
+        if c.null_count:
+            raise ValueError("ids must not be null")
+        if pa.types.is_string_view(c.type):
+            c = c.cast(pa.large_string())
+        if pa.types.is_large_string(c.type):
             try:
                 c = c.cast(pa.string())
-            except pa.ArrowInvalid:  # offsets past 2^31
-                c = c.cast(pa.large_string())
+            except pa.ArrowInvalid:  # offsets past 2^31: stay a large string
+                pass
         width = np.int32 if pa.types.is_string(c.type) else np.int64
         offsets = np.frombuffer(c.buffers()[1], width)[c.offset: c.offset + len(c) + 1] if len(c) else \
             np.zeros(1, width)
@@ -303,13 +282,12 @@ def _flat(chunks: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.n
     compared from it), so the copy is made only then."""
     if not chunks:
         return np.zeros(1, np.int64), np.zeros(1, np.uint8)
-    starts, parts, offsets, at = [], [], [np.zeros(1, np.int64)], 0
+    parts, offsets, at = [], [np.zeros(1, np.int64)], 0
     for off, data in chunks:
         used = data[off[0]:off[-1]]
         offsets.append(off[1:].astype(np.int64) - off[0] + at)
         parts.append(used)
         at += len(used)
-    del starts
     return np.concatenate(offsets), np.concatenate(parts) if at else np.zeros(1, np.uint8)
 
 
@@ -324,18 +302,20 @@ def _bits(n: int) -> int:
 class _Column:
     """One column of ids: its chunks, each id's hash and the partition counts (first pass)."""
 
-    def __init__(self, ids, bits: int, hashes: np.ndarray | None = None):
+    def __init__(self, ids, bits: int):
         self.chunks = _chunks(ids)
         self.n = sum(len(off) - 1 for off, _ in self.chunks)
-        if self.n >= 1 << 40:
+        if self.n >= 1 << 40:  # a record keeps the row in 40 bits
             raise ValueError("more than 2^40 ids")
         self.shift = np.uint64(64 - bits)
         counts = np.zeros((1 << bits) + 1, np.int64)
-        self.hashes = hashes[:self.n] if hashes is not None and len(hashes) >= self.n else np.empty(self.n, np.uint64)
+        self.hashes = np.empty(self.n, np.uint64)
         base, self.longest = 0, 0
         for off, data in self.chunks:
             self.longest = max(self.longest, int(_hashes(off, data, base, self.shift, counts, self.hashes)))
             base += len(off) - 1
+        if self.longest >= 1 << 24:  # a record keeps the length in the 24 bits above the row
+            raise ValueError("an id of 16 MiB or more")
         self.starts = np.cumsum(counts)
 
     def partition(self, words: int, rec: np.ndarray | None = None) -> np.ndarray:
@@ -344,13 +324,10 @@ class _Column:
             rec = np.empty((self.n, words + 2), np.uint64)
         rec = rec[:self.n]
         nxt = self.starts[:-1].copy()
-        buf = np.empty((len(nxt), _BURST, words + 2), np.uint64)
-        fill = np.zeros(len(nxt), np.int64)
         base = 0
         for off, data in self.chunks:
-            _scatter(off, data, base, self.hashes, self.shift, nxt, words, rec, buf, fill)
+            _scatter(off, data, base, self.hashes, self.shift, nxt, words, rec)
             base += len(off) - 1
-        _flush(nxt, rec, buf, fill)
         return rec
 
     def flat(self, words: int) -> tuple[np.ndarray, np.ndarray]:
@@ -361,7 +338,7 @@ class _Column:
 class IdMatch:
     """The answers, indexed by row number: ``order_repeated[r]`` (the id of order row ``r`` occurs on
     another order row too), ``fill_order_row[e]`` (the order row whose id execution row ``e`` names, the
-    first copy seen when the id repeats; −1: no order row), and ``execution_id_repeats`` (rows whose
+    lowest such row when the id repeats; −1: no order row), and ``execution_id_repeats`` (rows whose
     execution id occurs on another row too; 0 unless the extract breaks the contract)."""
 
     order_repeated: np.ndarray

@@ -135,6 +135,8 @@ def _fetch_fills(con: duckdb.DuckDBPyConnection, ids) -> pa.Table:
         "is_attributed", pa.array(known & ~shared))
     if shared.any():  # every copy of a repeated id gets the id's fills
         copies = sql.arrow(con, "staging/int_repeated_id_fills")
+        if not np.array_equal(np.unique(copies["execution_row"].to_numpy()), np.flatnonzero(shared)):
+            raise ValueError("the fills of repeated order ids disagree between the id match and the join")
         rest = table.filter(pa.array(~shared))
         again = table.take(copies["execution_row"]).set_column(
             table.column_names.index("order_row"), "order_row", copies["order_row"])

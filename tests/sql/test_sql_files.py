@@ -77,3 +77,20 @@ def test_over_renames_only_relations_the_query_reads():
         sql.over("marts/fct_orders", {"stg_executions": "x"})
     with pytest.raises(ValueError, match="not identifiers"):
         sql.over("marts/fct_orders", {"fct_orders_base": "x; drop table y"})
+
+
+@pytest.mark.parametrize("body, error", [
+    ("-- reads stg_orders\nselect 1", "does not read"),  # a comment is not a read
+    ("select * from stg_orders join main.stg_orders using (row_no)", "other than"),  # a qualified read left behind
+    ('select * from "stg_orders"', "does not read"),
+    ("select * FROM stg_orders where x = '--' -- from stg_orders", None),  # upper case; '--' in a literal
+])
+def test_over_refuses_reads_it_cannot_rename(monkeypatch, body, error):
+    """A read of the relation that over() would leave behind would read every row where the renamed
+    reads read some: refused, never half renamed."""
+    monkeypatch.setattr(sql, "text", lambda name: "-- q: x\n-- grain: x\n-- params: none\n" + body)
+    if error:
+        with pytest.raises(ValueError, match=error):
+            sql.over("t/q", {"stg_orders": "cand"})
+    else:
+        assert sql.over("t/q", {"stg_orders": "cand"}).strip() == "select * FROM cand where x = '--'"

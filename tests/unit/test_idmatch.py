@@ -64,14 +64,29 @@ def test_agrees_with_a_dictionary_on_generated_ids(monkeypatch):
         first.setdefault(x, r)
         count[x] = count.get(x, 0) + 1
     assert m.order_repeated.tolist() == [count[x] > 1 for x in orders]
-    assert m.fill_order_row.tolist() == [first.get(x, -1) if count.get(x, 0) <= 1 else
-                                         m.fill_order_row[k] for k, x in enumerate(fills)]
-    for k, x in enumerate(fills):  # a repeated id names one of its copies
-        assert (m.fill_order_row[k] == -1) if x not in first else orders[m.fill_order_row[k]] == x
+    assert m.fill_order_row.tolist() == [first.get(x, -1) for x in fills]  # a repeated id: its lowest row
+    assert any(count.get(x, 0) > 1 for x in fills)  # the generated fills do name repeated ids
     fill_count = {}
     for x in fills:
         fill_count[x] = fill_count.get(x, 0) + 1
     assert m.execution_id_repeats == sum(c for c in fill_count.values() if c > 1)
+
+
+def test_long_ids_across_chunks_and_slices():
+    """Ids longer than the key compare their tails from one flat copy of the bytes: chunks whose data
+    do not start at offset 0 (slices) and several chunks, against a dictionary."""
+    base = [LONG + "a", LONG + "b", "short", LONG + "a", LONG + "c" * 9]
+    whole = pa.array(["pad", *base, "pad2"])
+    sliced = pa.chunked_array([whole.slice(1, 2), whole.slice(3, 3)])  # both chunks start past offset 0
+    fills = pa.chunked_array([pa.array(["x", LONG + "c" * 9]).slice(1), pa.array([LONG + "b", LONG + "a", LONG])])
+    m = idmatch.match(sliced, fills, pa.array(["1", "2", "3", "4"]))
+    assert m.order_repeated.tolist() == [True, False, False, True, False]
+    assert m.fill_order_row.tolist() == [4, 1, 0, -1]
+
+
+def test_null_ids_are_refused():
+    with pytest.raises(ValueError, match="null"):
+        idmatch.match(pa.array(["A", None]), pa.array(["A"]), pa.array(["f"]))
 
 
 def test_in_row_order_sorts_only_what_is_out_of_order():

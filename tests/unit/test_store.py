@@ -218,7 +218,7 @@ def test_each_kernel_is_compiled_once_whatever_arrays_the_build_hands_it(tmp_pat
         lookups.receipt_only(con, find_sources(data))
     kernels = (asof._consume, asof._finish, asof._kept_in_order, asof._is_identity, asof._fill_sums,
                asof._codes, asof._max_abs, asof._known_span, asof._add_hourly_offset, asof._fill_targets,
-               idmatch._hashes, idmatch._scatter, idmatch._flush, idmatch._match, idmatch._unpartition,
+               idmatch._hashes, idmatch._scatter, idmatch._match, idmatch._unpartition,
                idmatch._hash_repeats)
     assert {k.py_func.__name__: len(k.signatures) for k in kernels} == {k.py_func.__name__: 1 for k in kernels}
 
