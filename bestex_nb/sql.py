@@ -10,6 +10,7 @@ filled from an allow-list (:data:`GROUPABLE`) after validation.
 from __future__ import annotations
 
 import re
+import warnings
 from functools import cache
 from importlib import resources
 
@@ -129,7 +130,35 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
     """Execute the named query with exactly its declared parameters bound; return a DataFrame."""
     sql_text = render(name, group_by)
     params = _checked(name, sql_text, params)
-    return con.execute(sql_text, params).df() if params else con.execute(sql_text).df()
+    return frame(con.execute(sql_text, params) if params else con.execute(sql_text))
+
+
+#: DuckDB types whose columns reach pandas through Arrow (:func:`frame`), with the dtype DuckDB's own
+#: ``df()`` gives them: (without nulls, with nulls); None: the dtype Arrow gives is df()'s.
+_VIA_ARROW = {
+    "VARCHAR": None, "DOUBLE": None, "TIMESTAMP WITH TIME ZONE": None,
+    "BOOLEAN": ("bool", "boolean"), "BIGINT": ("int64", "Int64"), "INTEGER": ("int32", "Int32"),
+}
+
+
+def frame(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The result of ``cur`` (a connection after ``execute``) as a DataFrame, the same as DuckDB's
+    ``df()`` gives, faster: through Arrow when every column is of a type in :data:`_VIA_ARROW` (a
+    per-order frame of 4.9 M rows took 12-35 s with ``df()`` and 1-3 s this way), with ``df()``'s dtypes
+    (a boolean or integer column with nulls becomes pandas' nullable dtype, as there); ``df()`` for any
+    other type (decimals, dates, lists...)."""
+    types = [str(d[1]) for d in cur.description or []]
+    if not types or not all(t in _VIA_ARROW for t in types):
+        return cur.df()
+    with warnings.catch_warnings():  # "an extra copy of the rows": a copy in Arrow, cheap beside df()
+        warnings.simplefilter("ignore", UserWarning)
+        table = cur.to_arrow_table()
+    df = table.to_pandas()
+    for column, t in zip(table.column_names, types):
+        if _VIA_ARROW[t] is not None:
+            plain, nullable = _VIA_ARROW[t]
+            df[column] = df[column].astype(nullable if table[column].null_count else plain)
+    return df
 
 
 #: Arrow batch size that keeps a whole result in one chunk, so numpy can take its columns without a copy.

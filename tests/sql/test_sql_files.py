@@ -3,6 +3,7 @@
 import re
 from importlib import resources
 
+import pandas as pd
 import pytest
 
 from bestex_nb import sql
@@ -94,3 +95,20 @@ def test_over_refuses_reads_it_cannot_rename(monkeypatch, body, error):
             sql.over("t/q", {"stg_orders": "cand"})
     else:
         assert sql.over("t/q", {"stg_orders": "cand"}).strip() == "select * FROM cand where x = '--'"
+
+
+@pytest.mark.parametrize("nulls", [False, True])
+@pytest.mark.parametrize("extra", ["", ", 1.25::decimal(18, 6) as dec, date '2026-07-01' as day"])
+def test_frame_gives_what_duckdb_df_gives(nulls, extra):
+    """sql.frame takes the Arrow road for the common types (much faster at millions of rows) and must
+    give df()'s frame to the dtype: nullable dtypes where a boolean or integer column has nulls, df()
+    itself when another type is present."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    row = ("'a', true, 1.5::double, 7::bigint, 3::integer, timestamptz '2026-07-06 14:00:00+00'")
+    other = "null, null, null, null, null, null" if nulls else row
+    q = (f"select * from (values ({row}), ({other})) as t(s, b, d, i, i4, ts)")
+    q = f"select *{extra} from ({q})"
+    pd.testing.assert_frame_equal(sql.frame(con.execute(q)), con.execute(q).df(), check_exact=True)
