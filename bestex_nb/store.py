@@ -57,7 +57,7 @@ MARTS = (
     ("marts/fct_limit_orders", "fct_limit_orders"),
 )
 #: The exclusions read fct_orders' rules over the candidate rows only (``staging/int_exclusion_candidates``):
-#: the relations fct_orders reads, each restricted to those rows, under these names.
+#: the relations fct_orders_base reads, each restricted to those rows, under these names.
 CANDIDATE_RELATIONS = {"stg_orders": "int_candidate_orders", "int_order_nbbo": "int_candidate_order_nbbo"}
 STORE_FORMAT = 3
 
@@ -97,7 +97,8 @@ def code_version() -> str:
         if folder.is_dir():
             for f in sorted(folder.iterdir(), key=lambda p: p.name):
                 h.update(f.name.encode() + f.read_bytes())
-    for mod in ("staging.py", "extracts.py", "store.py", "asof.py", "lookups.py", "sidecar.py", "idmatch.py"):
+    for mod in ("staging.py", "extracts.py", "store.py", "asof.py", "lookups.py", "sidecar.py", "idmatch.py",
+                "sql.py"):  # sql.over shapes the stored exclusions
         h.update(pkg.joinpath(mod).read_bytes())
     return h.hexdigest()
 
