@@ -37,6 +37,7 @@ import pyarrow as pa
 
 from . import asof, sql
 from .errors import ExtractError
+from .idmatch import in_row_order
 
 #: Quote rows per batch asked of DuckDB (it hands Parquet over a row group at a time at most).
 BATCH_ROWS = 1 << 20
@@ -122,8 +123,6 @@ def _fetch_fills(con: duckdb.DuckDBPyConnection, ids) -> pa.Table:
     matches no order row (``order_row`` −1: the sums skip them, and no markout is looked up) are also
     registered on the connection as ``int_orphan_fills`` (execution_row), which ``marts/exclusions``
     lists."""
-    from .idmatch import in_row_order
-
     table = in_row_order(sql.arrow(con, "staging/asof_fills", {"none": asof.NONE}), "execution_row")
     order_row = ids.fill_order_row
     if len(order_row) != table.num_rows:
@@ -146,6 +145,10 @@ def _fetch_fills(con: duckdb.DuckDBPyConnection, ids) -> pa.Table:
     return table
 
 
+#: The order answers' fill-sum columns (null without fills; all null in the receipt step alone).
+FILL_SUM_COLUMNS = ("fill_count", "filled_qty_micro", "has_bad_fill", "first_fill_us", "last_fill_us")
+
+
 def _order_fill_sums(f: pa.Table, n_orders: int) -> tuple[dict, dict]:
     """Per order row: fill_count, filled_qty_micro, has_bad_fill, first_fill_us, last_fill_us (nullable
     Arrow columns, null where the row has no fill, as a left join to a SQL aggregate gives), and the
@@ -154,17 +157,14 @@ def _order_fill_sums(f: pa.Table, n_orders: int) -> tuple[dict, dict]:
     s = asof.fill_sums(n_orders, f["order_row"].to_numpy(), micro_units(f["quantity"]),
                        f["executed_us"].to_numpy(), f["is_bad_fill"].to_numpy())
     none = s["count"] == 0
-    return {"fill_count": pa.array(s["count"], mask=none),
-            "filled_qty_micro": pa.array(s["qty_sum"], mask=s["qty_n"] == 0),
-            "has_bad_fill": pa.array(s["any_bad"], mask=none),
-            "first_fill_us": pa.array(s["first"], mask=s["first"] == asof.NONE),
-            "last_fill_us": pa.array(s["last"], mask=s["last"] == asof.NONE)}, s
+    return dict(zip(FILL_SUM_COLUMNS, (
+        pa.array(s["count"], mask=none), pa.array(s["qty_sum"], mask=s["qty_n"] == 0),
+        pa.array(s["any_bad"], mask=none), pa.array(s["first"], mask=s["first"] == asof.NONE),
+        pa.array(s["last"], mask=s["last"] == asof.NONE)), strict=True)), s
 
 
 def _order_quantities(con: duckdb.DuckDBPyConnection) -> np.ndarray:
     """Each order row's quantity in micro-shares (:data:`bestex_nb.asof.NONE`: null), by row."""
-    from .idmatch import in_row_order
-
     return micro_units(in_row_order(sql.arrow(con, "staging/asof_order_quantities"))["quantity"])
 
 
@@ -259,9 +259,7 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         published = {"asof_order_answers": pa.table({**answers, **sums}),
                      "asof_fill_answers": fill_answers}
     else:
-        published = {"asof_order_answers": pa.table({
-            **answers, **{n: _absent(n_orders) for n in
-                          ("fill_count", "filled_qty_micro", "has_bad_fill", "first_fill_us", "last_fill_us")}})}
+        published = {"asof_order_answers": pa.table({**answers, **{n: _absent(n_orders) for n in FILL_SUM_COLUMNS}})}
     del nbbo_r, received
     _publish(con, published, sidecar)
     sql.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True, temp=sidecar is None)
