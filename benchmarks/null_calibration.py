@@ -29,10 +29,10 @@ import duckdb
 import numpy as np
 
 import bestex_nb
-from bestex_nb.comparison import METRICS
+from bestex_nb.build.store import build
+from bestex_nb.contract.parameters import load
 from bestex_nb.dimensions import venues
-from bestex_nb.parameters import load
-from bestex_nb.store import build
+from bestex_nb.stats.comparison import METRICS
 
 
 def shuffle_venues(store: Path, seed: int) -> None:

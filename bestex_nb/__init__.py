@@ -9,8 +9,15 @@ __version__ = "0.1.0"
 _warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.drop", module="duckdb")
 _warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.drop")
 
-from .errors import BestexError, EmptyPeriodError, ExtractError, PeriodError  # noqa: E402
-from .review import Review, open_review  # noqa: E402
+from bestex_nb.contract.errors import BestexError, EmptyPeriodError, ExtractError, PeriodError
+from bestex_nb.review import Review, open_review
 
-__all__ = ["open_review", "Review", "BestexError", "ExtractError", "EmptyPeriodError", "PeriodError",
-           "__version__"]
+__all__ = [
+           "BestexError",
+           "EmptyPeriodError",
+           "ExtractError",
+           "PeriodError",
+           "Review",
+           "__version__",
+           "open_review",
+]

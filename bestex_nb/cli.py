@@ -7,12 +7,12 @@ import sys
 import time
 from pathlib import Path
 
-from .bench import DEFAULT_REPEAT, positive_int  # standard library only at import
-from .errors import BestexError
+from benchmarks.bench import DEFAULT_REPEAT, positive_int  # standard library only at import
+from bestex_nb.contract.errors import BestexError
 
 
 def _cmd_sample(args) -> int:
-    from .sample import generate
+    from bestex_nb.sample import generate
 
     out = Path(args.out)
     started = time.perf_counter()
@@ -27,7 +27,7 @@ def _cmd_sample(args) -> int:
 
 
 def _cmd_build(args) -> int:
-    from .store import build
+    from bestex_nb.build.store import build
 
     report = build(args.data, args.store, force=args.force, memory_limit=args.memory_limit)
     print(report.text())
@@ -35,7 +35,7 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from .runner import run_batch
+    from bestex_nb.report.runner import run_batch
 
     result = run_batch(
         period=args.period, notebooks=args.notebook, data=args.data, store=args.store,
@@ -50,13 +50,13 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from .bench import main as bench_main
+    from benchmarks.bench import main as bench_main
 
     return bench_main(args)
 
 
 def _cmd_import(args) -> int:
-    from .adapters import lobster
+    from bestex_nb.adapters import lobster
 
     summary = lobster.import_lobster(args.files, args.out, force=args.force)
     print(lobster.report_text(summary))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import sql
-from .errors import BestexError, EmptyPeriodError
-from .periods import Period, parse_period
-from .store import connect as store_connect
+from bestex_nb import query
+from bestex_nb.build.store import connect as store_connect
+from bestex_nb.contract.errors import BestexError, EmptyPeriodError
+from bestex_nb.contract.periods import Period, parse_period
 
 PI_COLUMNS = (
     "orders", "order_shares", "executed_shares", "improved_shares", "at_quote_shares", "outside_shares",
@@ -25,7 +25,7 @@ class Review:
 
     Parameters
     ----------
-    store : path of the DuckDB store built by :func:`bestex_nb.store.build`.
+    store : path of the DuckDB store built by :func:`bestex_nb.build.store.build`.
     """
 
     def __init__(self, store: str | os.PathLike):
@@ -51,7 +51,7 @@ class Review:
         return parse_period(period)
 
     def _run(self, name: str, params: dict, group_by=()) -> pd.DataFrame:
-        return sql.run(self.con, name, params, group_by)
+        return query.run(self.con, name, params, group_by)
 
     # -- price improvement (metrics.md section 5) ---------------------------------------------
     def price_improvement(self, period, by=("venue",), venue: str | None = None) -> pd.DataFrame:
@@ -135,7 +135,7 @@ class Review:
         matched_cells, symbol_days, p_value, replicates, threshold, status``. Thresholds, seed and
         replicates come from ``parameters/defaults.yaml`` unless given. See docs/methods.md.
         """
-        from .dimensions import venues
+        from bestex_nb.dimensions import venues
 
         return venues.compare_all(self, period, [metric], seed=seed, replicates=replicates,
                                   parameters=parameters)[metric]
@@ -144,7 +144,7 @@ class Review:
                       replicates: int | None = None, parameters=None) -> pd.DataFrame:
         """Net PI per share per review group versus ``prior_period`` (default: the previous month or
         quarter), with bootstrap intervals and ``is_breach`` for the committee's trigger."""
-        from .dimensions import venues
+        from bestex_nb.dimensions import venues
 
         return venues.deterioration(self, period, prior_period, seed=seed, replicates=replicates,
                                     parameters=parameters)
@@ -152,15 +152,15 @@ class Review:
     def exceptions(self, period, *, parameters=None, decisions=None) -> pd.DataFrame:
         """Every exception of the period across dimensions, with a stable ``exception_id`` and the
         disposition recorded in ``parameters/decisions.yaml`` (``decisions``: a path or a mapping of
-        id → :class:`~bestex_nb.parameters.Decision`; default the repository's file)."""
-        from . import exceptions
-        from . import parameters as params_mod
+        id → :class:`~bestex_nb.contract.parameters.Decision`; default the repository's file)."""
+        from bestex_nb import exception_register
+        from bestex_nb.contract import parameters as params_mod
 
         p = parse_period(period)
         params = parameters or params_mod.load(p)
         if decisions is None or isinstance(decisions, str | os.PathLike):
             decisions = params_mod.load_decisions(decisions)
-        return exceptions.collect(self, p, params, decisions)
+        return exception_register.collect(self, p, params, decisions)
 
     # -- limit-order fill likelihood (metrics.md section 6) ------------------------------------
     def limit_fills(self, period, by=("venue",), venue: str | None = None) -> pd.DataFrame:
@@ -187,12 +187,12 @@ class Review:
         The event is the first fill; a cancel, an expiry or the end of the data before any fill censors
         the order. Columns: the ``by`` columns, ``tau_ms``, ``orders``, ``at_risk``, ``filled``,
         ``censored``, ``survival``, ``std_err`` and the Greenwood ``level`` band ``ci_low``/``ci_high``
-        (see :mod:`bestex_nb.survival`).
+        (see :mod:`bestex_nb.stats.survival`).
         """
-        from .survival import survival_curves
+        from bestex_nb.stats.survival import survival_curves
 
         by = [by] if isinstance(by, str) else list(by)
-        sql.render("metrics/limit_fills", by)  # the same allow-list as the table
+        query.render("metrics/limit_fills", by)  # the same allow-list as the table
         return survival_curves(self.limit_orders(period, venue), by, grid_ms, level, ci)
 
     def marketable_limit_exceptions(self, period, venue: str | None = None,
@@ -218,9 +218,9 @@ def open_review(data_dir: str | os.PathLike, store: str | os.PathLike | None = N
     is only opened, and a store whose inputs have changed since it was built is refused, so a report
     never mixes numbers from one version of the data with provenance from another.
     """
-    from .store import build as build_store
-    from .store import default_store_path, fingerprint, stored_fingerprint
-    from .staging import find_sources
+    from bestex_nb.build.staging import find_sources
+    from bestex_nb.build.store import build as build_store
+    from bestex_nb.build.store import default_store_path, fingerprint, stored_fingerprint
 
     if build:
         report = build_store(data_dir, store)

@@ -80,7 +80,7 @@ def read_csv_typed(path: Path):
 def build_review(tmp_path):
     """Write extracts into tmp_path/data, build a store in tmp_path/store, return the Review."""
     import bestex_nb
-    from bestex_nb.store import build
+    from bestex_nb.build.store import build
 
     opened = []
 
@@ -108,7 +108,7 @@ def realdata_dir() -> Path | None:
 
 def require_chromium() -> None:
     """Skip when Chromium is missing locally; fail under CI=true, where .ci/run installs it."""
-    from bestex_nb import browser
+    from bestex_nb.report import browser
 
     if browser.chromium_path() is None:
         if os.environ.get("CI", "").strip().lower() == "true":

@@ -68,9 +68,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import BestexError
-from ..sample.arrow import decimal_array, price_array, timestamp_array, write_parquet
-from ..sample.generate import SCHEMAS
+from bestex_nb.contract.errors import BestexError
+from bestex_nb.sample.arrow import decimal_array, price_array, timestamp_array, write_parquet
+from bestex_nb.sample.generate import SCHEMAS
 
 VENUE_ID = "XNAS"
 EMPTY_LEVEL = 9_999_999_999

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import plots
-from .limit_fills import CATEGORY_LABELS, LIMIT_CATEGORIES
+from bestex_nb.dimensions.limit_fills import CATEGORY_LABELS, LIMIT_CATEGORIES
+from bestex_nb.report import plots
 
 
 def fmt_ms(x) -> str:
@@ -118,7 +118,7 @@ def source_notes(data_dir: str | Path) -> str:
     report = Path(data_dir) / "lobster_import.json"
     if not report.is_file():
         return ""
-    from ..adapters.lobster import notes_markdown
+    from bestex_nb.adapters.lobster import notes_markdown
 
     return notes_markdown(json.loads(report.read_text()))
 

@@ -16,11 +16,11 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..errors import EmptyPeriodError
-from ..periods import parse_period
-from ..review import Review
-from ..survival import SESSION_MS, median_time_ms, survival_curves
-from .price_improvement import SIZE_BUCKETS
+from bestex_nb.contract.errors import EmptyPeriodError
+from bestex_nb.contract.periods import parse_period
+from bestex_nb.dimensions.price_improvement import SIZE_BUCKETS
+from bestex_nb.review import Review
+from bestex_nb.stats.survival import SESSION_MS, median_time_ms, survival_curves
 
 LIMIT_CATEGORIES = ["inside_quote_limit", "at_quote_limit", "near_quote_limit", "away_limit"]
 CATEGORY_LABELS = {"inside_quote_limit": "Inside the quote", "at_quote_limit": "At the quote",
@@ -68,12 +68,12 @@ class LimitFills:
 def dimension_exceptions(review: Review, period, parameters, decisions_path=None) -> pd.DataFrame:
     """The rows of :meth:`Review.exceptions` this review raises (same ids, same dispositions): material
     differences in share fill rate and the Rule 5310 .05 exceptions, without computing the other
-    dimensions' comparisons. ``parameters``: a :class:`~bestex_nb.parameters.ReviewParameters`;
+    dimensions' comparisons. ``parameters``: a :class:`~bestex_nb.contract.parameters.ReviewParameters`;
     ``decisions_path``: the decisions.yaml to join (default: the checkout's)."""
     from dataclasses import replace
 
-    from .. import exceptions as exc
-    from ..parameters import load_decisions
+    from bestex_nb import exception_register as exc
+    from bestex_nb.contract.parameters import load_decisions
 
     own = replace(parameters, material_metrics=tuple(m for m in parameters.material_metrics if m == "fill_rate_shares"))
     return exc.collect(review, parse_period(period), own, load_decisions(decisions_path),
@@ -84,7 +84,7 @@ def dimension_exceptions(review: Review, period, parameters, decisions_path=None
 def compute(review: Review, period: str, venue: str | None = None, parameters_dir=None) -> LimitFills:
     """All frames of the review for ``period`` (and one routed ``venue``, or the whole firm).
     ``parameters_dir`` holds the committee's defaults.yaml and decisions.yaml (default: the checkout's)."""
-    from ..parameters import load
+    from bestex_nb.contract.parameters import load
 
     params = load(parse_period(period), parameters_dir or None)
     orders = review.limit_orders(period, venue)
@@ -146,14 +146,14 @@ def time_to_fill(orders: pd.DataFrame) -> pd.DataFrame:
 
 
 def rule5310_05_exceptions(review: Review, period, parameters=None) -> pd.DataFrame:
-    """Exception provider (``bestex_nb.exceptions``): one row per marketable limit order with fills
+    """Exception provider (``bestex_nb.exception_register``): one row per marketable limit order with fills
     priced worse than the far touch at receipt (metrics.md section 6, Rule 5310 .05).
 
     Id: ``R5310.05-<order_id>`` — the order, not the period, so a disposition recorded once holds in the
     monthly and the quarterly review alike. ``value`` is the shortfall Σ q·max(−PI, 0) in USD; there is
     no threshold (every such fill is an exception). ``parameters`` is not used.
     """
-    from ..exceptions import segment_code, slug
+    from bestex_nb.exception_register import segment_code, slug
 
     p = parse_period(period)
     ex = review.marketable_limit_exceptions(p)

@@ -13,8 +13,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from .. import plots
-from ..review import Review
+from bestex_nb.report import plots
+from bestex_nb.review import Review
 
 SIZE_BUCKETS = ["<250", "250-1k", "1k-5k", "5k-10k", "10k-20k", "20k-50k", "50k-200k", ">=200k"]
 SHARE_BUCKETS = ["<100", "100-499", "500-1999", "2000-4999", "5000-9999", ">=10000"]

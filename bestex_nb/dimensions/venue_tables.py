@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .. import comparison, plots
+from bestex_nb.report import plots
+from bestex_nb.stats import comparison
 
 METRIC_LABELS = {
     "net_pi_ps": "Net price improvement per share",

@@ -1,9 +1,9 @@
 """Venue comparison, deterioration trigger and exceptions (metrics.md section 8; FINRA 5310 .02 (a)(1):
 comparing the quality of the markets the orders are routed to with competing markets).
 
-The statistics are in :mod:`bestex_nb.comparison` and :mod:`bestex_nb.deterioration` (pure); this module
+The statistics are in :mod:`bestex_nb.stats.comparison` and :mod:`bestex_nb.stats.deterioration` (pure); this module
 glues them to the store (one SQL query per coverage and period, cached on the review), registers the two
-exception providers (:mod:`bestex_nb.exceptions`), and draws the figures (:func:`forest`,
+exception providers (:mod:`bestex_nb.exception_register`), and draws the figures (:func:`forest`,
 :func:`deterioration_figure`). ``compute`` returns the frames the notebook shows; the readable tables are in
 :mod:`.venue_tables`.
 """
@@ -19,12 +19,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .. import comparison
-from .. import deterioration as det
-from ..exceptions import segment_code, slug
-from ..parameters import ReviewParameters, load
-from ..periods import Period, parse_period
-from .venue_tables import METRIC_LABELS, PI_METRICS, fmt_value, group_label, sort_groups
+from bestex_nb.contract.parameters import ReviewParameters, load
+from bestex_nb.contract.periods import Period, parse_period
+from bestex_nb.dimensions.venue_tables import METRIC_LABELS, PI_METRICS, fmt_value, group_label, sort_groups
+from bestex_nb.exception_register import segment_code, slug
+from bestex_nb.stats import comparison
+from bestex_nb.stats import deterioration as det
 
 # -- the API glue (Review.compare_venues, .deterioration, .exceptions call these) -----------------------
 
@@ -110,7 +110,7 @@ def deterioration_all(review, period, parameters: ReviewParameters) -> pd.DataFr
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=det.RESULT_COLUMNS)
 
 
-# -- exception providers (listed in bestex_nb.exceptions.PROVIDERS) ------------------------------------
+# -- exception providers (listed in bestex_nb.exception_register.PROVIDERS) ------------------------------------
 
 def material_difference_exceptions(review, period: Period, parameters: ReviewParameters) -> pd.DataFrame:
     """One exception per material difference of each metric in ``exceptions.material_metrics``.

@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bestex_nb import browser, export
-from bestex_nb.hashing import sha256_file
+from bestex_nb.build.hashing import sha256_file
+from bestex_nb.report import browser, export
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "notebooks" / "fixtures" / "plotly_smoke.ipynb"

@@ -8,8 +8,8 @@ import pytest
 from conftest import write_extracts
 from fixtures.pi_case import FILLS, ORDERS, QUOTES
 
-from bestex_nb.export import external_loads
-from bestex_nb.runner import run_batch
+from bestex_nb.report.export import external_loads
+from bestex_nb.report.runner import run_batch
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +76,7 @@ def test_a_second_run_never_overwrites_the_first(run):
 def test_report_draws_every_chart_in_chromium_offline(run):
     from conftest import require_chromium
 
-    from bestex_nb import browser
+    from bestex_nb.report import browser
 
     require_chromium()
     _, _, result = run

@@ -6,7 +6,7 @@ from importlib import resources
 import pandas as pd
 import pytest
 
-from bestex_nb import sql
+from bestex_nb import query
 
 FILES = sorted(
     f"{layer.name}/{f.name[:-4]}"
@@ -21,16 +21,16 @@ def test_there_are_sql_files():
 
 @pytest.mark.parametrize("name", FILES)
 def test_header_declares_exactly_the_params_used(name):
-    text = sql.text(name)
+    text = query.text(name)
     first = text.splitlines()[0]
     assert first.startswith(f"-- {name.split('/')[1]}:"), "first line names the query and its purpose"
     assert "-- grain:" in text and "-- params:" in text
-    assert sql.declared_params(text) == sql.used_params(text)
+    assert query.declared_params(text) == query.used_params(text)
 
 
 @pytest.mark.parametrize("name", FILES)
 def test_no_python_formatting_placeholders(name):
-    text = sql.render(name)  # grouping marker filled with nothing
+    text = query.render(name)  # grouping marker filled with nothing
     assert not re.search(r"\{[a-z_0-9]*\}|%s|%\(", text), "values are bound as $names, never formatted"
 
 
@@ -38,46 +38,46 @@ def test_run_refuses_undeclared_or_missing_params():
     import duckdb
     con = duckdb.connect()
     with pytest.raises(ValueError, match="takes parameters"):
-        sql.run(con, "metrics/routed_venues", {"period_start": None})
+        query.run(con, "metrics/routed_venues", {"period_start": None})
     with pytest.raises(ValueError, match="takes parameters"):
-        sql.run(con, "metrics/routed_venues", {"period_start": None, "period_end": None, "venue": "x"})
+        query.run(con, "metrics/routed_venues", {"period_start": None, "period_end": None, "venue": "x"})
 
 
 def test_group_by_only_from_allow_list():
     with pytest.raises(ValueError, match="cannot group by"):
-        sql.render("metrics/price_improvement", ["1=1) --"])
+        query.render("metrics/price_improvement", ["1=1) --"])
     with pytest.raises(ValueError, match="duplicate"):
-        sql.render("metrics/price_improvement", ["venue", "venue"])
+        query.render("metrics/price_improvement", ["venue", "venue"])
     with pytest.raises(ValueError, match="does not take grouping"):
-        sql.render("metrics/routed_venues", ["venue"])
+        query.render("metrics/routed_venues", ["venue"])
 
 
 def test_arrays_come_whole_from_one_arrow_chunk_and_refuse_nulls(monkeypatch):
-    """sql.arrays feeds the kernels: numpy arrays straight from a single Arrow chunk (no copy), and a
+    """query.arrays feeds the kernels: numpy arrays straight from a single Arrow chunk (no copy), and a
     null (which numpy cannot hold in an int64 array) is refused rather than turned into a number."""
     import duckdb
 
     queries = {"t/whole": "-- whole: x\n-- grain: x\n-- params: $n\nselect range as a, range % 2 = 0 as even "
                           "from range($n::bigint)",
                "t/nulls": "-- nulls: x\n-- grain: x\n-- params: none\nselect 1 as a, null::bigint as b"}
-    monkeypatch.setattr(sql, "text", queries.__getitem__)
+    monkeypatch.setattr(query, "text", queries.__getitem__)
     con = duckdb.connect()
-    assert sql.arrow(con, "t/whole", {"n": 300_000})["a"].num_chunks == 1
-    got = sql.arrays(con, "t/whole", {"n": 300_000})
+    assert query.arrow(con, "t/whole", {"n": 300_000})["a"].num_chunks == 1
+    got = query.arrays(con, "t/whole", {"n": 300_000})
     assert got["a"].tolist() == list(range(300_000)) and got["even"][:3].tolist() == [True, False, True]
     with pytest.raises(ValueError, match=r"\['b'\] have nulls"):
-        sql.arrays(con, "t/nulls")
+        query.arrays(con, "t/nulls")
     with pytest.raises(ValueError, match="takes parameters"):
-        sql.arrays(con, "t/whole")
+        query.arrays(con, "t/whole")
 
 
 def test_over_renames_only_relations_the_query_reads():
-    text = sql.over("marts/fct_orders", {"fct_orders_base": "int_candidate_fct_orders_base"})
+    text = query.over("marts/fct_orders", {"fct_orders_base": "int_candidate_fct_orders_base"})
     assert "from int_candidate_fct_orders_base" in text and not re.search(r"(from|join)\s+fct_orders_base\b", text)
     with pytest.raises(ValueError, match="does not read"):
-        sql.over("marts/fct_orders", {"stg_executions": "x"})
+        query.over("marts/fct_orders", {"stg_executions": "x"})
     with pytest.raises(ValueError, match="not identifiers"):
-        sql.over("marts/fct_orders", {"fct_orders_base": "x; drop table y"})
+        query.over("marts/fct_orders", {"fct_orders_base": "x; drop table y"})
 
 
 @pytest.mark.parametrize("body, error", [
@@ -89,18 +89,18 @@ def test_over_renames_only_relations_the_query_reads():
 def test_over_refuses_reads_it_cannot_rename(monkeypatch, body, error):
     """A read of the relation that over() would leave behind would read every row where the renamed
     reads read some: refused, never half renamed."""
-    monkeypatch.setattr(sql, "text", lambda name: "-- q: x\n-- grain: x\n-- params: none\n" + body)
+    monkeypatch.setattr(query, "text", lambda name: "-- q: x\n-- grain: x\n-- params: none\n" + body)
     if error:
         with pytest.raises(ValueError, match=error):
-            sql.over("t/q", {"stg_orders": "cand"})
+            query.over("t/q", {"stg_orders": "cand"})
     else:
-        assert sql.over("t/q", {"stg_orders": "cand"}).strip() == "select * FROM cand where x = '--'"
+        assert query.over("t/q", {"stg_orders": "cand"}).strip() == "select * FROM cand where x = '--'"
 
 
 @pytest.mark.parametrize("nulls", [False, True])
 @pytest.mark.parametrize("extra", ["", ", 1.25::decimal(18, 6) as dec, date '2026-07-01' as day"])
 def test_frame_gives_what_duckdb_df_gives(nulls, extra):
-    """sql.frame takes the Arrow road for the common types (much faster at millions of rows) and must
+    """query.frame takes the Arrow road for the common types (much faster at millions of rows) and must
     give df()'s frame to the dtype: nullable dtypes where a boolean or integer column has nulls, df()
     itself when another type is present."""
     import duckdb
@@ -111,4 +111,4 @@ def test_frame_gives_what_duckdb_df_gives(nulls, extra):
     other = "null, null, null, null, null, null" if nulls else row
     q = (f"select * from (values ({row}), ({other})) as t(s, b, d, i, i4, ts)")
     q = f"select *{extra} from ({q})"
-    pd.testing.assert_frame_equal(sql.frame(con.execute(q)), con.execute(q).df(), check_exact=True)
+    pd.testing.assert_frame_equal(query.frame(con.execute(q)), con.execute(q).df(), check_exact=True)

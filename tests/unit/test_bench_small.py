@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import duckdb
 
-from bestex_nb import bench, bench_data
+from benchmarks import bench, bench_data
 
 ORDERS, QUOTES = 2_000, 20_000
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from fixtures.venue_case import FILLS, ORDERS, QUOTES, VENUES
 
-from bestex_nb import comparison
-from bestex_nb.comparison import RESULT_COLUMNS, compare, holm, required_replicates
-from bestex_nb.parameters import ReviewParameters
+from bestex_nb.contract.parameters import ReviewParameters
+from bestex_nb.stats import comparison
+from bestex_nb.stats.comparison import RESULT_COLUMNS, compare, holm, required_replicates
 
 SPEC_COLUMNS = ["venue", "is_sp500", "order_category", "metric", "difference", "ci_low", "ci_high", "p_holm",
                 "is_material", "matched_shares", "matched_pct"]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bestex_nb.deterioration import deterioration, trigger_met
+from bestex_nb.stats.deterioration import deterioration, trigger_met
 
 
 @pytest.mark.parametrize("prior, current, met, basis", [

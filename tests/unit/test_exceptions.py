@@ -10,8 +10,9 @@ import pytest
 import yaml
 from fixtures.venue_case import FILLS, ORDERS, QUOTES, VENUES
 
-from bestex_nb import exceptions, parameters
-from bestex_nb.parameters import ParameterError, load, load_decisions
+from bestex_nb import exception_register
+from bestex_nb.contract import parameters
+from bestex_nb.contract.parameters import ParameterError, load, load_decisions
 
 REPO_PARAMETERS = Path(__file__).resolve().parents[2] / "parameters"
 
@@ -52,7 +53,7 @@ def test_ids_are_stable_across_runs_and_decisions_are_joined(build_review, tmp_p
     first, second = tables
     assert first["exception_id"].tolist() == EXPECTED == second["exception_id"].tolist()
     pd.testing.assert_frame_equal(first, second)
-    assert list(first.columns) == exceptions.EXCEPTION_COLUMNS
+    assert list(first.columns) == exception_register.EXCEPTION_COLUMNS
     det, v2, v3 = first.iloc[0], first.iloc[1], first.iloc[2]
     assert det["kind"] == "deterioration" and det["value"] == pytest.approx(-0.5) and det["subject"] == "vs 2026-07"
     assert v2["kind"] == "material_difference" and v2["venue"] == "V2" and v2["metric"] == "net_pi_ps"
@@ -71,25 +72,25 @@ def test_providers_can_be_added_and_ids_must_be_unique(build_review, tmp_path):
                               "period": period.label, "venue": "V1", "subject": "order O1", "value": -0.5,
                               "unit": "USD"}])
 
-    table = exceptions.collect(review, review.period("2026Q3"), p, {},
-                               providers=[*exceptions.PROVIDERS, rule5310_05])
+    table = exception_register.collect(review, review.period("2026Q3"), p, {},
+                               providers=[*exception_register.PROVIDERS, rule5310_05])
     extra = table[table["kind"] == "marketable_limit_worse_than_far_touch"].iloc[0]
     assert extra["exception_id"] == "MLX-2026Q3-O1" and extra["disposition"] == "open"
     assert extra["subject"] == "order O1"
     with pytest.raises(ValueError, match="unique"):
-        exceptions.collect(review, review.period("2026Q3"), p, {}, providers=[rule5310_05, rule5310_05])
-    registered = list(exceptions.PROVIDERS)
+        exception_register.collect(review, review.period("2026Q3"), p, {}, providers=[rule5310_05, rule5310_05])
+    registered = list(exception_register.PROVIDERS)
     try:
-        exceptions.register(rule5310_05)
-        exceptions.register(rule5310_05)
-        assert exceptions.PROVIDERS.count(rule5310_05) == 1
+        exception_register.register(rule5310_05)
+        exception_register.register(rule5310_05)
+        assert exception_register.PROVIDERS.count(rule5310_05) == 1
     finally:
-        exceptions.PROVIDERS[:] = registered
+        exception_register.PROVIDERS[:] = registered
 
 
 def test_slug_is_readable_and_safe():
-    assert exceptions.slug("DET", "2026-09", "WSB", "sp500", "market") == "DET-2026-09-WSB-sp500-market"
-    assert exceptions.slug("MAT", "2026-07-01..2026-08-15", "V 1/x") == "MAT-2026-07-01..2026-08-15-V_1_x"
+    assert exception_register.slug("DET", "2026-09", "WSB", "sp500", "market") == "DET-2026-09-WSB-sp500-market"
+    assert exception_register.slug("MAT", "2026-07-01..2026-08-15", "V 1/x") == "MAT-2026-07-01..2026-08-15-V_1_x"
 
 
 # -- parameter files ----------------------------------------------------------------------------------

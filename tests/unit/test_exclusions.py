@@ -67,12 +67,12 @@ CASES = [
 @pytest.fixture(scope="module", params=["tables", "views over files"])
 def review(tmp_path_factory, request):
     """The cases built as a small store (stored tables) and as a large one: orders and executions as
-    Parquet files, the facts views over copies of them kept beside the store (bestex_nb.sidecar)."""
+    Parquet files, the facts views over copies of them kept beside the store (bestex_nb.build.sidecar)."""
     import pyarrow.parquet as pq
     from conftest import read_csv_typed, write_extracts
 
     import bestex_nb
-    from bestex_nb import store
+    from bestex_nb.build import store
 
     folder = tmp_path_factory.mktemp("excl")
     orders = [c[0] for c in CASES]

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from bestex_nb.hashing import sha256_file
+from bestex_nb.build.hashing import sha256_file
 
 
 @pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 64, 1000])

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 from conftest import fill, order, quote, write_extracts
 
-from bestex_nb import idmatch
+from bestex_nb.build import idmatch
 
 LONG = "L" * 40  # longer than the widest key (32 bytes): the tails are compared from the Arrow buffers
 
@@ -106,7 +106,7 @@ def repeated_build(tmp_path, request):
     import pyarrow.parquet as pq
     from conftest import read_csv_typed
 
-    from bestex_nb import store
+    from bestex_nb.build import store
 
     t = "2026-07-06T"
     orders = [order("OK", t + "14:00:00Z"), order("DUP", t + "14:00:00Z", quantity="50"),

@@ -30,7 +30,7 @@ def review(tmp_path_factory):
     from conftest import write_extracts
 
     import bestex_nb
-    from bestex_nb.store import build
+    from bestex_nb.build.store import build
 
     tmp = tmp_path_factory.mktemp("limit")
     data = write_extracts(tmp / "data", ORDERS, FILLS, QUOTES)
@@ -134,7 +134,7 @@ def test_exception_provider_rows(review):
     assert rows["exception_id"].tolist() == ["R5310.05-L10", "R5310.05-L9"]
     assert rows["value"].tolist() == pytest.approx([0.05, 0.40])
     try:
-        from bestex_nb.exceptions import PROVIDER_COLUMNS
+        from bestex_nb.exception_register import PROVIDER_COLUMNS
     except ImportError:  # the exceptions module is another dimension's; the shape is what matters here
         return
     assert set(rows.columns) <= set(PROVIDER_COLUMNS)
@@ -155,16 +155,16 @@ def test_compute_frames(review):
 def test_widget_reaggregation_matches_the_api(review, monkeypatch):
     import plotly.io as pio
 
-    from bestex_nb import widgets_limit
+    from bestex_nb.interactive import limit_fills
 
     monkeypatch.setattr(pio.renderers, "default", "json")
     lf = lf_dim.compute(review, "2026Q3")
-    mine = widgets_limit.fill_rates(lf.orders, ["venue"]).set_index("venue")
+    mine = limit_fills.fill_rates(lf.orders, ["venue"]).set_index("venue")
     api = review.limit_fills("2026Q3", by=["venue"]).set_index("venue")
     for col in ("orders", "order_shares", "fill_rate_shares", "fill_rate_orders", "cancel_rate_shares"):
         np.testing.assert_allclose(mine[col], api[col])
-    assert set(widgets_limit.filter_orders(lf.orders, venue="V2", order_category="(all)")["order_id"]) == {"L7"}
-    box = widgets_limit.limit_fill_explorer(lf, {"V1": "#4E79A7", "V2": "#F28E2B"})
+    assert set(limit_fills.filter_orders(lf.orders, venue="V2", order_category="(all)")["order_id"]) == {"L7"}
+    box = limit_fills.limit_fill_explorer(lf, {"V1": "#4E79A7", "V2": "#F28E2B"})
     box.children[0].children[0].value = "V1"  # redraws without error
 
 
@@ -187,8 +187,8 @@ def test_reading_tables(review):
 
 
 def test_rule5310_05_exceptions_join_the_one_exceptions_table(review, tmp_path):
+    from bestex_nb.contract.parameters import ReviewParameters
     from bestex_nb.dimensions.venue_tables import exceptions_summary
-    from bestex_nb.parameters import ReviewParameters
 
     params = ReviewParameters(material_difference={"fill_rate_shares": 0.10}, replicates=1000, seed=1,
                               material_metrics=("fill_rate_shares",))

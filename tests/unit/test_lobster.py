@@ -10,8 +10,8 @@ from conftest import realdata_dir
 
 import bestex_nb
 from bestex_nb.adapters import lobster
-from bestex_nb.store import build
-from bestex_nb.survival import kaplan_meier_grid
+from bestex_nb.build.store import build
+from bestex_nb.stats.survival import kaplan_meier_grid
 
 # Hand-made pair (2012-06-21, times in seconds after midnight New York; prices × 10,000).
 #   m0 new buy #1 100 @ 10.00 at 34200.0000001  — first message: no book before it (no NBBO)

@@ -3,7 +3,7 @@
 import pytest
 from numpy._core import multiarray
 
-from bestex_nb import memory
+from bestex_nb.build import memory
 
 
 @pytest.mark.parametrize("before", [True, False])
@@ -23,7 +23,7 @@ def test_small_pages_turns_numpys_huge_pages_off_inside_and_restores_them(before
 def test_a_build_runs_with_small_pages(tmp_path, monkeypatch):
     from conftest import fill, order, quote, write_extracts
 
-    from bestex_nb import store
+    from bestex_nb.build import store
 
     seen = []
     real = store._build_into

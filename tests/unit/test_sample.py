@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from bestex_nb.extracts import EQUITY_TABLES, TABLES
+from bestex_nb.contract.extracts import EQUITY_TABLES, TABLES
 from bestex_nb.sample import generate
 
 SMALL = {"seed": 7, "orders": 3000, "quotes_target": 150_000}

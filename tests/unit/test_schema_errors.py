@@ -8,8 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import fill, order, quote, write_extracts
 
-from bestex_nb.errors import ExtractError
-from bestex_nb.store import build
+from bestex_nb.build.store import build
+from bestex_nb.contract.errors import ExtractError
 
 T = "2026-07-06T"
 QUOTES = [quote("AAA", T + "13:30:00Z", "10.00", "10.02")]

@@ -9,8 +9,8 @@ from conftest import read_csv_typed, write_extracts
 from fixtures.pi_case import FILLS, ORDERS, QUOTES
 
 import bestex_nb
-from bestex_nb.errors import BestexError
-from bestex_nb.store import build, default_store_path
+from bestex_nb.build.store import build, default_store_path
+from bestex_nb.contract.errors import BestexError
 
 
 @pytest.fixture
@@ -64,12 +64,12 @@ def test_parquet_and_folder_of_parquet_give_the_same_numbers(data, tmp_path):
 
 def test_large_store_views_give_the_small_store_tables(tmp_path, monkeypatch):
     """Above STORE_VIEWS_BELOW_ORDERS the facts are views: over files kept beside the store when orders
-    and executions are single Parquet files (bestex_nb.sidecar), over the stored base tables otherwise
+    and executions are single Parquet files (bestex_nb.build.sidecar), over the stored base tables otherwise
     (here: executions given as CSV); below, the same queries stored as tables. All three give the same
     rows, on a generated set with bad rows planted."""
     import duckdb
 
-    from bestex_nb import store
+    from bestex_nb.build import store
     from bestex_nb.sample import generate
 
     data = tmp_path / "data"
@@ -127,7 +127,7 @@ def test_files_beside_a_large_store_move_with_it_and_are_replaced_on_rebuild(tmp
     rebuild rather than reuse; a rebuild leaves only its own files; a small rebuild removes the folder."""
     import shutil
 
-    from bestex_nb import store
+    from bestex_nb.build import store
     from bestex_nb.sample import generate
 
     data = tmp_path / "data"
@@ -163,13 +163,13 @@ def test_files_beside_a_large_store_move_with_it_and_are_replaced_on_rebuild(tmp
 
 
 def test_stored_ids_are_uncompressed_with_the_query_types_and_hashes_recorded(data, tmp_path):
-    """sql.create_table: order_id / execution_id stored uncompressed, every other column as DuckDB picks,
+    """query.create_table: order_id / execution_id stored uncompressed, every other column as DuckDB picks,
     column types as the query gives them; input_files holds each file's SHA-256 (hashed on a thread)."""
     import hashlib
 
     import duckdb
 
-    from bestex_nb import sql
+    from bestex_nb import query
 
     store = build(data, tmp_path / "s.duckdb").store
     with duckdb.connect(str(store), read_only=True) as con:
@@ -189,35 +189,35 @@ def test_stored_ids_are_uncompressed_with_the_query_types_and_hashes_recorded(da
     assert recorded == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.iterdir() if p.is_file()}
     con = duckdb.connect()
     con.execute("create table src as select * from (values ('a', 1), ('b', 2)) v(order_id, n)")
-    sql.create_table(con, "dst", "select * from src where n >= $lo order by n desc", {"lo": 1})
+    query.create_table(con, "dst", "select * from src where n >= $lo order by n desc", {"lo": 1})
     assert con.execute("select * from dst").fetchall() == [("b", 2), ("a", 1)]
     with pytest.raises(ValueError):
-        sql.create_table(con, "bad name", "select 1")
+        query.create_table(con, "bad name", "select 1")
 
 
 def test_each_kernel_is_compiled_once_whatever_arrays_the_build_hands_it(tmp_path, monkeypatch):
     """numba compiles a kernel again for each new mix of read-only (Arrow's) and writable (numpy's)
-    arrays: seconds in the middle of a build. The kernels take their inputs read-only (asof.readonly),
+    arrays: seconds in the middle of a build. The kernels take their inputs read-only (nbbo_kernels.readonly),
     so the small and the large build (answers in memory, then as files beside the store) and the
-    benchmark's receipt step all use the one version that asof.warm_up compiles."""
+    benchmark's receipt step all use the one version that nbbo_kernels.warm_up compiles."""
     import duckdb
 
-    from bestex_nb import asof, idmatch, lookups, store
+    from bestex_nb.build import idmatch, nbbo, nbbo_kernels, store
+    from bestex_nb.build.staging import find_sources
     from bestex_nb.sample import generate
-    from bestex_nb.staging import find_sources
 
     data = tmp_path / "data"
     generate(data, seed=5, orders=600, quotes_target=20_000)
-    asof.warm_up()
+    nbbo_kernels.warm_up()
     idmatch.warm_up()
     build(data, tmp_path / "small.duckdb")
     monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
     build(data, tmp_path / "large.duckdb")
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
-        lookups.receipt_only(con, find_sources(data))
-    kernels = (asof._consume, asof._finish, asof._kept_in_order, asof._is_identity, asof._fill_sums,
-               asof._codes, asof._max_abs, asof._known_span, asof._add_hourly_offset, asof._fill_targets,
+        nbbo.receipt_only(con, find_sources(data))
+    kernels = (nbbo_kernels._consume, nbbo_kernels._finish, nbbo_kernels._kept_in_order, nbbo_kernels._is_identity, nbbo_kernels._fill_sums,
+               nbbo_kernels._codes, nbbo_kernels._max_abs, nbbo_kernels._known_span, nbbo_kernels._add_hourly_offset, nbbo_kernels._fill_targets,
                idmatch._hashes, idmatch._scatter, idmatch._match, idmatch._unpartition,
                idmatch._hash_repeats)
     assert {k.py_func.__name__: len(k.signatures) for k in kernels} == {k.py_func.__name__: 1 for k in kernels}
@@ -228,19 +228,20 @@ def test_reconciliation_takes_the_builds_order_count_only_for_the_whole_store(da
 
     import duckdb
 
-    from bestex_nb import sql, store
+    from bestex_nb import query
+    from bestex_nb.build import store
 
     build(data, tmp_path / "s.duckdb")
     whole = {"period_start": None, "period_end": None, "venue": None}
     with store.connect(tmp_path / "s.duckdb") as con:
-        counted = sql.run(con, "metrics/reconciliation", whole | {"orders_in": None})
+        counted = query.run(con, "metrics/reconciliation", whole | {"orders_in": None})
         n = con.execute("select count(*) from fct_orders").fetchone()[0]
-        given = sql.run(con, "metrics/reconciliation", whole | {"orders_in": n})
+        given = query.run(con, "metrics/reconciliation", whole | {"orders_in": n})
         pd.testing.assert_frame_equal(counted, given, check_dtype=False)
         # the number given is the one shown, and analysed follows from it
-        shown = sql.run(con, "metrics/reconciliation", whole | {"orders_in": n + 7}).set_index("label")
+        shown = query.run(con, "metrics/reconciliation", whole | {"orders_in": n + 7}).set_index("label")
         assert shown.loc["orders in", "order_rows"] == n + 7
         assert shown.loc["analysed", "order_rows"] == counted.set_index("label").loc["analysed", "order_rows"] + 7
         for narrowed in ({"venue": "V1"}, {"period_start": date(2026, 7, 1)}, {"period_end": date(2026, 8, 1)}):
             with pytest.raises(duckdb.Error, match="takes no period or venue"):
-                sql.run(con, "metrics/reconciliation", whole | narrowed | {"orders_in": n})
+                query.run(con, "metrics/reconciliation", whole | narrowed | {"orders_in": n})

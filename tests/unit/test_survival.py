@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bestex_nb.survival import (
+from bestex_nb.stats.survival import (
     CURVE_COLUMNS,
     default_grid_ms,
     kaplan_meier_grid,

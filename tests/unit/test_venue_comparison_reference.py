@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, home of the reference package
 from reference import pi_reference as ref
 
-from bestex_nb.parameters import ReviewParameters
+from bestex_nb.contract.parameters import ReviewParameters
 
 SEED = 4310
 GROUP = ["venue", "is_sp500", "order_category"]

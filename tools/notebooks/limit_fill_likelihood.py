@@ -37,12 +37,12 @@ parameters_dir: str = ""  # folder with the committee's defaults.yaml and decisi
 from IPython.display import Markdown
 
 import bestex_nb
-from bestex_nb import plots
+from bestex_nb.report import plots
 from bestex_nb.dimensions import limit_fills as lf_dim
 from bestex_nb.dimensions import limit_fill_tables as lf_tables
 from bestex_nb.dimensions import venue_tables
 from bestex_nb.dimensions import venues as venues_dim
-from bestex_nb.evidence import write_tables, provenance
+from bestex_nb.report.evidence import write_tables, provenance
 
 plots.setup()
 review = bestex_nb.open_review(data_dir, store_path or None, build=not store_path)
@@ -179,7 +179,7 @@ fill rates. The frozen HTML shows the static charts above instead.
 """),
     code("""
 if interactive:
-    from bestex_nb.widgets_limit import limit_fill_explorer
+    from bestex_nb.interactive.limit_fills import limit_fill_explorer
     display(limit_fill_explorer(lf, colors))
 """),
     md("""

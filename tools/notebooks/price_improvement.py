@@ -33,11 +33,11 @@ parameters_dir: str = ""  # folder with the committee's defaults.yaml and decisi
 """, tags=["parameters"]),
     code("""
 import bestex_nb
-from bestex_nb import plots
+from bestex_nb.report import plots
 from bestex_nb.dimensions import price_improvement as pi_dim
 from bestex_nb.dimensions import venue_tables
 from bestex_nb.dimensions import venues as venues_dim
-from bestex_nb.evidence import write_tables, provenance
+from bestex_nb.report.evidence import write_tables, provenance
 
 plots.setup()
 review = bestex_nb.open_review(data_dir, store_path or None, build=not store_path)
@@ -178,7 +178,7 @@ orders. The frozen HTML shows the static charts above instead.
 """),
     code("""
 if interactive:
-    from bestex_nb.widgets import pi_explorer
+    from bestex_nb.interactive.price_improvement import pi_explorer
     display(pi_explorer(pi, colors))
 """),
     md("""

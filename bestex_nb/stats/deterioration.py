@@ -4,7 +4,7 @@ amount in USD per share), and the fall is significant.
 
 Pure functions over the sums frames of ``sql/metrics/comparison_pi_sums.sql`` for the two periods. Each
 period's symbol-days are resampled independently (the periods are separate samples), with the same
-cluster bootstrap as the venue comparison (:mod:`bestex_nb.comparison`).
+cluster bootstrap as the venue comparison (:mod:`bestex_nb.stats.comparison`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .comparison import CLUSTER, GROUP, bootstrap_summary, cluster_counts, holm, required_replicates
+from bestex_nb.stats.comparison import (
+    CLUSTER,
+    GROUP,
+    bootstrap_summary,
+    cluster_counts,
+    holm,
+    required_replicates,
+)
 
 NUMERATOR, DENOMINATOR, SUPPORT = "net_pi_usd", "executed_shares", "fills"
 

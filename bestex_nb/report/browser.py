@@ -2,7 +2,7 @@
 
 Used by tests/browser and by developers to look at a report without a display::
 
-    python -c "from bestex_nb.browser import screenshot; screenshot('report.html', 'report.png')"
+    python -c "from bestex_nb.report.browser import screenshot; screenshot('report.html', 'report.png')"
 
 Chromium runs inside ``unshare -n`` (a network namespace with no interfaces up) when that works here,
 so a report that still needed the network would show it; otherwise the flags below keep Chromium from

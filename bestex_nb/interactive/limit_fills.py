@@ -10,12 +10,12 @@ import ipywidgets as w
 import pandas as pd
 from IPython.display import display
 
-from . import plots
-from .dimensions.limit_fills import DISTANCE_BUCKETS, LIMIT_CATEGORIES, LimitFills, survival_figure
-from .dimensions.price_improvement import SIZE_BUCKETS
-from .survival import survival_curves
-from .widgets import ALL
-from .widgets import filter_by as filter_orders
+from bestex_nb.dimensions.limit_fills import DISTANCE_BUCKETS, LIMIT_CATEGORIES, LimitFills, survival_figure
+from bestex_nb.dimensions.price_improvement import SIZE_BUCKETS
+from bestex_nb.interactive.price_improvement import ALL
+from bestex_nb.interactive.price_improvement import filter_by as filter_orders
+from bestex_nb.report import plots
+from bestex_nb.stats.survival import survival_curves
 
 
 def _options(values, order=None) -> list[str]:

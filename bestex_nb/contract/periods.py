@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .errors import PeriodError
+from bestex_nb.contract.errors import PeriodError
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """`bestex bench`: the store build at scale beside the same as-of join in other engines.
 
-Every contender runs in its own process (``python -m bestex_nb.bench --child …``) from the same Parquet
-extracts (:mod:`bestex_nb.bench_data`, generated once per scale and reused). The parent measures the
+Every contender runs in its own process (``python -m benchmarks.bench --child …``) from the same Parquet
+extracts (:mod:`benchmarks.bench_data`, generated once per scale and reused). The parent measures the
 process's peak RSS (``wait4`` rusage of that child alone) and its wall time; the child times its own work
 (imports and interpreter start-up excluded) and writes NBBO-at-receipt answers for 1,000 sampled orders,
 which the parent checks against ``ours_build``. Results are printed and written to
@@ -9,7 +9,7 @@ which the parent checks against ``ours_build``. Results are printed and written 
 
 To add a contender (polars, an optimised build), write ``_run_<name>(cfg) -> dict`` (returning at least
 ``seconds``, ``rows``, ``quoted`` and ``sample``) and list it in :data:`CONTENDERS`. Run directly for more
-options: ``python -m bestex_nb.bench --help``.
+options: ``python -m benchmarks.bench --help``.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ GB = 1024 ** 3
 
 #: name -> what it does; each name runs ``_run_<name>(cfg)`` in its own process. The first is the reference.
 CONTENDERS = {
-    "ours_build": "bestex_nb.store.build(force=True): staging + validation + the NBBO lookups (receipt, routing, "
+    "ours_build": "bestex_nb.build.store.build(force=True): staging + validation + the NBBO lookups (receipt, routing, "
                   "four markout horizons; one streaming pass) + fills + buckets + exclusions, into a DuckDB file",
-    "ours_receipt": "the build's NBBO-at-receipt step alone (bestex_nb.lookups.receipt_only): typed views of the "
+    "ours_receipt": "the build's NBBO-at-receipt step alone (bestex_nb.build.nbbo.receipt_only): typed views of the "
                     "Parquet files, one streaming pass over the quotes, a DuckDB table of every order with its NBBO",
     "pandas_merge_asof": "pyarrow read (decimals cast to float64) + pd.merge_asof(by='symbol', backward): "
                          "each order's NBBO at receipt, in memory",
@@ -65,7 +65,8 @@ def available(name: str) -> bool:
 # --- contenders (run in the child process) -------------------------------------------------------------
 
 def _run_ours_build(cfg: dict) -> dict:
-    from . import sql, store
+    from bestex_nb import query
+    from bestex_nb.build import store
 
     phases: list[list] = []
 
@@ -87,17 +88,17 @@ def _run_ours_build(cfg: dict) -> dict:
                     phases.append([name, round(time.perf_counter() - t, 2)])
         return wrapper
 
-    from . import asof, idmatch
+    from bestex_nb.build import idmatch, nbbo_kernels
 
-    asof.warm_up()  # numba's cache is warm after the first run; compiling is not the build
+    nbbo_kernels.warm_up()  # numba's cache is warm after the first run; compiling is not the build
     idmatch.warm_up()
     if hasattr(store, "load_table"):
         store.load_table = timed(store.load_table, lambda *a: f"load {a[1].table}")
-    from . import lookups
+    from bestex_nb.build import nbbo
 
-    lookups.run = timed(lookups.run, lambda *a: "nbbo lookups (one pass)")
+    nbbo.run = timed(nbbo.run, lambda *a: "nbbo lookups (one pass)")
     idmatch.match_store = timed(idmatch.match_store, lambda *a: "id match (order and execution ids)")
-    sql.materialize = timed(sql.materialize, lambda *a: f"mart {a[2]}")
+    query.materialize = timed(query.materialize, lambda *a: f"mart {a[2]}")
     store._exclusions = timed(store._exclusions, lambda *a: "mart exclusions (candidate rows)")
     started = time.perf_counter()
     store.build(cfg["data"], cfg["store"], force=True, memory_limit=cfg.get("memory_limit"),
@@ -125,10 +126,10 @@ def _dec(x) -> str | None:
 def _run_ours_receipt(cfg: dict) -> dict:
     import duckdb
 
-    from . import asof, lookups
-    from .staging import find_sources
+    from bestex_nb.build import nbbo, nbbo_kernels
+    from bestex_nb.build.staging import find_sources
 
-    asof.warm_up()  # numba's cache is warm after the first run; compiling is not the join
+    nbbo_kernels.warm_up()  # numba's cache is warm after the first run; compiling is not the join
     t0 = time.perf_counter()
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
@@ -136,7 +137,7 @@ def _run_ours_receipt(cfg: dict) -> dict:
     if cfg.get("threads"):
         con.execute("set threads = $t", {"t": int(cfg["threads"])})
     sources = find_sources(Path(cfg["data"]))
-    lookups.receipt_only(con, sources)
+    nbbo.receipt_only(con, sources)
     seconds = time.perf_counter() - t0
     rows, quoted = con.execute("select count(*), count(nbbo_r_quoted_at) from orders_at_receipt").fetchall()[0]
     sample = con.execute("select order_id, nbb_r::varchar, nbo_r::varchar from orders_at_receipt "
@@ -232,7 +233,7 @@ def _spawn(cfg: dict, timeout: float | None) -> dict:
     load_before = round(os.getloadavg()[0], 2)
     started = time.perf_counter()
     with open(log, "w") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "bestex_nb.bench", "--child", str(cfg_file)],
+        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.bench", "--child", str(cfg_file)],
                                 stdout=fh, stderr=subprocess.STDOUT)
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -352,7 +353,7 @@ def _machine() -> dict:
 
 def _code() -> str:
     """The code measured: the checkout's commit (``-dirty`` if edited) and the store's code version."""
-    from .store import code_version
+    from bestex_nb.build.store import code_version
 
     try:
         git = subprocess.run(["git", "-C", str(Path(__file__).parent), "describe", "--always", "--dirty"],
@@ -406,7 +407,7 @@ def main(args) -> int:
     if len(runs) > 1:
         print(growth_text(runs))
     if getattr(args, "review", True) and not asked:
-        from . import bench_review
+        from benchmarks import bench_review
 
         notebooks, widgets = bench_review.report(work)
         print(bench_review.text(notebooks, widgets))
@@ -428,7 +429,7 @@ def growth_text(runs) -> str:
 
 
 def run_scale(args, work: Path, names: list[str], n: int, m: int) -> tuple[list[dict], bool]:
-    from . import bench_data
+    from benchmarks import bench_data
 
     data, gen_s, reused = bench_data.ensure(work, n, m, seed=getattr(args, "seed", None) or 20260701)
     print(f"\nextracts: {data} ({'reused' if reused else f'generated in {gen_s:.1f} s'}); "
@@ -488,7 +489,7 @@ def run_scale(args, work: Path, names: list[str], n: int, m: int) -> tuple[list[
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bestex_nb.bench", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n")[0])
     p.add_argument("--orders", type=int, default=None, help=f"default {DEFAULT_ORDERS:,}")
     p.add_argument("--quotes", type=int, default=None, help=f"default {DEFAULT_QUOTES:,}")
     p.add_argument("--work", default="bench_data", help="where extracts, stores and results go")

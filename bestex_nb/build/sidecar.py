@@ -1,6 +1,6 @@
 """The Parquet files a large store keeps beside it, in ``<store>.files/``.
 
-From :data:`bestex_nb.store.STORE_VIEWS_BELOW_ORDERS` order rows up, when the orders and executions
+From :data:`bestex_nb.build.store.STORE_VIEWS_BELOW_ORDERS` order rows up, when the orders and executions
 extracts are single Parquet files, the store does not copy their 10M-row columns into DuckDB tables:
 writing them was the largest cost of the build (at 10M orders x 100M quotes about 13 s of 35, against
 well under a second to copy the two files). Instead the folder beside the store holds
@@ -8,7 +8,7 @@ well under a second to copy the two files). Instead the folder beside the store 
 - a byte-for-byte copy of ``orders.parquet`` and ``executions.parquet`` (hashed while copied: the
   SHA-256 recorded in ``input_files`` is the copy's), so the store never depends on the data folder
   staying as it was;
-- the streaming lookups' answers (:mod:`bestex_nb.lookups`) as uncompressed Parquet, one row per
+- the streaming lookups' answers (:mod:`bestex_nb.build.nbbo`) as uncompressed Parquet, one row per
   order row and one per attributed fill;
 
 and the store's ``stg_orders``, ``stg_executions``, ``asof_order_answers`` and ``asof_fill_answers`` are
@@ -16,7 +16,7 @@ views over them, so ``fct_orders_base`` and ``fct_fills_base`` are views of the 
 a small store (tests/unit/test_store.py compares the two row by row).
 
 Every file name starts with the build's random hex tag; the views name files without a folder, found
-through DuckDB's ``file_search_path``, which :func:`bestex_nb.store.connect` sets to this folder: the
+through DuckDB's ``file_search_path``, which :func:`bestex_nb.build.store.connect` sets to this folder: the
 store and its folder can move together, and no path text enters SQL. A rebuild writes new tagged files
 and removes the old ones after the new store is in place.
 """
@@ -30,8 +30,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .hashing import sha256_file
-from .staging import SIDECAR_FILE
+from bestex_nb.build.hashing import sha256_file
+from bestex_nb.build.staging import SIDECAR_FILE
 
 
 def folder_of(store: Path) -> Path:

@@ -18,7 +18,7 @@ key, ``> 8 * words`` bytes) the rest of their bytes are equal; the hash only dec
 ``words`` covers the longest id up to :data:`MAX_WORDS` words, so ids of up to 32 bytes are compared
 inside the partition and only longer ones read their tails from the Arrow buffers.
 
-What a build does with the answers (:mod:`bestex_nb.lookups`, :mod:`bestex_nb.store`): the order rows
+What a build does with the answers (:mod:`bestex_nb.build.nbbo`, :mod:`bestex_nb.build.store`): the order rows
 whose id repeats become ``int_duplicate_order_ids`` (every copy excluded as duplicate_order_id); each
 fill's order row gives its symbol, the fill sums and whether it is attributed (an id that occurs once);
 a fill whose id matches no order row is an orphan; a repeated execution id stops the build with the
@@ -34,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-from .asof import readonly
+from bestex_nb.build.nbbo_kernels import readonly
 
 #: Key width cap (8-byte words): ids up to 32 bytes are matched on their keys alone.
 MAX_WORDS = 4
@@ -273,7 +273,7 @@ def _chunks(ids) -> list[tuple[np.ndarray, np.ndarray]]:
             np.zeros(1, width)
         data = c.buffers()[2]
         data = np.frombuffer(data, np.uint8) if data is not None and data.size else np.zeros(1, np.uint8)
-        out.append((readonly(offsets), readonly(data)))  # one compiled version (bestex_nb.asof.readonly)
+        out.append((readonly(offsets), readonly(data)))  # one compiled version (bestex_nb.build.nbbo_kernels.readonly)
     return out
 
 
@@ -384,7 +384,7 @@ def match(order_ids, fill_order_ids, execution_ids) -> IdMatch:
 def in_row_order(table: pa.Table, column: str = "row_no") -> pa.Table:
     """``table`` ordered by its row numbers (``column``): as it is when a plain scan kept the file order
     (checked, no copy), sorted otherwise (a folder of Parquet files, whose row numbers come from a join)."""
-    from .asof import is_identity
+    from bestex_nb.build.nbbo_kernels import is_identity
 
     if not is_identity(table[column]):
         table = table.take(pa.array(np.argsort(table[column].to_numpy(), kind="stable")))
@@ -398,10 +398,10 @@ def match_store(con) -> IdMatch:
     ``idmatch_executions``), and the order rows whose id repeats registered on the connection as
     ``int_order_id_repeats`` (row_no), which ``staging/int_duplicate_order_ids`` and
     ``int_repeated_id_fills`` read."""
-    from . import sql
+    from bestex_nb import query
 
-    orders = in_row_order(sql.arrow(con, "staging/idmatch_orders"))
-    fills = in_row_order(sql.arrow(con, "staging/idmatch_executions"))
+    orders = in_row_order(query.arrow(con, "staging/idmatch_orders"))
+    fills = in_row_order(query.arrow(con, "staging/idmatch_executions"))
     found = match(orders["order_id"], fills["order_id"], fills["execution_id"])
     con.register("int_order_id_repeats", pa.table({"row_no": pa.array(np.flatnonzero(found.order_repeated),
                                                                      pa.int64())}))

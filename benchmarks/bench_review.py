@@ -22,8 +22,8 @@ NOTEBOOKS = ("price_improvement", "limit_fill_likelihood")
 
 def sample_store(work: Path) -> tuple[Path, Path]:
     """The default sample quarter under ``work/sample`` (generated once) and its store (built once)."""
-    from .sample import generate
-    from .store import build
+    from bestex_nb.build.store import build
+    from bestex_nb.sample import generate
 
     data = (Path(work) / "sample").resolve()
     if not (data / "orders.parquet").exists():
@@ -35,8 +35,8 @@ def time_notebooks(data: Path, store: Path, period: str = "2026Q3") -> list[dict
     """Run each review notebook on the sample store (whole firm, static) and time it."""
     import nbformat
 
-    from .export import execute_notebook
-    from .runner import notebook_path
+    from bestex_nb.report.export import execute_notebook
+    from bestex_nb.report.runner import notebook_path
 
     rows = []
     for name in NOTEBOOKS:
@@ -74,12 +74,12 @@ def time_widgets(store: Path, period: str = "2026Q3") -> list[dict]:
     """Build each explorer on the sample store and time its redraws (charts built, not shown)."""
     import plotly.io as pio
 
-    from . import plots
-    from .dimensions import limit_fills as lf_dim
-    from .dimensions import price_improvement as pi_dim
-    from .review import Review
-    from .widgets import pi_explorer
-    from .widgets_limit import limit_fill_explorer
+    from bestex_nb.dimensions import limit_fills as lf_dim
+    from bestex_nb.dimensions import price_improvement as pi_dim
+    from bestex_nb.interactive.limit_fills import limit_fill_explorer
+    from bestex_nb.interactive.price_improvement import pi_explorer
+    from bestex_nb.report import plots
+    from bestex_nb.review import Review
 
     pio.renderers.default = "json"  # no browser, no kernel: the figure is built and serialised
     review = Review(store)

@@ -3,7 +3,7 @@
 Notebooks call :func:`setup` once after their imports. Figures then use the ``bestex`` template, and
 the kernel keeps plotly's default ``plotly_mimetype`` renderer: JupyterLab draws it natively and the
 ``bx_report`` nbconvert template draws it in the frozen HTML with plotly.js inlined once (see
-``bestex_nb.export`` and shared/notes/stack-check.md section 3).
+``bestex_nb.report.export`` and shared/notes/stack-check.md section 3).
 """
 
 from __future__ import annotations

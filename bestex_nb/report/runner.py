@@ -16,19 +16,19 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from .errors import BestexError
-from .export import execute_notebook, export_html, external_loads
-from .hashing import sha256_file
-from .periods import parse_period
-from .review import Review
-from .store import build
+from bestex_nb.build.hashing import sha256_file
+from bestex_nb.build.store import build
+from bestex_nb.contract.errors import BestexError
+from bestex_nb.contract.periods import parse_period
+from bestex_nb.report.export import execute_notebook, export_html, external_loads
+from bestex_nb.review import Review
 
 FIRM = "firm"
-NOTEBOOKS_DIR = Path(os.environ.get("BESTEX_NOTEBOOKS", Path(__file__).resolve().parents[1] / "notebooks"))
+NOTEBOOKS_DIR = Path(os.environ.get("BESTEX_NOTEBOOKS", Path(__file__).resolve().parents[2] / "notebooks"))
 VERSIONED = ("bestex_nb", "duckdb", "pandas", "plotly", "papermill", "nbconvert", "pyarrow", "ipywidgets")
 
 
@@ -87,7 +87,7 @@ def _versions() -> dict[str, str]:
 def _new_run_folder(outputs: Path, period_label: str) -> tuple[str, Path]:
     base = outputs / period_label.replace("/", "_").replace("..", "_to_")
     base.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for n in range(1, 1000):
         run_id = f"{stamp}-{n:02d}"
         try:
@@ -161,7 +161,7 @@ def _write_manifest(folder: Path, run_id: str, p, jobs, info, inputs, seconds) -
     ]
     manifest = {
         "run_id": run_id,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "period": {"label": p.label, "start": str(p.start), "end_exclusive": str(p.end)},
         "git_commit": _git_commit(),
         "versions": _versions(),

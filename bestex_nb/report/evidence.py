@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .review import Review
+from bestex_nb.review import Review
 
 
 def write_tables(tables: dict[str, pd.DataFrame], folder: str | os.PathLike) -> list[Path]:

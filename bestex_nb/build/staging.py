@@ -6,7 +6,7 @@ outside an enumeration, a duplicate key) stop the build with a message naming th
 the first offending rows. Row problems the spec turns into exclusions are *not* checked here; the marts
 layer records them (see ``sql/marts/fct_orders.sql``).
 
-The SQL built here only ever interpolates identifiers from :mod:`bestex_nb.extracts` (an allow-list
+The SQL built here only ever interpolates identifiers from :mod:`bestex_nb.contract.extracts` (an allow-list
 under our control); values reach DuckDB as named parameters.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import ExtractError
-from .extracts import DECIMAL_SQL, TABLES, Column, Table
+from bestex_nb.contract.errors import ExtractError
+from bestex_nb.contract.extracts import DECIMAL_SQL, TABLES, Column, Table
 
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                  "UINTEGER", "UBIGINT", "UHUGEINT"}
@@ -278,10 +278,10 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = Fals
     and ``stg_<table>_scan`` the same rows in file order without it (what the quote stream reads). The
     build reads orders, fills and quotes that way: a 10M-row copy into the store costs more than the
     few scans of the file that use it, and a 100M-row quote file is read once, by the streaming
-    lookups (:mod:`bestex_nb.lookups`), after the checks here.
+    lookups (:mod:`bestex_nb.build.nbbo`), after the checks here.
 
     ``unique_elsewhere`` names unique columns whose check the caller makes itself (the build matches
-    the execution ids in :mod:`bestex_nb.idmatch`, and calls :func:`check_unique` when one repeats).
+    the execution ids in :mod:`bestex_nb.build.idmatch`, and calls :func:`check_unique` when one repeats).
 
     Returns the typed select list (``<cast of the raw column> as <column>``, contract order), which
     :func:`persist_view` reuses over a copy of the file.
@@ -348,7 +348,7 @@ SIDECAR_FILE = re.compile(r"^[0-9a-f]{32}-[a-z_]+\.parquet$")
 def persist_view(con: duckdb.DuckDBPyConnection, table: str, exprs: list[str], file_name: str) -> None:
     """Replace the build's temporary ``stg_<table>`` by a stored view of the same typed rows over
     ``file_name``, a byte-for-byte copy of the table's single Parquet file kept beside the store, found
-    through DuckDB's ``file_search_path`` (:func:`bestex_nb.store.connect` sets it). ``exprs`` is what
+    through DuckDB's ``file_search_path`` (:func:`bestex_nb.build.store.connect` sets it). ``exprs`` is what
     :func:`load_table` returned for the original; ``row_no`` is again the file row number.
 
     The file name is ours (:data:`SIDECAR_FILE`: a random hex tag and a contract table name) and is

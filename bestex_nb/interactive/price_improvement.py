@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.express as px
 from IPython.display import display
 
-from .dimensions.price_improvement import SIZE_BUCKETS, PriceImprovement, aggregate_orders
+from bestex_nb.dimensions.price_improvement import SIZE_BUCKETS, PriceImprovement, aggregate_orders
 
 ALL = "(all)"
 

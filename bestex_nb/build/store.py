@@ -25,16 +25,16 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import sql
-from .errors import ExtractError
-from .hashing import sha256_file
-from .memory import small_pages
-from .sidecar import Sidecar, folder_of, prune
-from .staging import Source, check_unique, find_sources, load_table, persist_view
+from bestex_nb import query
+from bestex_nb.contract.errors import ExtractError
+from bestex_nb.build.hashing import sha256_file
+from bestex_nb.build.memory import small_pages
+from bestex_nb.build.sidecar import Sidecar, folder_of, prune
+from bestex_nb.build.staging import Source, check_unique, find_sources, load_table, persist_view
 
 #: Extracts staged as checked views over their files rather than copied (large, read only by the build).
 STREAMED = {"orders", "executions"}
-#: Unique contract columns the build checks in :mod:`bestex_nb.idmatch` rather than in staging: the
+#: Unique contract columns the build checks in :mod:`bestex_nb.build.idmatch` rather than in staging: the
 #: execution ids are matched there anyway, with the fills' order ids against the orders'.
 UNIQUE_IN_IDMATCH = {"executions": frozenset({"execution_id"})}
 #: Mart steps stored as views: arithmetic on stored columns (and joins on row numbers or to small
@@ -43,11 +43,11 @@ VIEWS = {"fct_orders", "fct_fills", "fct_limit_orders"}
 #: Below this many order rows the VIEWS are stored as tables after all: writing them costs a fraction
 #: of a second there, and the notebooks read them many times. From here up, when orders and executions
 #: are single Parquet files, the base facts too are views, over files kept beside the store
-#: (:mod:`bestex_nb.sidecar`).
+#: (:mod:`bestex_nb.build.sidecar`).
 STORE_VIEWS_BELOW_ORDERS = 2_000_000
 #: Mart steps that are views over the files beside a large store (tables otherwise).
 SIDECAR_VIEWS = {"fct_orders_base", "fct_fills_base"}
-#: Build steps after the NBBO lookups (:mod:`bestex_nb.lookups`), in order: (query name, table it creates).
+#: Build steps after the NBBO lookups (:mod:`bestex_nb.build.nbbo`), in order: (query name, table it creates).
 MARTS = (
     ("staging/int_data_end", "int_data_end"),
     ("marts/fct_orders_base", "fct_orders_base"),
@@ -97,9 +97,11 @@ def code_version() -> str:
         if folder.is_dir():
             for f in sorted(folder.iterdir(), key=lambda p: p.name):
                 h.update(f.name.encode() + f.read_bytes())
-    for mod in ("staging.py", "extracts.py", "store.py", "asof.py", "lookups.py", "sidecar.py", "idmatch.py",
-                "sql.py"):  # sql.over shapes the stored exclusions
-        h.update(pkg.joinpath(mod).read_bytes())
+    build = pkg.joinpath("build")
+    for f in sorted((f for f in build.iterdir() if f.name.endswith(".py")), key=lambda f: f.name):
+        h.update(f.name.encode() + f.read_bytes())
+    for mod in (("contract", "extracts.py"), ("query.py",)):  # the contract's types; how SQL is bound
+        h.update(pkg.joinpath(*mod).read_bytes())
     return h.hexdigest()
 
 
@@ -118,7 +120,7 @@ def fingerprint(sources: dict[str, Source]) -> str:
 
 def connect(store: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """A connection to a built store, able to read the files a large store keeps beside it (DuckDB's
-    ``file_search_path`` set to ``<store>.files``; see :mod:`bestex_nb.sidecar`). Open stores with
+    ``file_search_path`` set to ``<store>.files``; see :mod:`bestex_nb.build.sidecar`). Open stores with
     this rather than ``duckdb.connect``: on a large store that one cannot read fct_orders."""
     store = Path(store)
     con = duckdb.connect(str(store), read_only=read_only)
@@ -165,7 +167,7 @@ def build(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *
     """Load, validate and enrich the extracts in ``data_dir`` into a DuckDB store.
 
     Reuses the existing store when the inputs' fingerprint is unchanged. Raises
-    :class:`~bestex_nb.errors.ExtractError` on a schema problem; row problems become exclusions.
+    :class:`~bestex_nb.contract.errors.ExtractError` on a schema problem; row problems become exclusions.
     """
     data_dir = Path(data_dir).resolve()
     store = Path(store).resolve() if store else default_store_path(data_dir)
@@ -197,7 +199,7 @@ def build(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *
 def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Source], fp: str,
                 memory_limit: str | None, threads: int | None) -> tuple[list[str], Sidecar | None, list]:
     """Build the store ``final`` into the file ``path``; returns the warnings, for a large store its
-    :class:`~bestex_nb.sidecar.Sidecar` (whose files are already beside ``final``), and the
+    :class:`~bestex_nb.build.sidecar.Sidecar` (whose files are already beside ``final``), and the
     reconciliation rows (read on the build's connection, not by opening the store again)."""
     con = duckdb.connect(str(path))
     side = None
@@ -209,7 +211,7 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
             con.execute("set threads = $t", {"t": int(threads)})
         con.execute("set temp_directory = $d", {"d": str(path) + ".tmp"})
         con.execute("set enable_progress_bar = false")
-        from . import idmatch, lookups  # numba: only a build needs them, not a notebook opening the store
+        from bestex_nb.build import idmatch, nbbo  # numba: only a build needs them, not a notebook opening the store
 
         selects, ids = {}, None
         for name, src in sources.items():
@@ -220,9 +222,9 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
                 ids = idmatch.match_store(con)
                 if ids.execution_id_repeats:
                     check_unique(con, src, "execution_id")  # raises, naming the rows
-        sql.materialize(con, "staging/dim_symbol", "dim_symbol")
+        query.materialize(con, "staging/dim_symbol", "dim_symbol")
         load_table(con, sources["nbbo"], view=True)
-        sql.materialize(con, "staging/int_duplicate_order_ids", "int_duplicate_order_ids")
+        query.materialize(con, "staging/int_duplicate_order_ids", "int_duplicate_order_ids")
 
         n_orders = con.execute("select count(*) from stg_orders").fetchall()[0][0]
         small = n_orders < STORE_VIEWS_BELOW_ORDERS
@@ -244,13 +246,13 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
         # quotes: 2.5 s) fits in the rest. hashlib and file reads and writes release the GIL.
         with ThreadPoolExecutor(max_workers=1) as pool:
             job = pool.submit(inputs)
-            lookups.run(con, sidecar=side, ids=ids)
+            nbbo.run(con, sidecar=side, ids=ids)
         hashes, copies = job.result()
         for name in copies:  # from here on the build reads the copies, as the store will
             persist_view(con, name, selects[name], copies[name])
-        for query, table in MARTS:
-            sql.materialize(con, query, table,
-                            view=table in VIEWS and not small or side is not None and table in SIDECAR_VIEWS)
+        for name, table in MARTS:
+            query.materialize(con, name, table,
+                              view=table in VIEWS and not small or side is not None and table in SIDECAR_VIEWS)
         _exclusions(con)
         warnings = [
             f"executions {row[0]}: executed_venue {row[1]!r} is not in venues (fill kept)"
@@ -284,21 +286,21 @@ def _exclusions(con: duckdb.DuckDBPyConnection) -> None:
     rows only (``staging/int_exclusion_candidates``, a superset of the rows a rule excludes). At 10M
     orders fct_orders is a view: evaluating it for every row to keep the 1% that are excluded was the
     dearest step after the quote pass."""
-    sql.materialize(con, "staging/int_exclusion_candidates", "int_exclusion_candidates", temp=True)
+    query.materialize(con, "staging/int_exclusion_candidates", "int_exclusion_candidates", temp=True)
     for relation, restricted in CANDIDATE_RELATIONS.items():  # fixed names of ours
         con.execute(f"create or replace temp view {restricted} as select * from {relation} "
                     "where row_no in (select row_no from int_exclusion_candidates)")
     con.execute("create or replace temp view int_candidate_fct_orders_base as\n"
-                + sql.over("marts/fct_orders_base", CANDIDATE_RELATIONS))
+                + query.over("marts/fct_orders_base", CANDIDATE_RELATIONS))
     con.execute("create or replace temp view int_candidate_fct_orders as\n"
-                + sql.over("marts/fct_orders", {"fct_orders_base": "int_candidate_fct_orders_base"}))
-    sql.create_table(con, "exclusions", sql.over("marts/exclusions", {"fct_orders": "int_candidate_fct_orders"}))
+                + query.over("marts/fct_orders", {"fct_orders_base": "int_candidate_fct_orders_base"}))
+    query.create_table(con, "exclusions", query.over("marts/exclusions", {"fct_orders": "int_candidate_fct_orders"}))
 
 
 def _write_meta(con, data_dir: Path, sources: dict[str, Source], fp: str, warnings: list[str],
                 hashes: dict[Path, str] | None = None) -> None:
     """build_info, input_files (with each file's SHA-256: from ``hashes`` when given) and build_warnings."""
-    from . import __version__
+    from bestex_nb import __version__
 
     info = {
         "fingerprint": fp,
@@ -338,7 +340,7 @@ def reconciliation_rows(store: Path) -> list[tuple[str, str, int]]:
 def _reconciliation(con: duckdb.DuckDBPyConnection, orders_in: int | None = None) -> list[tuple[str, str, int]]:
     """The whole store's reconciliation; ``orders_in``: its order rows when known (the build's stg_orders
     count), else counted from fct_orders."""
-    df = sql.run(con, "metrics/reconciliation",
+    df = query.run(con, "metrics/reconciliation",
                  {"period_start": None, "period_end": None, "venue": None, "orders_in": orders_in})
     return [(r.label, "" if pd.isna(r.scope) else r.scope,
              int(r.executions if pd.notna(r.executions) else r.order_rows)) for r in df.itertuples()]

@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from .parameters import Decision, ReviewParameters
-from .periods import Period
+from bestex_nb.contract.parameters import Decision, ReviewParameters
+from bestex_nb.contract.periods import Period
 
 #: Columns a provider may fill (missing ones are left empty). ``value`` is the figure that raised the
 #: exception (a difference, a change, a shortfall), ``threshold`` what it was compared with, both in

@@ -18,9 +18,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .errors import BestexError
+from bestex_nb.contract.errors import BestexError
 
-PARAMETERS_DIR = Path(os.environ.get("BESTEX_PARAMETERS", Path(__file__).resolve().parents[1] / "parameters"))
+PARAMETERS_DIR = Path(os.environ.get("BESTEX_PARAMETERS", Path(__file__).resolve().parents[2] / "parameters"))
 DISPOSITIONS = ("routing_changed", "justified", "open")
 
 #: section → key → (type, meaning); the shape of defaults.yaml
@@ -133,7 +133,7 @@ def load(period=None, folder: str | os.PathLike | None = None) -> ReviewParamete
     _check(data, path, partial=False)
     sources = [_digest(path)]
     if period is not None:
-        from .periods import parse_period
+        from bestex_nb.contract.periods import parse_period
 
         override = folder / f"{parse_period(period).label}.yaml"
         if override.exists():
