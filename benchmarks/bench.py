@@ -106,7 +106,7 @@ def _run_ours_build(cfg: dict) -> dict:
     seconds = time.perf_counter() - started
     phases.append(["other (fingerprint, warnings, meta, checkpoint)",
                    round(seconds - sum(p[1] for p in phases), 2)])
-    with store.connect(cfg["store"]) as con:
+    with query.connect(cfg["store"]) as con:
         rows, quoted = con.execute("select count(*), count(nbbo_r_quoted_at) from fct_orders").fetchone()
         sample = con.execute("select order_id, nbb_r::varchar, nbo_r::varchar from fct_orders "
                              "where order_id in (select unnest($ids))", {"ids": cfg["sample_ids"]}).fetchall()

@@ -74,8 +74,9 @@ def time_widgets(store: Path, period: str = "2026Q3") -> list[dict]:
     """Build each explorer on the sample store and time its redraws (charts built, not shown)."""
     import plotly.io as pio
 
-    from bestex_nb.dimensions import limit_fills as lf_dim
-    from bestex_nb.dimensions import price_improvement as pi_dim
+    from bestex_nb.contract.parameters import load_run
+    from bestex_nb.dimensions.limit_fills import compute as lf_compute
+    from bestex_nb.dimensions.price_improvement import compute as pi_compute
     from bestex_nb.interactive.limit_fills import limit_fill_explorer
     from bestex_nb.interactive.price_improvement import pi_explorer
     from bestex_nb.report import plots
@@ -86,8 +87,8 @@ def time_widgets(store: Path, period: str = "2026Q3") -> list[dict]:
     colors = plots.venue_colors(review.venue_ids())
     rows = []
     with contextlib.redirect_stdout(io.StringIO()):
-        explorers = {"price_improvement": lambda: pi_explorer(pi_dim.compute(review, period), colors),
-                     "limit_fill_likelihood": lambda: limit_fill_explorer(lf_dim.compute(review, period), colors)}
+        explorers = {"price_improvement": lambda: pi_explorer(pi_compute.compute(review, period), colors),
+                     "limit_fill_likelihood": lambda: limit_fill_explorer(lf_compute.compute(review, period, **dict(zip(('parameters', 'decisions'), load_run(period)))), colors)}
         for name, make in explorers.items():
             times = _time_redraws(make())
             rows.append({"explorer": name, "redraws": len(times), "median_s": round(statistics.median(times), 3),

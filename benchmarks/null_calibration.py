@@ -31,7 +31,6 @@ import numpy as np
 import bestex_nb
 from bestex_nb.build.store import build
 from bestex_nb.contract.parameters import load
-from bestex_nb.dimensions import venues
 from bestex_nb.stats.comparison import METRICS
 
 
@@ -73,8 +72,8 @@ def main(argv=None) -> int:
         shuffle_venues(store, seed)
         review = bestex_nb.Review(store)
         try:
-            results = venues.compare_all(review, args.period, metrics, parameters=params)
-            trig = venues.deterioration(review, "2026-08", parameters=params)
+            results = {m: review.compare_venues(args.period, m, parameters=params) for m in metrics}
+            trig = review.deterioration("2026-08", parameters=params)
         finally:
             review.close()
         material = [m for m, df in results.items() if df["is_material"].any()]

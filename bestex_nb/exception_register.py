@@ -1,28 +1,29 @@
-"""One exceptions table across review dimensions, joined to the committee's recorded decisions.
+"""The register of compliance exceptions: one table across review dimensions, joined to the committee's
+recorded decisions (not Python exceptions: those are in :mod:`bestex_nb.contract.errors`).
 
-Each dimension contributes its exception rows through a *provider*: a function
-``provider(review, period, parameters) -> DataFrame`` whose rows carry a stable ``exception_id`` (derived
-from the kind, the period and the cell or order, never from a counter or a timestamp), so that
-``parameters/decisions.yaml`` can refer to it across re-runs. Providers are listed in :data:`PROVIDERS`
-as ``"module:function"`` strings (imported only when exceptions are collected, so no dimension has to
-be imported for its exceptions to be found), or added at run time with :func:`register`.
+Each kind of exception comes from a *provider*: a function ``provider(review, period, parameters) ->
+DataFrame`` over the public :class:`~bestex_nb.review.Review` API only, whose rows carry a stable
+``exception_id`` (derived from the kind, the period and the cell or order, never from a counter or a
+timestamp), so that ``parameters/decisions.yaml`` can refer to it across re-runs. The providers are the
+callables in :data:`PROVIDERS`, defined below; :func:`register` adds one at run time.
 
-To add a dimension's exceptions: write ``def my_exceptions(review, period, parameters) -> pd.DataFrame``
-returning the columns of :data:`PROVIDER_COLUMNS` it knows (at least ``exception_id``, ``kind``,
-``period``), and add ``"bestex_nb.dimensions.<dimension>:my_exceptions"`` to :data:`PROVIDERS` (the
-limit-order review's Rule 5310 .05 exceptions are added that way).
+To add a dimension's exceptions: give :class:`~bestex_nb.review.Review` the method that finds them (a
+metric query), write ``def my_exceptions(review, period, parameters) -> pd.DataFrame`` here returning the
+columns of :data:`PROVIDER_COLUMNS` it knows (at least ``exception_id``, ``kind``, ``period``), and add it
+to :data:`PROVIDERS`.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable, Mapping
 
 import pandas as pd
 
 from bestex_nb.contract.parameters import Decision, ReviewParameters
-from bestex_nb.contract.periods import Period
+from bestex_nb.contract.periods import Period, parse_period
+from bestex_nb.contract.units import fmt_value
+from bestex_nb.stats.comparison import METRIC_LABELS, METRICS
 
 #: Columns a provider may fill (missing ones are left empty). ``value`` is the figure that raised the
 #: exception (a difference, a change, a shortfall), ``threshold`` what it was compared with, both in
@@ -37,24 +38,12 @@ NO_DECISION = "no decision recorded"
 
 Provider = Callable[..., pd.DataFrame]
 
-PROVIDERS: list[str | Provider] = [
-    "bestex_nb.dimensions.venues:material_difference_exceptions",
-    "bestex_nb.dimensions.venues:deterioration_exceptions",
-    "bestex_nb.dimensions.limit_fills:rule5310_05_exceptions",
-]
-
-
-def register(provider: str | Provider) -> None:
-    """Add a provider (a callable or a ``"module:function"`` string) unless it is already listed."""
+def register(provider: Provider) -> None:
+    """Add a provider (a callable) unless it is already listed."""
+    if not callable(provider):
+        raise TypeError(f"an exception provider is a callable, not {provider!r}")
     if provider not in PROVIDERS:
         PROVIDERS.append(provider)
-
-
-def resolve(provider: str | Provider) -> Provider:
-    if callable(provider):
-        return provider
-    module, _, name = provider.partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def slug(*parts) -> str:
@@ -70,7 +59,7 @@ def segment_code(is_sp500) -> str:
 
 
 def collect(review, period: Period, parameters: ReviewParameters, decisions: Mapping[str, Decision],
-            providers: list[str | Provider] | None = None) -> pd.DataFrame:
+            providers: list[Provider] | None = None) -> pd.DataFrame:
     """Every provider's exceptions for ``period``, with the committee's decision joined on the id.
 
     Returns one row per exception with :data:`EXCEPTION_COLUMNS`, sorted by kind, venue and id. An
@@ -78,7 +67,7 @@ def collect(review, period: Period, parameters: ReviewParameters, decisions: Map
     """
     frames = []
     for provider in PROVIDERS if providers is None else providers:
-        frame = resolve(provider)(review, period, parameters)
+        frame = provider(review, period, parameters)
         unknown = set(frame.columns) - set(PROVIDER_COLUMNS)
         if unknown:
             raise ValueError(f"exception provider {provider!r} returned unknown columns {sorted(unknown)}")
@@ -101,3 +90,85 @@ def join_decisions(table: pd.DataFrame, decisions: Mapping[str, Decision]) -> pd
     out["decided_on"] = [d.decided_on.isoformat() if d and d.decided_on else "" for d in found]
     out["decided_by"] = [d.decided_by if d else "" for d in found]
     return out.loc[:, EXCEPTION_COLUMNS]
+
+
+# -- the providers ---------------------------------------------------------------------------------
+
+def material_difference_exceptions(review, period: Period, parameters: ReviewParameters) -> pd.DataFrame:
+    """One exception per material difference of each metric in ``exceptions.material_metrics``
+    (:meth:`Review.compare_venues`).
+
+    Id: ``MAT-<period>-<metric>-<venue>-<sp500|other>-<order_category>``. ``value`` is the difference
+    (positive = venue better), ``threshold`` the negative boundary it fell below.
+    """
+    rows = []
+    for metric in parameters.material_metrics:
+        df = review.compare_venues(period, metric, parameters=parameters)
+        unit = METRICS[metric].unit
+        for r in df[df["is_material"]].itertuples(index=False):
+            rows.append({
+                "exception_id": slug("MAT", period.label, metric, r.venue, segment_code(r.is_sp500), r.order_category),
+                "kind": "material_difference", "period": period.label, "venue": r.venue,
+                "is_sp500": bool(r.is_sp500), "order_category": r.order_category, "metric": metric,
+                "value": r.difference, "ci_low": r.ci_low, "ci_high": r.ci_high, "threshold": -r.threshold,
+                "unit": unit, "p_holm": r.p_holm,
+                "detail": (f"{METRIC_LABELS[metric]}: {fmt_value(r.difference, unit, signed=True)} against the "
+                           f"other venues in like-for-like cells (95% interval {fmt_value(r.ci_low, unit)} to "
+                           f"{fmt_value(r.ci_high, unit)}; {r.matched_pct:.0%} of the venue's shares matched; "
+                           f"{r.symbol_days} symbol-days)"),
+            })
+    return pd.DataFrame(rows)
+
+
+def deterioration_exceptions(review, period: Period, parameters: ReviewParameters) -> pd.DataFrame:
+    """One exception per breach of the deterioration trigger in each trigger period
+    (:meth:`Review.deterioration_triggers`).
+
+    Id: ``DET-<trigger period>-<venue>-<sp500|other>-<order_category>``. ``value`` is the change as a
+    fraction of the prior value (basis ``pct``) or in USD/share (basis ``abs``, prior ≤ 0);
+    ``threshold`` the negative boundary it fell below.
+    """
+    rows = []
+    df = review.deterioration_triggers(period, parameters=parameters)
+    for r in df[df["is_breach"]].itertuples(index=False):
+        pct = r.basis == "pct"
+        value, lo, hi = (r.pct_change, r.pct_ci_low, r.pct_ci_high) if pct else (
+            r.change_ps, r.change_ci_low, r.change_ci_high)
+        unit = "fraction of prior" if pct else "USD/share"
+        rows.append({
+            "exception_id": slug("DET", r.period, r.venue, segment_code(r.is_sp500), r.order_category),
+            "kind": "deterioration", "period": r.period, "venue": r.venue, "is_sp500": bool(r.is_sp500),
+            "order_category": r.order_category, "subject": f"vs {r.prior_period}", "metric": "net_pi_ps",
+            "value": value, "ci_low": lo, "ci_high": hi, "threshold": -r.threshold, "unit": unit,
+            "p_holm": r.p_holm,
+            "detail": (f"net PI per share {fmt_value(r.prior_value, 'USD/share')} in {r.prior_period} → "
+                       f"{fmt_value(r.current_value, 'USD/share')} in {r.period}: "
+                       f"{fmt_value(value, unit, signed=True)} (95% interval {fmt_value(lo, unit)} to "
+                       f"{fmt_value(hi, unit)})"),
+        })
+    return pd.DataFrame(rows)
+
+
+def rule5310_05_exceptions(review, period, parameters=None) -> pd.DataFrame:
+    """One row per marketable limit order with fills priced worse than the far touch at receipt
+    (:meth:`Review.marketable_limit_exceptions`; metrics.md section 6, Rule 5310 .05).
+
+    Id: ``R5310.05-<order_id>`` — the order, not the period, so a disposition recorded once holds in the
+    monthly and the quarterly review alike. ``value`` is the shortfall Σ q·max(−PI, 0) in USD; there is
+    no threshold (every such fill is an exception). ``parameters`` is not used.
+    """
+    p = parse_period(period)
+    ex = review.marketable_limit_exceptions(p)
+    return pd.DataFrame({
+        "exception_id": [slug("R5310.05", o) for o in ex["order_id"]],
+        "kind": "marketable_limit_outside_quote", "period": p.label, "venue": ex["venue"],
+        "is_sp500": ex["is_sp500"].astype(bool), "order_category": "marketable_limit", "subject": ex["order_id"],
+        "metric": "shortfall_usd", "value": ex["shortfall_usd"], "threshold": 0.0, "unit": "USD",
+        "detail": [f"{r.symbol} {r.side} limit {r.limit_price:,.4f}: {r.fills} fill(s), {r.outside_shares:,.6g} sh "
+                   f"worse than the far touch {r.far_touch:,.4f} at receipt (worst {r.worst_price:,.4f}; "
+                   f"{segment_code(r.is_sp500)})" for r in ex.itertuples()],
+    })
+
+
+#: Every provider, in the order their rows are collected.
+PROVIDERS: list[Provider] = [material_difference_exceptions, deterioration_exceptions, rule5310_05_exceptions]

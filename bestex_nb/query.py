@@ -1,4 +1,4 @@
-"""Load a .sql file by name, bind exactly its declared parameters, return a DataFrame.
+"""Open a built review store, load a .sql file by name, bind exactly its declared parameters, return a DataFrame.
 
 Every file starts with a header comment; its ``-- params:`` line lists the named binds
 (``$period_start``, ``$venue``) the file uses. :func:`run` refuses a call whose parameters differ from
@@ -9,10 +9,12 @@ filled from an allow-list (:data:`GROUPABLE`) after validation.
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -222,3 +224,22 @@ def create_table(con: duckdb.DuckDBPyConnection, table: str, sql_text: str, para
         for n, t in zip(names, types))
     con.execute(f"create or replace table {table} ({cols})")
     con.execute(f"insert into {table}\n{sql_text}", params or None)
+
+
+# -- the store's files ----------------------------------------------------------------------------
+
+def folder_of(store: Path) -> Path:
+    """Where the Parquet files a large store reads beside it live (``<store>.files``)."""
+    return store.with_name(store.name + ".files")
+
+
+def connect(store: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection to a built store, able to read the files a large store keeps beside it (DuckDB's
+    ``file_search_path`` set to ``<store>.files``; see :mod:`bestex_nb.build.sidecar`). Open stores with
+    this rather than ``duckdb.connect``: on a large store that one cannot read fct_orders."""
+    store = Path(store)
+    con = duckdb.connect(str(store), read_only=read_only)
+    folder = folder_of(store.resolve())
+    if folder.is_dir():
+        con.execute("set file_search_path = $p", {"p": str(folder)})
+    return con

@@ -1,4 +1,10 @@
-"""The Review object: the public API over one review store, opened read-only."""
+"""The Review object: the public API over one review store, opened read-only.
+
+A thin facade: each metric method runs one query of ``sql/metrics/`` (the file named in its body holds
+the formula) with bound parameters; the venue comparison and the deterioration trigger feed those
+queries' sums to :mod:`bestex_nb.stats`; :meth:`Review.exceptions` collects the providers of
+:mod:`bestex_nb.exception_register`. It never imports the build engine or the review dimensions.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from bestex_nb import query
-from bestex_nb.build.store import connect as store_connect
-from bestex_nb.contract.errors import BestexError, EmptyPeriodError
+from bestex_nb import exception_register, query
+from bestex_nb.contract import parameters as params_mod
+from bestex_nb.contract.errors import EmptyPeriodError
+from bestex_nb.contract.parameters import ReviewParameters
 from bestex_nb.contract.periods import Period, parse_period
+from bestex_nb.stats import comparison
+from bestex_nb.stats import deterioration as det
+from bestex_nb.stats.survival import survival_curves
+
+#: The sums query behind each coverage of the venue comparison (metrics.md section 8).
+COMPARISON_SUMS = {"pi": "metrics/comparison_pi_sums", "fills": "metrics/comparison_fill_sums"}
 
 PI_COLUMNS = (
     "orders", "order_shares", "executed_shares", "improved_shares", "at_quote_shares", "outside_shares",
@@ -25,13 +38,16 @@ class Review:
 
     Parameters
     ----------
-    store : path of the DuckDB store built by :func:`bestex_nb.build.store.build`.
+    store : path of a DuckDB review store (``bestex build`` makes one; :func:`bestex_nb.open_review` finds it).
     """
 
     def __init__(self, store: str | os.PathLike):
         self.store = Path(store)
-        self.con = store_connect(self.store)
+        self.con = query.connect(self.store)
         self.con.execute("set TimeZone = 'UTC'")
+        #: Results of the bootstrap statistics by their full inputs (the store is read-only, so a result
+        #: never goes stale): the notebook and the exceptions list compute each comparison once.
+        self._results: dict[tuple, pd.DataFrame] = {}
 
     def close(self) -> None:
         self.con.close()
@@ -122,45 +138,93 @@ class Review:
             )
 
     # -- venue comparison, deterioration trigger, exceptions (metrics.md section 8) ----------------
-    def compare_venues(self, period, metric: str = "net_pi_ps", *, seed: int | None = None,
-                       replicates: int | None = None, parameters=None) -> pd.DataFrame:
+    def comparison_sums(self, period, coverage: str) -> pd.DataFrame:
+        """The per venue × cell × symbol-day sums the venue comparison resamples (``coverage``: ``pi``
+        for market and marketable-limit orders, ``fills`` for non-marketable limit orders)."""
+        p = parse_period(period)
+        key = ("sums", coverage, p.start, p.end)
+        if key not in self._results:
+            self._results[key] = self._run(COMPARISON_SUMS[coverage], p.params())
+        return self._results[key]
+
+    def compare_venues(self, period, metric: str | list[str] = "net_pi_ps", *, seed: int | None = None,
+                       replicates: int | None = None, parameters: ReviewParameters | None = None) -> pd.DataFrame:
         """Each venue against the other venues in like-for-like cells: one row per review group
         (venue × is_sp500 × order_category).
 
         ``metric``: ``net_pi_ps``, ``eq_ratio``, ``eff_spread_ps``, ``realized_spread_1m_ps``,
         ``avg_exec_ms`` (market and marketable-limit orders) or ``fill_rate_shares`` (non-marketable
-        limit orders). Columns: ``venue, is_sp500, order_category, metric, difference`` (positive = the
-        venue is better for the customer; in the metric's unit), ``ci_low, ci_high`` (95% symbol-day
-        bootstrap), ``p_holm, is_material, matched_shares, matched_pct``, then ``venue_shares,
-        matched_cells, symbol_days, p_value, replicates, threshold, status``. Thresholds, seed and
-        replicates come from ``parameters/defaults.yaml`` unless given. See docs/methods.md.
+        limit orders); a list gives each metric's rows one after the other (metrics of one coverage share
+        the resamples; a metric gives the same result alone or with others). Columns: ``venue, is_sp500,
+        order_category, metric, difference`` (positive = the venue is better for the customer; in the
+        metric's unit), ``ci_low, ci_high`` (95% symbol-day bootstrap), ``p_holm, is_material,
+        matched_shares, matched_pct``, then ``venue_shares, matched_cells, symbol_days, p_value,
+        replicates, threshold, status``. Thresholds, seed and replicates come from
+        ``parameters/defaults.yaml`` unless given. See docs/methods.md and :mod:`bestex_nb.stats.comparison`.
         """
-        from bestex_nb.dimensions import venues
+        p = parse_period(period)
+        params = parameters or params_mod.load(p)
+        seed = params.seed if seed is None else int(seed)
+        replicates = params.replicates if replicates is None else int(replicates)
+        ms = [comparison.get_metric(m) for m in ([metric] if isinstance(metric, str) else metric)]
 
-        return venues.compare_all(self, period, [metric], seed=seed, replicates=replicates,
-                                  parameters=parameters)[metric]
+        def key(m):
+            return ("compare", p.start, p.end, m.name, seed, replicates, params.holm_alpha,
+                    params.min_symbol_days, params.ci_level, params.threshold(m.name))
+
+        for coverage in dict.fromkeys(m.coverage for m in ms):
+            todo = [m for m in ms if m.coverage == coverage and key(m) not in self._results]
+            if todo:
+                results = comparison.compare_many(
+                    self.comparison_sums(p, coverage), todo,
+                    thresholds={m.name: params.threshold(m.name) for m in todo}, alpha=params.holm_alpha,
+                    min_symbol_days=params.min_symbol_days, replicates=replicates, seed=seed,
+                    level=params.ci_level)
+                for m in todo:
+                    self._results[key(m)] = results[m.name]
+        frames = [self._results[key(m)] for m in ms]
+        return (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)).copy()
 
     def deterioration(self, period, prior_period=None, *, seed: int | None = None,
-                      replicates: int | None = None, parameters=None) -> pd.DataFrame:
+                      replicates: int | None = None, parameters: ReviewParameters | None = None) -> pd.DataFrame:
         """Net PI per share per review group versus ``prior_period`` (default: the previous month or
-        quarter), with bootstrap intervals and ``is_breach`` for the committee's trigger."""
-        from bestex_nb.dimensions import venues
+        quarter), with bootstrap intervals and ``is_breach`` for the committee's trigger
+        (:mod:`bestex_nb.stats.deterioration`)."""
+        p = parse_period(period)
+        prior = parse_period(prior_period) if prior_period is not None else p.prior()
+        params = parameters or params_mod.load(p)
+        seed = params.seed if seed is None else int(seed)
+        replicates = params.replicates if replicates is None else int(replicates)
+        key = ("deterioration", p.start, p.end, prior.start, prior.end, seed, replicates, params.holm_alpha,
+               params.min_symbol_days, params.ci_level, params.deterioration_pct, params.deterioration_abs_ps)
+        if key not in self._results:
+            self._results[key] = det.deterioration(
+                self.comparison_sums(p, "pi"), self.comparison_sums(prior, "pi"), period=p.label,
+                prior_period=prior.label, pct_threshold=params.deterioration_pct,
+                abs_threshold=params.deterioration_abs_ps, alpha=params.holm_alpha,
+                min_symbol_days=params.min_symbol_days, replicates=replicates, seed=seed, level=params.ci_level)
+        return self._results[key].copy()
 
-        return venues.deterioration(self, period, prior_period, seed=seed, replicates=replicates,
-                                    parameters=parameters)
+    def deterioration_triggers(self, period, *, parameters: ReviewParameters | None = None) -> pd.DataFrame:
+        """:meth:`deterioration` for every trigger period of a review of ``period``
+        (:meth:`~bestex_nb.contract.parameters.ReviewParameters.trigger_periods`: the period against its
+        prior period and, for a quarter with ``monthly_deterioration``, each of its months), stacked."""
+        params = parameters or params_mod.load(parse_period(period))
+        frames = [self.deterioration(t, parameters=params) for t in params.trigger_periods(period)]
+        frames = [f for f in frames if not f.empty]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=det.RESULT_COLUMNS)
 
-    def exceptions(self, period, *, parameters=None, decisions=None) -> pd.DataFrame:
+    def exceptions(self, period, *, parameters: ReviewParameters | None = None, decisions=None,
+                   providers=None) -> pd.DataFrame:
         """Every exception of the period across dimensions, with a stable ``exception_id`` and the
         disposition recorded in ``parameters/decisions.yaml`` (``decisions``: a path or a mapping of
-        id → :class:`~bestex_nb.contract.parameters.Decision`; default the repository's file)."""
-        from bestex_nb import exception_register
-        from bestex_nb.contract import parameters as params_mod
-
+        id → :class:`~bestex_nb.contract.parameters.Decision`; default the repository's file).
+        ``providers``: only these of :data:`bestex_nb.exception_register.PROVIDERS`."""
         p = parse_period(period)
         params = parameters or params_mod.load(p)
         if decisions is None or isinstance(decisions, str | os.PathLike):
             decisions = params_mod.load_decisions(decisions)
-        return exception_register.collect(self, p, params, decisions)
+        return exception_register.collect(self, p, params, decisions, providers)
 
     # -- limit-order fill likelihood (metrics.md section 6) ------------------------------------
     def limit_fills(self, period, by=("venue",), venue: str | None = None) -> pd.DataFrame:
@@ -189,8 +253,6 @@ class Review:
         ``censored``, ``survival``, ``std_err`` and the Greenwood ``level`` band ``ci_low``/``ci_high``
         (see :mod:`bestex_nb.stats.survival`).
         """
-        from bestex_nb.stats.survival import survival_curves
-
         by = [by] if isinstance(by, str) else list(by)
         query.render("metrics/limit_fills", by)  # the same allow-list as the table
         return survival_curves(self.limit_orders(period, venue), by, grid_ms, level, ci)
@@ -208,29 +270,3 @@ class Review:
         params = {**parse_period(period).params(), "venue": venue, "include_excluded": bool(include_excluded)}
         return self._run("metrics/marketable_limit_exceptions", params)
 
-
-def open_review(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *,
-                build: bool = True, verbose: bool = False) -> Review:
-    """Open the review store for ``data_dir`` read-only.
-
-    With ``build`` (the default) the store is built first when it is missing or its inputs changed.
-    With ``build=False`` (batch runs: the runner built it once before any notebook started) the store
-    is only opened, and a store whose inputs have changed since it was built is refused, so a report
-    never mixes numbers from one version of the data with provenance from another.
-    """
-    from bestex_nb.build.staging import find_sources
-    from bestex_nb.build.store import build as build_store
-    from bestex_nb.build.store import default_store_path, fingerprint, stored_fingerprint
-
-    if build:
-        report = build_store(data_dir, store)
-        if verbose:
-            print(report.text())
-        return Review(report.store)
-    store = Path(store) if store else default_store_path(data_dir)
-    if not store.exists():
-        raise BestexError(f"no review store at {store}; run `bestex build --data {data_dir}` first")
-    if stored_fingerprint(store) != fingerprint(find_sources(Path(data_dir))):
-        raise BestexError(f"the review store {store} was built from other inputs than {data_dir} holds now "
-                          "(or by other code); rebuild it with `bestex build`")
-    return Review(store)

@@ -16,7 +16,7 @@ views over them, so ``fct_orders_base`` and ``fct_fills_base`` are views of the 
 a small store (tests/unit/test_store.py compares the two row by row).
 
 Every file name starts with the build's random hex tag; the views name files without a folder, found
-through DuckDB's ``file_search_path``, which :func:`bestex_nb.build.store.connect` sets to this folder: the
+through DuckDB's ``file_search_path``, which :func:`bestex_nb.query.connect` sets to this folder: the
 store and its folder can move together, and no path text enters SQL. A rebuild writes new tagged files
 and removes the old ones after the new store is in place.
 """
@@ -31,12 +31,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bestex_nb.build.hashing import sha256_file
+from bestex_nb.query import folder_of
 from bestex_nb.build.staging import SIDECAR_FILE
-
-
-def folder_of(store: Path) -> Path:
-    """Where the files of ``store`` live."""
-    return store.with_name(store.name + ".files")
 
 
 class Sidecar:

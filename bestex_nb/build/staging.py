@@ -348,7 +348,7 @@ SIDECAR_FILE = re.compile(r"^[0-9a-f]{32}-[a-z_]+\.parquet$")
 def persist_view(con: duckdb.DuckDBPyConnection, table: str, exprs: list[str], file_name: str) -> None:
     """Replace the build's temporary ``stg_<table>`` by a stored view of the same typed rows over
     ``file_name``, a byte-for-byte copy of the table's single Parquet file kept beside the store, found
-    through DuckDB's ``file_search_path`` (:func:`bestex_nb.build.store.connect` sets it). ``exprs`` is what
+    through DuckDB's ``file_search_path`` (:func:`bestex_nb.query.connect` sets it). ``exprs`` is what
     :func:`load_table` returned for the original; ``row_no`` is again the file row number.
 
     The file name is ours (:data:`SIDECAR_FILE`: a random hex tag and a contract table name) and is

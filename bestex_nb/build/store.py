@@ -26,10 +26,11 @@ import duckdb
 import pandas as pd
 
 from bestex_nb import query
+from bestex_nb.query import connect, folder_of
 from bestex_nb.contract.errors import ExtractError
 from bestex_nb.build.hashing import sha256_file
 from bestex_nb.build.memory import small_pages
-from bestex_nb.build.sidecar import Sidecar, folder_of, prune
+from bestex_nb.build.sidecar import Sidecar, prune
 from bestex_nb.build.staging import Source, check_unique, find_sources, load_table, persist_view
 
 #: Extracts staged as checked views over their files rather than copied (large, read only by the build).
@@ -116,18 +117,6 @@ def fingerprint(sources: dict[str, Source]) -> str:
         st = f.stat()
         h.update(f"{name}|{f.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
-
-
-def connect(store: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """A connection to a built store, able to read the files a large store keeps beside it (DuckDB's
-    ``file_search_path`` set to ``<store>.files``; see :mod:`bestex_nb.build.sidecar`). Open stores with
-    this rather than ``duckdb.connect``: on a large store that one cannot read fct_orders."""
-    store = Path(store)
-    con = duckdb.connect(str(store), read_only=read_only)
-    folder = folder_of(store.resolve())
-    if folder.is_dir():
-        con.execute("set file_search_path = $p", {"p": str(folder)})
-    return con
 
 
 def stored_fingerprint(store: Path) -> str | None:
@@ -300,7 +289,7 @@ def _exclusions(con: duckdb.DuckDBPyConnection) -> None:
 def _write_meta(con, data_dir: Path, sources: dict[str, Source], fp: str, warnings: list[str],
                 hashes: dict[Path, str] | None = None) -> None:
     """build_info, input_files (with each file's SHA-256: from ``hashes`` when given) and build_warnings."""
-    from bestex_nb import __version__
+    from bestex_nb._version import __version__
 
     info = {
         "fingerprint": fp,

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from bestex_nb.contract.errors import BestexError
+from bestex_nb.contract.periods import parse_period
 
 PARAMETERS_DIR = Path(os.environ.get("BESTEX_PARAMETERS", Path(__file__).resolve().parents[2] / "parameters"))
 DISPOSITIONS = ("routing_changed", "justified", "open")
@@ -71,6 +72,16 @@ class ReviewParameters:
             raise ParameterError(f"no material_difference threshold for {metric!r} in parameters "
                                  f"(venue_comparison.material_difference in {', '.join(self.sources) or 'defaults'})")
         return float(self.material_difference[metric])
+
+    def trigger_periods(self, period) -> list:
+        """The periods whose deterioration trigger a review of ``period`` runs: the period itself (against
+        its prior period) and, with ``monthly_deterioration``, each month of a quarter."""
+        p = parse_period(period)
+        out = [p]
+        if self.monthly_deterioration and p.label[4:5] == "Q":
+            year, quarter = int(p.label[:4]), int(p.label[5])
+            out += [parse_period(f"{year}-{3 * quarter - 2 + i:02d}") for i in range(3)]
+        return out
 
     def table(self) -> pd.DataFrame:
         """The parameters as a readable two-column table (``parameter``, ``value``) for the report."""
@@ -133,8 +144,6 @@ def load(period=None, folder: str | os.PathLike | None = None) -> ReviewParamete
     _check(data, path, partial=False)
     sources = [_digest(path)]
     if period is not None:
-        from bestex_nb.contract.periods import parse_period
-
         override = folder / f"{parse_period(period).label}.yaml"
         if override.exists():
             extra = _read_yaml(override)
@@ -198,3 +207,11 @@ def load_decisions(path: str | os.PathLike | None = None) -> dict[str, Decision]
             raise ParameterError(f"{where}: a {disposition} decision needs rationale, decided_on and decided_by")
         out[str(exception_id)] = Decision(disposition, rationale, decided_on, decided_by)
     return out
+
+
+def load_run(period, folder: str | os.PathLike | None = None) -> tuple[ReviewParameters, dict[str, Decision]]:
+    """The committee's parameters for ``period`` and its decisions, from ``folder`` (defaults.yaml, the
+    period's override and decisions.yaml; default :data:`PARAMETERS_DIR`): what a notebook reads once and
+    passes to the dimensions' ``compute``."""
+    decisions = Path(folder) / "decisions.yaml" if folder else None
+    return load(period, folder or None), load_decisions(decisions)

@@ -10,8 +10,9 @@ import ipywidgets as w
 import pandas as pd
 from IPython.display import display
 
-from bestex_nb.dimensions.limit_fills import DISTANCE_BUCKETS, LIMIT_CATEGORIES, LimitFills, survival_figure
-from bestex_nb.dimensions.price_improvement import SIZE_BUCKETS
+from bestex_nb.contract.buckets import DISTANCE_BUCKETS, LIMIT_CATEGORIES, SIZE_BUCKETS
+from bestex_nb.dimensions.limit_fills.compute import LimitFills
+from bestex_nb.dimensions.limit_fills.figures import survival_figure
 from bestex_nb.interactive.price_improvement import ALL
 from bestex_nb.interactive.price_improvement import filter_by as filter_orders
 from bestex_nb.report import plots

@@ -11,7 +11,8 @@ import pandas as pd
 import plotly.express as px
 from IPython.display import display
 
-from bestex_nb.dimensions.price_improvement import SIZE_BUCKETS, PriceImprovement, aggregate_orders
+from bestex_nb.contract.buckets import SIZE_BUCKETS
+from bestex_nb.dimensions.price_improvement.compute import PriceImprovement, aggregate_orders
 
 ALL = "(all)"
 

@@ -12,14 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bestex_nb.stats.comparison import (
-    CLUSTER,
-    GROUP,
-    bootstrap_summary,
-    cluster_counts,
-    holm,
-    required_replicates,
-)
+from bestex_nb.stats.bootstrap import bootstrap_summary, cluster_counts, holm, required_replicates
+from bestex_nb.stats.comparison import CLUSTER, GROUP
 
 NUMERATOR, DENOMINATOR, SUPPORT = "net_pi_usd", "executed_shares", "fills"
 

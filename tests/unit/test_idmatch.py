@@ -6,6 +6,7 @@ import pyarrow as pa
 import pytest
 from conftest import fill, order, quote, write_extracts
 
+from bestex_nb import query
 from bestex_nb.build import idmatch
 
 LONG = "L" * 40  # longer than the widest key (32 bytes): the tails are compared from the Arrow buffers
@@ -122,7 +123,7 @@ def repeated_build(tmp_path, request):
             pq.write_table(table.slice(1), data / name / "part-1.parquet")
             (data / f"{name}.csv").unlink()
     report = store.build(data, tmp_path / "s.duckdb")
-    with store.connect(report.store) as con:
+    with query.connect(report.store) as con:
         yield con
 
 

@@ -10,7 +10,10 @@ import pandas as pd
 import pytest
 from fixtures.limit_case import FILLS, ORDERS, QUOTES
 
-from bestex_nb.dimensions import limit_fills as lf_dim
+from bestex_nb import exception_register
+from bestex_nb.contract.parameters import load_decisions, load_run
+from bestex_nb.dimensions.limit_fills import compute as lf_compute
+from bestex_nb.dimensions.limit_fills import figures as lf_figures
 
 LIMIT_COLUMNS = ["orders", "order_shares", "fill_rate_shares", "fill_rate_orders", "full_fill_rate_orders",
                  "cancel_rate_shares", "median_time_to_first_fill_ms", "mean_time_to_first_fill_ms"]
@@ -37,6 +40,12 @@ def review(tmp_path_factory):
     r = bestex_nb.Review(build(data, tmp / "store.duckdb").store)
     yield r
     r.close()
+
+
+def _committee(period) -> dict:
+    """The repository's parameters and decisions for ``period``, as a notebook passes them to compute."""
+    parameters, decisions = load_run(period)
+    return {"parameters": parameters, "decisions": decisions}
 
 
 def assert_row(row, expected):
@@ -130,7 +139,7 @@ def test_rule5310_05_exceptions(review):
 
 
 def test_exception_provider_rows(review):
-    rows = lf_dim.rule5310_05_exceptions(review, "2026Q3", None)
+    rows = exception_register.rule5310_05_exceptions(review, "2026Q3", None)
     assert rows["exception_id"].tolist() == ["R5310.05-L10", "R5310.05-L9"]
     assert rows["value"].tolist() == pytest.approx([0.05, 0.40])
     try:
@@ -141,15 +150,15 @@ def test_exception_provider_rows(review):
 
 
 def test_compute_frames(review):
-    lf = lf_dim.compute(review, "2026Q3")
+    lf = lf_compute.compute(review, "2026Q3", **_committee("2026Q3"))
     assert set(lf.tables()) >= {"limit_fills_by_venue_category", "limit_fill_survival", "rule5310_05_exceptions"}
     ttf = lf.time_to_fill.set_index(["venue", "order_category"])
     assert ttf.loc[("V1", "at_quote_limit"), "orders_filled"] == 1
     assert ttf.loc[("V1", "at_quote_limit"), "km_median_ms"] == 10_000  # S falls to 1/2 at L1's fill
-    figs = lf_dim.figures(lf, {"V1": "#4E79A7", "V2": "#F28E2B"})
+    figs = lf_figures.figures(lf, {"V1": "#4E79A7", "V2": "#F28E2B"})
     assert {"fill_rate_by_cell", "fill_rate_by_distance", "survival", "time_to_fill"} <= set(figs)
     with pytest.raises(Exception, match="no non-marketable limit orders"):
-        lf_dim.compute(review, "2026-08")
+        lf_compute.compute(review, "2026-08", **_committee("2026-08"))
 
 
 def test_widget_reaggregation_matches_the_api(review, monkeypatch):
@@ -158,7 +167,7 @@ def test_widget_reaggregation_matches_the_api(review, monkeypatch):
     from bestex_nb.interactive import limit_fills
 
     monkeypatch.setattr(pio.renderers, "default", "json")
-    lf = lf_dim.compute(review, "2026Q3")
+    lf = lf_compute.compute(review, "2026Q3", **_committee("2026Q3"))
     mine = limit_fills.fill_rates(lf.orders, ["venue"]).set_index("venue")
     api = review.limit_fills("2026Q3", by=["venue"]).set_index("venue")
     for col in ("orders", "order_shares", "fill_rate_shares", "fill_rate_orders", "cancel_rate_shares"):
@@ -169,9 +178,9 @@ def test_widget_reaggregation_matches_the_api(review, monkeypatch):
 
 
 def test_reading_tables(review):
-    from bestex_nb.dimensions import limit_fill_tables as tables
+    from bestex_nb.dimensions.limit_fills import tables
 
-    lf = lf_dim.compute(review, "2026Q3")
+    lf = lf_compute.compute(review, "2026Q3", **_committee("2026Q3"))
     summary = tables.summary_table(lf.by_venue)
     assert summary["category"].iloc[0] == "Inside the quote" and len(summary) == len(lf.by_venue)
     assert tables.fmt_ms(5) == "5.00 ms" and tables.fmt_ms(90_000) == "1.5 min" and tables.fmt_ms(None) == "—"
@@ -188,7 +197,7 @@ def test_reading_tables(review):
 
 def test_rule5310_05_exceptions_join_the_one_exceptions_table(review, tmp_path):
     from bestex_nb.contract.parameters import ReviewParameters
-    from bestex_nb.dimensions.venue_tables import exceptions_summary
+    from bestex_nb.dimensions.venues.tables import exceptions_summary
 
     params = ReviewParameters(material_difference={"fill_rate_shares": 0.10}, replicates=1000, seed=1,
                               material_metrics=("fill_rate_shares",))
@@ -202,7 +211,7 @@ def test_rule5310_05_exceptions_join_the_one_exceptions_table(review, tmp_path):
     assert ours.loc["R5310.05-L10", "value"] == pytest.approx(0.05) and ours.loc["R5310.05-L10", "venue"] == "V2"
     assert ours.loc["R5310.05-L9", "disposition"] == "justified" and ours.loc["R5310.05-L10", "disposition"] == "open"
     # the limit-order review's own list: the same rows, ids and dispositions
-    own = lf_dim.dimension_exceptions(review, "2026Q3", params, decisions)
+    own = lf_compute.dimension_exceptions(review, "2026Q3", params, load_decisions(decisions))
     pd.testing.assert_frame_equal(own.reset_index(drop=True),
                                   every[every["kind"].isin(own["kind"].unique())].reset_index(drop=True))
     summary = exceptions_summary(every).set_index(["kind", "venue"])

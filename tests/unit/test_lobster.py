@@ -191,7 +191,7 @@ def test_real_survival_matches_raw_messages(real, symbol):
 
 
 def test_notebook_notes_from_the_import_report(hand_made):
-    from bestex_nb.dimensions.limit_fill_tables import source_notes
+    from bestex_nb.dimensions.limit_fills.tables import source_notes
 
     _, _, out = hand_made
     text = source_notes(out)

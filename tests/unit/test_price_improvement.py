@@ -159,24 +159,25 @@ def test_distribution_chart_is_binned_by_hand_and_embeds_no_order_values():
     import numpy as np
     import pandas as pd
 
-    from bestex_nb.dimensions import price_improvement as pi_dim
+    from bestex_nb.dimensions.price_improvement.compute import distribution
+    from bestex_nb.dimensions.price_improvement.figures import distribution_figure
 
     values = np.arange(201, dtype=float)
     orders = pd.DataFrame({"venue": ["A"] * 101 + ["B"] * 100 + ["A", "B"],
                            "executed_shares": [100] * 201 + [0, 50],
                            "net_pi_ps": list(values) + [-5.0, np.nan]})
-    d = pi_dim.distribution(orders, bins=4)
+    d = distribution(orders, bins=4)
     assert d[["venue", "bin", "orders"]].values.tolist() == [["A", 0, 51], ["A", 1, 49], ["A", 2, 1],
                                                              ["B", 2, 49], ["B", 3, 51]]
     assert d["bin_lo"].tolist() == [1.0, 50.5, 100.0, 100.0, 149.5]
     assert d["bin_hi"].tolist() == [50.5, 100.0, 149.5, 149.5, 199.0]
     assert np.allclose(d["pct"], [100 * 51 / 101, 100 * 49 / 101, 100 / 101, 49.0, 51.0])
-    same = pi_dim.distribution(orders.assign(net_pi_ps=0.0012), bins=4)  # one value: one narrow bin
+    same = distribution(orders.assign(net_pi_ps=0.0012), bins=4)  # one value: one narrow bin
     assert same[["venue", "bin", "orders", "pct"]].values.tolist() == [["A", 0, 101, 100.0], ["B", 0, 101, 100.0]]
     assert np.allclose(same[["bin_lo", "bin_hi"]].values[0], [0.00115, 0.00125])
-    assert pi_dim.distribution(orders.assign(executed_shares=0)).empty
+    assert distribution(orders.assign(executed_shares=0)).empty
 
-    fig = pi_dim.distribution_figure(d, {"B": "#222222", "A": "#111111"})
+    fig = distribution_figure(d, {"B": "#222222", "A": "#111111"})
     assert [t.name for t in fig.data] == ["B", "A"]  # the venues in the colour map's order
     assert [len(t.x) for t in fig.data] == [2, 3]  # a bar per bin, not a value per order
     assert list(fig.data[1].x) == [25.75, 75.25, 124.75] and list(fig.data[1].width) == [49.5, 49.5, 49.5]

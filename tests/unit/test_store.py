@@ -9,6 +9,7 @@ from conftest import read_csv_typed, write_extracts
 from fixtures.pi_case import FILLS, ORDERS, QUOTES
 
 import bestex_nb
+from bestex_nb import query
 from bestex_nb.build.store import build, default_store_path
 from bestex_nb.contract.errors import BestexError
 
@@ -98,9 +99,9 @@ def test_large_store_views_give_the_small_store_tables(tmp_path, monkeypatch):
     keys = {"fct_orders": "row_no", "fct_fills": "execution_id", "fct_limit_orders": "order_id, received_at",
             "exclusions": '"table", order_id, execution_id, reason'}
     kinds = {}
-    with store.connect(tmp_path / "tables.duckdb") as t:
+    with query.connect(tmp_path / "tables.duckdb") as t:
         for name in ("tables", "views", "mixed"):
-            with store.connect(tmp_path / f"{name}.duckdb") as v:
+            with query.connect(tmp_path / f"{name}.duckdb") as v:
                 kinds[name] = dict(v.execute("select table_name, table_type from information_schema.tables "
                                              "where table_name like 'fct_%_base'").fetchall())
                 for table, key in keys.items():
@@ -138,7 +139,7 @@ def test_files_beside_a_large_store_move_with_it_and_are_replaced_on_rebuild(tmp
     folder = tmp_path / "a" / "s.duckdb.files"
     first = sorted(p.name for p in folder.iterdir())
     assert len(first) == 4 and len({f.split("-")[0] for f in first}) == 1
-    with store.connect(s) as con:
+    with query.connect(s) as con:
         n = con.execute("select count(*) from fct_orders").fetchall()[0][0]
         assert n == 600
         assert sorted(r[0] for r in con.execute("select name from store_files").fetchall()) == first
@@ -146,7 +147,7 @@ def test_files_beside_a_large_store_move_with_it_and_are_replaced_on_rebuild(tmp
     moved.parent.mkdir()
     shutil.move(s, moved)
     shutil.move(folder, tmp_path / "b" / "s.duckdb.files")
-    with store.connect(moved) as con:
+    with query.connect(moved) as con:
         assert con.execute("select count(*) from fct_fills").fetchall()[0][0] > 0
     assert build(data, moved).reused
     (tmp_path / "b" / "s.duckdb.files" / first[0]).unlink()
@@ -158,7 +159,7 @@ def test_files_beside_a_large_store_move_with_it_and_are_replaced_on_rebuild(tmp
     monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 10**9)
     build(data, moved, force=True)
     assert not (tmp_path / "b" / "s.duckdb.files").exists()
-    with store.connect(moved) as con:
+    with query.connect(moved) as con:
         assert con.execute("select count(*) from fct_orders").fetchall()[0][0] == 600
 
 
@@ -229,11 +230,10 @@ def test_reconciliation_takes_the_builds_order_count_only_for_the_whole_store(da
     import duckdb
 
     from bestex_nb import query
-    from bestex_nb.build import store
 
     build(data, tmp_path / "s.duckdb")
     whole = {"period_start": None, "period_end": None, "venue": None}
-    with store.connect(tmp_path / "s.duckdb") as con:
+    with query.connect(tmp_path / "s.duckdb") as con:
         counted = query.run(con, "metrics/reconciliation", whole | {"orders_in": None})
         n = con.execute("select count(*) from fct_orders").fetchone()[0]
         given = query.run(con, "metrics/reconciliation", whole | {"orders_in": n})

@@ -143,9 +143,8 @@ def test_realized_spread_sums_agree_with_the_price_improvement_table(sample):
     # the reference does not expose the realized-spread share base, so check the comparison query's
     # own-venue ratios against the product's section 5 table, which test_pi_matches_reference checks
     review, _ = sample
-    from bestex_nb.dimensions.venues import comparison_sums
 
-    sums = comparison_sums(review, review.period("2026Q3"), "pi")
+    sums = review.comparison_sums("2026Q3", "pi")
     own = sums.groupby(["venue", *PI_CELL])[["rs_1m_usd", "rs_1m_shares"]].sum()
     own = (own["rs_1m_usd"] / own["rs_1m_shares"].where(own["rs_1m_shares"] > 0)).rename("mine")
     table = review.price_improvement("2026Q3", ["venue", *PI_CELL]).set_index(["venue", *PI_CELL])

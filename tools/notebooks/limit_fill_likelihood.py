@@ -38,18 +38,19 @@ from IPython.display import Markdown
 
 import bestex_nb
 from bestex_nb.report import plots
-from bestex_nb.dimensions import limit_fills as lf_dim
-from bestex_nb.dimensions import limit_fill_tables as lf_tables
-from bestex_nb.dimensions import venue_tables
-from bestex_nb.dimensions import venues as venues_dim
+from bestex_nb.contract.parameters import load_run
+from bestex_nb.dimensions.limit_fills import compute as lf_compute, figures as lf_figures, tables as lf_tables
+from bestex_nb.dimensions.venues import tables as venue_tables
+from bestex_nb.dimensions.venues import compute as venue_compute, figures as venue_figures
 from bestex_nb.report.evidence import write_tables, provenance
 
 plots.setup()
 review = bestex_nb.open_review(data_dir, store_path or None, build=not store_path)
+params, decisions = load_run(period, parameters_dir or None)  # the committee's thresholds and dispositions
 venue_filter = venue or None
-lf = lf_dim.compute(review, period, venue_filter, parameters_dir or None)
+lf = lf_compute.compute(review, period, venue_filter, parameters=params, decisions=decisions)
 colors = plots.venue_colors(review.venue_ids())
-figs = lf_dim.figures(lf, colors)
+figs = lf_figures.figures(lf, colors)
 plots.params_table({"period": period, "venue": venue or "whole firm", "data": data_dir,
                     "store": str(review.store), "exceptions listed": exceptions_n})
 """),
@@ -136,7 +137,7 @@ difference is **material** when it is worse than the committee's threshold (`par
 `tables/limit_fill_venue_comparison.csv`.
 """),
     code("""
-venues_dim.forest(lf.comparison, ["fill_rate_shares"], colors,
+venue_figures.forest(lf.comparison, ["fill_rate_shares"], colors,
                   title="Share fill rate against the other venues in the same cells (positive = fills more)")
 """),
     code("""

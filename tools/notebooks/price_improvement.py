@@ -34,17 +34,19 @@ parameters_dir: str = ""  # folder with the committee's defaults.yaml and decisi
     code("""
 import bestex_nb
 from bestex_nb.report import plots
-from bestex_nb.dimensions import price_improvement as pi_dim
-from bestex_nb.dimensions import venue_tables
-from bestex_nb.dimensions import venues as venues_dim
+from bestex_nb.contract.parameters import load_run
+from bestex_nb.dimensions.price_improvement import compute as pi_compute, figures as pi_figures, tables as pi_tables
+from bestex_nb.dimensions.venues import tables as venue_tables
+from bestex_nb.dimensions.venues import compute as venue_compute, figures as venue_figures
 from bestex_nb.report.evidence import write_tables, provenance
 
 plots.setup()
 review = bestex_nb.open_review(data_dir, store_path or None, build=not store_path)
+params, decisions = load_run(period, parameters_dir or None)  # the committee's thresholds and dispositions
 venue_filter = venue or None
-pi = pi_dim.compute(review, period, venue_filter, worst_n=worst_n)
+pi = pi_compute.compute(review, period, venue_filter, worst_n=worst_n)
 colors = plots.venue_colors(review.venue_ids())
-figs = pi_dim.figures(pi, colors)
+figs = pi_figures.figures(pi, colors)
 plots.params_table({"period": period, "venue": venue or "whole firm", "data": data_dir,
                     "store": str(review.store), "worst orders listed": worst_n})
 """),
@@ -57,7 +59,7 @@ customers paid less than the quoted spread); time to execution is share-weighted
 fill. The full table, with every column of the specification, is `tables/pi_by_venue.csv`.
 """),
     code("""
-plots.style_table(pi_dim.summary_table(pi.by_venue))
+plots.style_table(pi_tables.summary_table(pi.by_venue))
 """),
     md("""
 ## By order type and size
@@ -83,7 +85,7 @@ month against the month before (shown where the earlier value is positive).
 figs["monthly_trend"]
 """),
     code("""
-plots.style_table(pi_dim.monthly_pivot(pi.monthly))
+plots.style_table(pi_tables.monthly_pivot(pi.monthly))
 """),
     md("""
 ## Each venue against the other venues, like for like
@@ -103,11 +105,11 @@ accounts for the number of review groups looked at.) Thresholds are in `paramete
 the method is in `docs/methods.md`, "Venue comparison and exceptions".
 """),
     code("""
-vr = venues_dim.compute(review, period, venue_filter, parameters_dir or None)
-venues_dim.forest(vr.comparisons, ["net_pi_ps", "eq_ratio"], colors)
+vr = venue_compute.compute(review, period, venue_filter, parameters=params, decisions=decisions)
+venue_figures.forest(vr.comparisons, ["net_pi_ps", "eq_ratio"], colors)
 """),
     code("""
-venues_dim.forest(vr.comparisons, ["eff_spread_ps", "realized_spread_1m_ps", "avg_exec_ms"], colors,
+venue_figures.forest(vr.comparisons, ["eff_spread_ps", "realized_spread_1m_ps", "avg_exec_ms"], colors,
                   title="Spread costs and speed against the other venues (positive = better for the customer)")
 """),
     code("""
@@ -125,7 +127,7 @@ The table lists the breaches, the falls beyond the threshold that are not signif
 with too few symbol-days to decide; every group is in `tables/deterioration.csv`.
 """),
     code("""
-venues_dim.deterioration_figure(vr.deterioration, colors)
+venue_figures.deterioration_figure(vr.deterioration, colors)
 """),
     code("""
 venue_tables.styled(venue_tables.deterioration_table(vr.deterioration), columns=["status"])
@@ -168,7 +170,7 @@ and the age of that quote when the order arrived, so each can be traced to the o
 New York; `tables/worst_orders.csv` has the UTC timestamps.
 """),
     code("""
-plots.style_table(pi_dim.worst_orders_display(pi.worst_orders), pi_dim.WORST_DISPLAY_FORMATS)
+plots.style_table(pi_tables.worst_orders_display(pi.worst_orders), pi_tables.WORST_DISPLAY_FORMATS)
 """),
     md("""
 ## Explore (JupyterLab only)

@@ -1,9 +1,4 @@
-"""Tables for reading in the limit-order fill notebook: formatted summaries, the time-to-fill table, the
-Rule 5310 .05 exceptions, the venue comparison, and the data-source notes of an adapter import.
-
-Each function takes frames of :class:`~bestex_nb.dimensions.limit_fills.LimitFills` and returns a frame
-(or displayable objects) for ``plots.style_table``; none of them computes a figure of its own.
-"""
+"""Text tables of the limit-order fill review for the committee (figures formatted in their units)."""
 
 from __future__ import annotations
 
@@ -13,7 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bestex_nb.dimensions.limit_fills import CATEGORY_LABELS, LIMIT_CATEGORIES
+from bestex_nb.contract.buckets import (
+    LIMIT_CATEGORIES,
+    LIMIT_CATEGORY_LABELS,
+)
 from bestex_nb.report import plots
 
 
@@ -36,7 +34,7 @@ def summary_table(by_venue: pd.DataFrame) -> pd.DataFrame:
     df = by_venue.assign(order_category=pd.Categorical(by_venue["order_category"], LIMIT_CATEGORIES, ordered=True))
     df = df.sort_values(["order_category", "venue"])
     return pd.DataFrame({
-        "category": df["order_category"].map(CATEGORY_LABELS).astype(str), "venue": df["venue"],
+        "category": df["order_category"].map(LIMIT_CATEGORY_LABELS).astype(str), "venue": df["venue"],
         "orders": df["orders"], "order shares": df["order_shares"],
         "fill rate (shares)": df["fill_rate_shares"], "fill rate (orders)": df["fill_rate_orders"],
         "fully filled (orders)": df["full_fill_rate_orders"],
@@ -53,7 +51,7 @@ SUMMARY_FORMATS = {"orders": "int", "order shares": "{:,.0f}", "fill rate (share
 def time_to_fill_display(ttf: pd.DataFrame) -> pd.DataFrame:
     df = ttf.assign(order_category=pd.Categorical(ttf["order_category"], LIMIT_CATEGORIES, ordered=True))
     df = df.sort_values(["order_category", "venue"])
-    out = pd.DataFrame({"category": df["order_category"].map(CATEGORY_LABELS).astype(str), "venue": df["venue"],
+    out = pd.DataFrame({"category": df["order_category"].map(LIMIT_CATEGORY_LABELS).astype(str), "venue": df["venue"],
                         "orders": df["orders"], "filled": df["orders_filled"]})
     for col, label in (("p10_ms", "10th pct"), ("median_ms", "median"), ("p90_ms", "90th pct"),
                        ("mean_ms", "mean (share-weighted)"), ("km_median_ms", "Kaplan–Meier median")):
@@ -135,7 +133,7 @@ def comparison_display(comparison: pd.DataFrame) -> pd.DataFrame:
 
     return pd.DataFrame({
         "venue": df["venue"], "segment": np.where(df["is_sp500"], "S&P 500", "other"),
-        "category": df["order_category"].map(CATEGORY_LABELS).fillna(df["order_category"]),
+        "category": df["order_category"].map(LIMIT_CATEGORY_LABELS).fillna(df["order_category"]),
         "difference": df["difference"].map(pts),
         "95% interval": [plots.NA_REP if pd.isna(lo) else f"{pts(lo)} to {pts(hi)}"
                          for lo, hi in zip(df["ci_low"], df["ci_high"])],
@@ -152,7 +150,7 @@ def monthly_pivot(monthly: pd.DataFrame) -> pd.DataFrame:
                                aggfunc="first")
     wide = wide.reindex(sorted(wide.index, key=lambda k: (LIMIT_CATEGORIES.index(k[0]), k[1])))
     out = wide.reset_index()
-    out.insert(0, "category", out.pop("order_category").map(CATEGORY_LABELS))
+    out.insert(0, "category", out.pop("order_category").map(LIMIT_CATEGORY_LABELS))
     for m in wide.columns:
         out[m] = [plots.fmt_pct(v) for v in out[m]]
     return out

@@ -1,48 +1,21 @@
 """Readable tables of the venue comparison, the deterioration trigger and the exceptions (text cells,
-formatted in each figure's unit), for the notebook. The frames come from :mod:`.venues`."""
+formatted in each figure's unit), for the notebook."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from bestex_nb.contract.units import fmt_value
 from bestex_nb.report import plots
 from bestex_nb.stats import comparison
+from bestex_nb.stats.comparison import METRIC_LABELS
 
-METRIC_LABELS = {
-    "net_pi_ps": "Net price improvement per share",
-    "eq_ratio": "E/Q (effective / quoted spread)",
-    "eff_spread_ps": "Effective spread per share",
-    "realized_spread_1m_ps": "Realized spread at 1 min per share",
-    "avg_exec_ms": "Time to execution",
-    "fill_rate_shares": "Limit-order fill rate (shares)",
-}
 PI_METRICS = ["net_pi_ps", "eq_ratio", "eff_spread_ps", "realized_spread_1m_ps", "avg_exec_ms"]
 SEGMENT_LABELS = {True: "S&P 500", False: "other stocks"}
 CATEGORY_ORDER = ["market", "marketable_limit", "inside_quote_limit", "at_quote_limit", "near_quote_limit",
                   "away_limit"]
 
-
-# -- formatting ---------------------------------------------------------------------------------------
-
-def fmt_value(x, unit: str, signed: bool = False) -> str:
-    """A figure in its unit: USD/share with 5 decimals, fractions in percent or points, ms."""
-    if x is None or (isinstance(x, float) and np.isnan(x)):
-        return "—"
-    sign = "+" if signed and x > 0 else ("−" if x < 0 else "")
-    a = abs(float(x))
-    if unit == "USD/share":
-        return f"{sign}${a:.5f}"
-    if unit in ("ratio", "fraction"):
-        return f"{sign}{a * 100:.1f} pts" if signed else f"{sign}{a * 100:.1f}%"
-    if unit == "fraction of prior":
-        return f"{sign}{a * 100:.1f}%"
-    if unit == "ms":
-        return f"{sign}{a:,.1f} ms"
-    if unit == "USD":
-        return f"{sign}${a:,.2f}"
-    return f"{sign}{a:.6g}"
 
 
 def group_label(df: pd.DataFrame) -> pd.Series:

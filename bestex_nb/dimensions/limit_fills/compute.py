@@ -1,0 +1,123 @@
+"""The frames of the limit-order fill review: pure (a Review, the committee's parameters and decisions in,
+frames out; no display, no file I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from bestex_nb import exception_register
+from bestex_nb.contract.errors import EmptyPeriodError
+from bestex_nb.contract.parameters import Decision, ReviewParameters
+from bestex_nb.contract.periods import parse_period
+from bestex_nb.review import Review
+from bestex_nb.stats.survival import median_time_ms, survival_curves
+
+
+@dataclass
+class LimitFills:
+    """The frames behind the limit-order fill review (grain in each attribute's comment)."""
+
+    period: str
+    venue: str | None
+    by_venue: pd.DataFrame  # venue × order_category: the section 6 table
+    by_cell: pd.DataFrame  # venue × order_category × size_bucket
+    by_distance: pd.DataFrame  # venue × distance_bucket
+    monthly: pd.DataFrame  # venue × order_category × month
+    survival: pd.DataFrame  # venue × order_category × grid time: Kaplan–Meier with Greenwood bands
+    time_to_fill: pd.DataFrame  # venue × order_category: medians and means of time to first fill
+    end_states: pd.DataFrame  # venue × end_state: orders and shares
+    orders: pd.DataFrame  # one row per covered order (survival, drill-down, filters)
+    comparison: pd.DataFrame  # review group rows of review.compare_venues(period, "fill_rate_shares")
+    exceptions: pd.DataFrame  # Rule 5310 .05: one row per marketable limit order with fills outside the quote
+    exception_list: pd.DataFrame  # this review's rows of review.exceptions: fill-rate material differences, .05
+    reconciliation: pd.DataFrame  # orders in = analysed + excluded by reason
+    exclusions_by_reason: pd.DataFrame  # reason × scope × venue counts
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The frames written as CSV evidence next to the HTML (names distinct from other notebooks)."""
+        out = {
+            "limit_fills_by_venue_category": self.by_venue, "limit_fills_by_venue_category_size": self.by_cell,
+            "limit_fills_by_venue_distance": self.by_distance, "limit_fills_monthly": self.monthly,
+            "limit_fill_survival": self.survival, "limit_time_to_fill": self.time_to_fill,
+            "limit_end_states": self.end_states, "rule5310_05_exceptions": self.exceptions,
+            "limit_fill_venue_comparison": self.comparison, "limit_exceptions": self.exception_list,
+            "limit_reconciliation": self.reconciliation,
+            "limit_exclusions_by_reason": self.exclusions_by_reason,
+        }
+        return out
+
+
+def dimension_exceptions(review: Review, period, parameters: ReviewParameters,
+                         decisions: Mapping[str, Decision]) -> pd.DataFrame:
+    """The rows of :meth:`Review.exceptions` this review raises (same ids, same dispositions): material
+    differences in share fill rate and the Rule 5310 .05 exceptions, without computing the other
+    dimensions' comparisons."""
+    own = replace(parameters, material_metrics=tuple(m for m in parameters.material_metrics if m == "fill_rate_shares"))
+    return review.exceptions(period, parameters=own, decisions=decisions,
+                             providers=[exception_register.material_difference_exceptions,
+                                        exception_register.rule5310_05_exceptions])
+
+
+def compute(review: Review, period: str, venue: str | None = None, *, parameters: ReviewParameters,
+            decisions: Mapping[str, Decision]) -> LimitFills:
+    """All frames of the review for ``period`` (and one routed ``venue``, or the whole firm).
+    ``parameters`` and ``decisions``: the committee's (:func:`bestex_nb.contract.parameters.load_run`)."""
+    orders = review.limit_orders(period, venue)
+    if orders.empty:
+        where = f" at venue {venue}" if venue else ""
+        raise EmptyPeriodError(
+            f"no non-marketable limit orders to review in {parse_period(period).label}{where}; "
+            "check the period and venue parameters and the exclusion summary")
+    excl = review.exclusions(period, venue)
+    by_reason = (excl.assign(venue=excl["venue"].fillna("(none)"))
+                 .groupby(["reason", "scope", "venue"], as_index=False).size().rename(columns={"size": "order_rows"}))
+    comparison = review.compare_venues(period, "fill_rate_shares", parameters=parameters)
+    exception_list = dimension_exceptions(review, period, parameters, decisions)
+    if venue:
+        comparison = comparison[comparison["venue"] == venue].reset_index(drop=True)
+        exception_list = exception_list[exception_list["venue"] == venue].reset_index(drop=True)
+    end_states = (orders.groupby(["venue", "end_state"], as_index=False)
+                  .agg(orders=("order_id", "size"), order_shares=("quantity", "sum"),
+                       filled_shares=("filled_qty", "sum"), cancelled_shares=("cancelled_qty", "sum")))
+    return LimitFills(
+        period=period, venue=venue,
+        by_venue=review.limit_fills(period, ["venue", "order_category"], venue),
+        by_cell=review.limit_fills(period, ["venue", "order_category", "size_bucket"], venue),
+        by_distance=review.limit_fills(period, ["venue", "distance_bucket"], venue),
+        monthly=review.limit_fills(period, ["venue", "order_category", "month"], venue),
+        # review.fill_survival is survival_curves over review.limit_orders: reuse the frame read above
+        survival=survival_curves(orders, ["venue", "order_category"]),
+        time_to_fill=time_to_fill(orders),
+        end_states=end_states,
+        orders=orders,
+        comparison=comparison,
+        exceptions=review.marketable_limit_exceptions(period, venue),
+        exception_list=exception_list,
+        reconciliation=review.reconciliation(period, venue),
+        exclusions_by_reason=by_reason,
+    )
+
+
+def time_to_fill(orders: pd.DataFrame) -> pd.DataFrame:
+    """Time to first fill per venue × category (ms): among filled orders, and the Kaplan–Meier median.
+
+    Columns: venue, order_category, orders, orders_filled, p10_ms, q1_ms, median_ms, q3_ms, p90_ms (over
+    filled orders, unweighted, interpolated), mean_ms (weighted by filled shares), km_median_ms (the time by which half of
+    all the orders would have filled had none been cancelled: NaN when the curve never reaches 0.5).
+    """
+    rows = []
+    for (v, cat), g in orders.groupby(["venue", "order_category"], sort=True):
+        f = g[g["is_any_fill"]]
+        ms = f["time_to_first_fill_ms"]
+        levels = [0.1, 0.25, 0.5, 0.75, 0.9]
+        q = ms.quantile(levels) if len(f) else pd.Series(np.nan, index=levels)
+        w = f["filled_qty"].sum()
+        rows.append({"venue": v, "order_category": cat, "orders": len(g), "orders_filled": len(f),
+                     "p10_ms": q[0.1], "q1_ms": q[0.25], "median_ms": q[0.5], "q3_ms": q[0.75], "p90_ms": q[0.9],
+                     "mean_ms": (ms * f["filled_qty"]).sum() / w if w > 0 else np.nan,
+                     "km_median_ms": median_time_ms(g["survival_ms"], g["is_fill_event"])})
+    return pd.DataFrame(rows)
