@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 DATA   ?= data/sample
 PERIOD ?= 2026Q3
 
-.PHONY: demo test lab bench lint clean-venv
+.PHONY: demo test lab notebooks bench lint clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,17 @@ test: $(BIN)/.installed
 lab: $(BIN)/.installed $(DATA)/orders.parquet
 	cd notebooks && ../$(BIN)/jupyter lab
 
+## notebooks: resync each notebooks/<name>.py (percent format) with its <name>.ipynb, newest wins
+notebooks: $(BIN)/.installed
+	$(BIN)/jupytext --sync notebooks/*.py notebooks/*.ipynb
+
 ## bench: the store build at scale against pandas merge_asof (each in its own process)
 bench: $(BIN)/.installed
 	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/bestex bench
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check bestex_nb tests
+	$(BIN)/ruff check bestex_nb tests notebooks
 
 clean-venv:
 	rm -rf $(VENV)
