@@ -278,7 +278,7 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = Fals
     and ``stg_<table>_scan`` the same rows in file order without it (what the quote stream reads). The
     build reads orders, fills and quotes that way: a 10M-row copy into the store costs more than the
     few scans of the file that use it, and a 100M-row quote file is read once, by the streaming
-    lookups (:mod:`bestex_nb.build.nbbo`), after the checks here.
+    lookups (:mod:`bestex_nb.build.nbbo.answers`), after the checks here.
 
     ``unique_elsewhere`` names unique columns whose check the caller makes itself (the build matches
     the execution ids in :mod:`bestex_nb.build.idmatch`, and calls :func:`check_unique` when one repeats).
