@@ -34,7 +34,7 @@ lab: $(BIN)/.installed $(DATA)/orders.parquet
 ## bench: the store build at scale against pandas merge_asof (each in its own process)
 bench: $(BIN)/.installed
 	$(BIN)/pip install -q -e '.[test,bench]'
-	$(BIN)/bestex bench
+	$(BIN)/python -m benchmarks.bench
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check bestex_nb tests
