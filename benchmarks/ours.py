@@ -19,6 +19,8 @@ from bestex_nb.build.fill_sums import fill_sums
 from bestex_nb.build.idmatch import MAX_WORDS, match
 from bestex_nb.build.nbbo import answers
 from bestex_nb.build.nbbo.stream import StreamReport, codes, in_force, lookup, symbol_table, valid_after
+from bestex_nb.build.staging import Source, _cast_expr, _q, _register_raw
+from bestex_nb.contract.extracts import TABLES, Table
 
 
 def warm_up() -> None:
@@ -50,7 +52,6 @@ def receipt_only(con: duckdb.DuckDBPyConnection, sources: dict) -> StreamReport:
     :func:`bestex_nb.build.nbbo.answers.run`, without routing, markouts or fill sums), and the table
     ``orders_at_receipt`` (order_id, nbbo_r_quoted_at, nbb_r, nbo_r), one row per order."""
     from bestex_nb.build.memory import small_pages
-    from bestex_nb.build.staging import register_view
 
     with small_pages():  # as the build runs (bestex_nb/build/store.py)
         for name in ("orders", "securities", "nbbo"):
@@ -61,3 +62,17 @@ def receipt_only(con: duckdb.DuckDBPyConnection, sources: dict) -> StreamReport:
                            "nbbo.nbb_r, nbbo.nbo_r from stg_orders as orders "
                            "left join int_order_nbbo as nbbo on orders.row_no = nbbo.row_no")
     return report
+
+
+def register_view(con: duckdb.DuckDBPyConnection, src: Source) -> None:
+    """``stg_<table>`` as a typed view over the file(s), with ``row_no``, *without* the checks of
+    :func:`bestex_nb.build.staging.load_table` (the receipt step measures the join alone): the build's
+    own raw relation and casts."""
+    table: Table = TABLES[src.table]
+    raw_name = f"raw_{table.name}"
+    _register_raw(con, src, raw_name)
+    raw_types = dict(con.execute(f"select column_name, column_type from (describe {raw_name})").fetchall())
+    exprs = [f"{_cast_expr(c, raw_types[c.name], src)[0]} as {_q(c.name)}" if c.name in raw_types
+             else f"null as {_q(c.name)}" for c in table.columns]
+    con.execute(f"create or replace temp view stg_{table.name} as select row_no, {', '.join(exprs)} from {raw_name}")
+    con.execute(f"create or replace temp view stg_{table.name}_scan as select * exclude (row_no) from stg_{table.name}")

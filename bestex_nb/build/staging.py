@@ -238,19 +238,6 @@ def _register_raw(con: duckdb.DuckDBPyConnection, src: Source, raw_name: str) ->
     )
 
 
-def register_view(con: duckdb.DuckDBPyConnection, src: Source) -> None:
-    """``stg_<table>`` as a typed view over the file(s), with ``row_no``, *without* the checks of
-    :func:`load_table` (the benchmark's receipt step, which measures the join alone, uses it)."""
-    table: Table = TABLES[src.table]
-    raw_name = f"raw_{table.name}"
-    _register_raw(con, src, raw_name)
-    raw_types = dict(con.execute(f"select column_name, column_type from (describe {raw_name})").fetchall())
-    exprs = [f"{_cast_expr(c, raw_types[c.name], src)[0]} as {_q(c.name)}" if c.name in raw_types
-             else f"null as {_q(c.name)}" for c in table.columns]
-    con.execute(f"create or replace temp view stg_{table.name} as select row_no, {', '.join(exprs)} from {raw_name}")
-    con.execute(f"create or replace temp view stg_{table.name}_scan as select * exclude (row_no) from stg_{table.name}")
-
-
 def check_unique(con: duckdb.DuckDBPyConnection, src: Source, column: str) -> None:
     """Raise :class:`ExtractError` naming the rows when a value of ``column`` (a ``unique`` contract
     column of ``src``'s table, loaded by :func:`load_table`) repeats.
