@@ -22,3 +22,13 @@ def test_code_version_hashes_every_build_module_by_relative_path():
     on_disk = sorted(str(f.relative_to(ROOT / "bestex_nb" / "build"))
                      for f in (ROOT / "bestex_nb" / "build").rglob("*.py") if "__pycache__" not in f.parts)
     assert listed == on_disk and "nbbo/kernel.py" in listed and "store.py" in listed
+
+
+def test_the_build_layer_is_a_package_the_wheel_ships():
+    """pyproject's ``packages.find`` keeps only folders with an ``__init__.py``: without one the wheel
+    had no bestex_nb.build at all (an editable install hides it: a namespace package imports fine)."""
+    from setuptools import find_packages
+
+    found = set(find_packages(str(ROOT), include=["bestex_nb*"]))
+    assert {"bestex_nb.build", "bestex_nb.build.nbbo"} <= found
+    assert not any(p.split(".")[0] == "benchmarks" for p in found)
