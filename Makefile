@@ -38,7 +38,7 @@ notebooks: $(BIN)/.installed
 ## bench: the store build at scale against pandas merge_asof (each in its own process)
 bench: $(BIN)/.installed
 	$(BIN)/pip install -q -e '.[test,bench]'
-	$(BIN)/bestex bench
+	$(BIN)/python -m benchmarks.bench
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check bestex_nb tests notebooks

@@ -7,9 +7,8 @@ process's peak RSS (``wait4`` rusage of that child alone) and its wall time; the
 which the parent checks against ``ours_build``. Results are printed and written to
 ``<work>/results-<orders>x<quotes>.json``.
 
-To add a contender (polars, an optimised build), write ``_run_<name>(cfg) -> dict`` (returning at least
-``seconds``, ``rows``, ``quoted`` and ``sample``) and list it in :data:`CONTENDERS`. Run directly for more
-options: ``python -m benchmarks.bench --help``.
+The contenders are in :mod:`benchmarks.contenders`. ``bestex bench …`` (from a source checkout) and
+``make bench`` run this module: ``python -m benchmarks.bench --help``.
 """
 
 from __future__ import annotations
@@ -22,8 +21,9 @@ import random
 import subprocess
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
+
+from benchmarks.contenders import CONTENDERS, GB, NEEDS, RECEIPT_RIVALS, available, child
 
 DEFAULT_ORDERS = 10_000_000
 DEFAULT_QUOTES = 100_000_000
@@ -35,195 +35,7 @@ SAMPLE = 1_000
 #: Runs of each contender per scale, round robin, the run of median time reported: on the 2-core VM these
 #: figures come from, one run of the same code varies by +-20% (benchmarks/README.md).
 DEFAULT_REPEAT = 3
-GB = 1024 ** 3
 
-
-#: name -> what it does; each name runs ``_run_<name>(cfg)`` in its own process. The first is the reference.
-CONTENDERS = {
-    "ours_build": "bestex_nb.build.store.build(force=True): staging + validation + the NBBO lookups (receipt, routing, "
-                  "four markout horizons; one streaming pass) + fills + buckets + exclusions, into a DuckDB file",
-    "ours_receipt": "the build's NBBO-at-receipt step alone (bestex_nb.build.nbbo.receipt_only): typed views of the "
-                    "Parquet files, one streaming pass over the quotes, a DuckDB table of every order with its NBBO",
-    "pandas_merge_asof": "pyarrow read (decimals cast to float64) + pd.merge_asof(by='symbol', backward): "
-                         "each order's NBBO at receipt, in memory",
-    "polars_join_asof": "polars read_parquet (decimals cast to float64) + join_asof(by='symbol', backward), "
-                        "sorting only an input that is not already in time order",
-    "duckdb_asof_join": "DuckDB's ASOF JOIN straight from the Parquet files (VARCHAR symbol), into a table",
-}
-#: The receipt-join contenders compared with ``ours_receipt`` (the issue's target ratios).
-RECEIPT_RIVALS = ("pandas_merge_asof", "polars_join_asof", "duckdb_asof_join")
-#: Contenders that need a library outside the package's dependencies (``pip install -e '.[bench]'``).
-NEEDS = {"polars_join_asof": "polars"}
-
-
-def available(name: str) -> bool:
-    import importlib.util
-
-    return name not in NEEDS or importlib.util.find_spec(NEEDS[name]) is not None
-
-
-# --- contenders (run in the child process) -------------------------------------------------------------
-
-def _run_ours_build(cfg: dict) -> dict:
-    from bestex_nb import query
-    from bestex_nb.build import store
-
-    phases: list[list] = []
-
-    depth = [0]
-
-    def timed(fn, label):  # time each top-level loader / lookup / mart step; nested steps are inside it
-        def wrapper(*a, **kw):
-            t = time.perf_counter()
-            depth[0] += 1
-            try:
-                return fn(*a, **kw)
-            finally:
-                depth[0] -= 1
-                if depth[0] == 0:
-                    try:
-                        name = label(*a)
-                    except Exception:  # noqa: BLE001  (a changed signature only loses the label)
-                        name = fn.__name__
-                    phases.append([name, round(time.perf_counter() - t, 2)])
-        return wrapper
-
-    from bestex_nb.build import idmatch, nbbo_kernels
-
-    nbbo_kernels.warm_up()  # numba's cache is warm after the first run; compiling is not the build
-    idmatch.warm_up()
-    if hasattr(store, "load_table"):
-        store.load_table = timed(store.load_table, lambda *a: f"load {a[1].table}")
-    from bestex_nb.build import nbbo
-
-    nbbo.run = timed(nbbo.run, lambda *a: "nbbo lookups (one pass)")
-    idmatch.match_store = timed(idmatch.match_store, lambda *a: "id match (order and execution ids)")
-    query.materialize = timed(query.materialize, lambda *a: f"mart {a[2]}")
-    store._exclusions = timed(store._exclusions, lambda *a: "mart exclusions (candidate rows)")
-    started = time.perf_counter()
-    store.build(cfg["data"], cfg["store"], force=True, memory_limit=cfg.get("memory_limit"),
-                threads=cfg.get("threads"))
-    seconds = time.perf_counter() - started
-    phases.append(["other (fingerprint, warnings, meta, checkpoint)",
-                   round(seconds - sum(p[1] for p in phases), 2)])
-    with query.connect(cfg["store"]) as con:
-        rows, quoted = con.execute("select count(*), count(nbbo_r_quoted_at) from fct_orders").fetchone()
-        sample = con.execute("select order_id, nbb_r::varchar, nbo_r::varchar from fct_orders "
-                             "where order_id in (select unnest($ids))", {"ids": cfg["sample_ids"]}).fetchall()
-    return {"seconds": seconds, "rows": rows, "quoted": quoted, "phases": phases,
-            "sample": {r[0]: [r[1], r[2]] for r in sample},
-            "store_gb": round(Path(cfg["store"]).stat().st_size / GB, 2)}
-
-
-def _dec(x) -> str | None:
-    """A float price as the DECIMAL(18,6) text DuckDB prints (for the spot check)."""
-    import math
-
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else \
-        str(Decimal(repr(float(x))).quantize(Decimal("0.000001")))
-
-
-def _run_ours_receipt(cfg: dict) -> dict:
-    import duckdb
-
-    from bestex_nb.build import nbbo, nbbo_kernels
-    from bestex_nb.build.staging import find_sources
-
-    nbbo_kernels.warm_up()  # numba's cache is warm after the first run; compiling is not the join
-    t0 = time.perf_counter()
-    con = duckdb.connect()
-    con.execute("set TimeZone = 'UTC'")
-    con.execute("set enable_progress_bar = false")  # as the build runs (a bar drawn to the log is work)
-    if cfg.get("threads"):
-        con.execute("set threads = $t", {"t": int(cfg["threads"])})
-    sources = find_sources(Path(cfg["data"]))
-    nbbo.receipt_only(con, sources)
-    seconds = time.perf_counter() - t0
-    rows, quoted = con.execute("select count(*), count(nbbo_r_quoted_at) from orders_at_receipt").fetchall()[0]
-    sample = con.execute("select order_id, nbb_r::varchar, nbo_r::varchar from orders_at_receipt "
-                         "where order_id in (select unnest($ids))", {"ids": cfg["sample_ids"]}).fetchall()
-    return {"seconds": seconds, "rows": rows, "quoted": quoted, "sample": {r[0]: [r[1], r[2]] for r in sample}}
-
-
-def _run_pandas_merge_asof(cfg: dict) -> dict:
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    data = Path(cfg["data"])
-    t0 = time.perf_counter()
-    orders = pq.read_table(data / "orders.parquet", columns=["order_id", "symbol", "received_at"]).to_pandas()
-    quotes = pq.read_table(data / "nbbo.parquet", columns=["symbol", "quoted_at", "bid_price", "ask_price"])
-    for col in ("bid_price", "ask_price"):  # decimal128 would become Python Decimal objects
-        quotes = quotes.set_column(quotes.schema.get_field_index(col), col, quotes[col].cast(pa.float64()))
-    quotes = quotes.to_pandas()
-    t1 = time.perf_counter()
-    if not orders["received_at"].is_monotonic_increasing:
-        orders = orders.sort_values("received_at", kind="stable", ignore_index=True)
-    if not quotes["quoted_at"].is_monotonic_increasing:
-        quotes = quotes.sort_values("quoted_at", kind="stable", ignore_index=True)
-    t2 = time.perf_counter()
-    result = pd.merge_asof(orders, quotes, left_on="received_at", right_on="quoted_at", by="symbol",
-                           direction="backward", allow_exact_matches=True)
-    t3 = time.perf_counter()
-    picked = result[result["order_id"].isin(set(cfg["sample_ids"]))]
-    sample = {r.order_id: [_dec(r.bid_price), _dec(r.ask_price)] for r in picked.itertuples()}
-    return {"seconds": t3 - t0, "rows": len(result), "quoted": int(result["quoted_at"].notna().sum()),
-            "phases": [["read parquet", round(t1 - t0, 2)], ["sort (skipped if sorted)", round(t2 - t1, 2)],
-                       ["merge_asof", round(t3 - t2, 2)]],
-            "sample": sample}
-
-
-def _run_polars_join_asof(cfg: dict) -> dict:
-    import polars as pl
-
-    data = Path(cfg["data"])
-    t0 = time.perf_counter()
-    orders = pl.read_parquet(data / "orders.parquet", columns=["order_id", "symbol", "received_at"])
-    quotes = pl.read_parquet(data / "nbbo.parquet", columns=["symbol", "quoted_at", "bid_price", "ask_price"])
-    quotes = quotes.with_columns(pl.col("bid_price").cast(pl.Float64), pl.col("ask_price").cast(pl.Float64))
-    t1 = time.perf_counter()
-
-    def in_time_order(df, col):  # polars trusts a sorted flag without checking: check, then flag or sort
-        return df.with_columns(pl.col(col).set_sorted()) if df[col].is_sorted() else df.sort(col, maintain_order=True)
-
-    orders, quotes = in_time_order(orders, "received_at"), in_time_order(quotes, "quoted_at")
-    t2 = time.perf_counter()
-    result = orders.join_asof(quotes, left_on="received_at", right_on="quoted_at", by="symbol", strategy="backward")
-    t3 = time.perf_counter()
-    picked = result.filter(pl.col("order_id").is_in(cfg["sample_ids"]))
-    sample = {r["order_id"]: [_dec(r["bid_price"]), _dec(r["ask_price"])] for r in picked.iter_rows(named=True)}
-    return {"seconds": t3 - t0, "rows": result.height, "quoted": int(result["quoted_at"].is_not_null().sum()),
-            "phases": [["read parquet", round(t1 - t0, 2)], ["check order (sort if needed)", round(t2 - t1, 2)],
-                       ["join_asof", round(t3 - t2, 2)]],
-            "sample": sample}
-
-
-def _run_duckdb_asof_join(cfg: dict) -> dict:
-    import duckdb
-
-    data = Path(cfg["data"])
-    t0 = time.perf_counter()
-    con = duckdb.connect()
-    con.execute("set TimeZone = 'UTC'")
-    con.execute("set enable_progress_bar = false")  # as the build runs (a bar drawn to the log is work)
-    con.execute("create table result as select orders.order_id, quotes.quoted_at, quotes.bid_price, quotes.ask_price "
-                "from read_parquet($orders) as orders asof left join read_parquet($quotes) as quotes "
-                "on orders.symbol = quotes.symbol and orders.received_at >= quotes.quoted_at",
-                {"orders": str(data / "orders.parquet"), "quotes": str(data / "nbbo.parquet")})
-    seconds = time.perf_counter() - t0
-    rows, quoted = con.execute("select count(*), count(quoted_at) from result").fetchall()[0]
-    sample = con.execute("select order_id, bid_price::varchar, ask_price::varchar from result "
-                         "where order_id in (select unnest($ids))", {"ids": cfg["sample_ids"]}).fetchall()
-    return {"seconds": seconds, "rows": rows, "quoted": quoted, "sample": {r[0]: [r[1], r[2]] for r in sample}}
-
-
-def _child(cfg: dict) -> None:
-    result = globals()[f"_run_{cfg['contender']}"](cfg)
-    Path(cfg["result"]).write_text(json.dumps(result))
-
-
-# --- harness (parent process) ----------------------------------------------------------------------------
 
 def _spawn(cfg: dict, timeout: float | None) -> dict:
     """Run one contender in a fresh interpreter; add its process wall time and peak RSS."""
@@ -494,7 +306,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quotes", type=int, default=None, help=f"default {DEFAULT_QUOTES:,}")
     p.add_argument("--work", default="bench_data", help="where extracts, stores and results go")
     p.add_argument("--quick", action="store_true", help=f"{QUICK[0]:,} orders × {QUICK[1]:,} quotes")
-    p.add_argument("--contender", dest="contenders", action="append", help="run only these (repeatable)")
+    p.add_argument("--contender", dest="contenders", action="append",
+                   help=f"run only these (repeatable): {', '.join(CONTENDERS)}")
     p.add_argument("--timeout", type=float, default=None, help="kill a contender after this many seconds")
     p.add_argument("--memory-limit", default=None, help=f"DuckDB memory limit for ours_build (default {BUILD_MEMORY_LIMIT})")
     p.add_argument("--no-review", dest="review", action="store_false",
@@ -510,6 +323,6 @@ def _parser() -> argparse.ArgumentParser:
 if __name__ == "__main__":
     _args = _parser().parse_args()
     if _args.child:
-        _child(json.loads(Path(_args.child).read_text()))
+        child(json.loads(Path(_args.child).read_text()))
         sys.exit(0)
     sys.exit(main(_args))

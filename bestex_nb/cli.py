@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from benchmarks.bench import DEFAULT_REPEAT, positive_int  # standard library only at import
 from bestex_nb.contract.errors import BestexError
 
 
@@ -49,10 +50,24 @@ def _cmd_run(args) -> int:
     return 0
 
 
-def _cmd_bench(args) -> int:
-    from benchmarks.bench import main as bench_main
+def bench_checkout(candidates: list[Path] | None = None) -> Path:
+    """The source checkout whose ``benchmarks/`` ``bestex bench`` runs: the current directory, or the one
+    the package was installed from (editable). The benchmarks are not part of the package."""
+    if candidates is None:
+        candidates = [Path.cwd(), Path(__file__).resolve().parent.parent]
+    for root in candidates:
+        if (root / "benchmarks" / "bench.py").is_file():
+            return root
+    raise BestexError("bestex bench runs from a source checkout: make bench")
 
-    return bench_main(args)
+
+def _cmd_bench(argv: list[str]) -> int:
+    """``python -m benchmarks.bench`` of the checkout with the same arguments, in a child process (its
+    options: ``bestex bench --help``)."""
+    root = bench_checkout()
+    path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH")) if p)
+    return subprocess.run([sys.executable, "-m", "benchmarks.bench", *argv], check=False,
+                          env=dict(os.environ, PYTHONPATH=path)).returncode
 
 
 def _cmd_import(args) -> int:
@@ -92,23 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("bench", help="benchmark the store build against pandas merge_asof")
-    p.add_argument("--orders", type=int, default=None)
-    p.add_argument("--quotes", type=int, default=None)
-    p.add_argument("--work", default="bench_data")
-    p.add_argument("--quick", action="store_true", help="only 1M orders x 10M quotes (default: that, then 10M x 100M)")
-    p.add_argument("--contender", dest="contenders", action="append", default=None,
-                   help="run only this contender (repeatable): ours_build, pandas_merge_asof")
-    p.add_argument("--memory-limit", default=None, help="DuckDB memory limit for our build (default 12GB)")
-    p.add_argument("--no-review", dest="review", action="store_false",
-                   help="skip timing the notebooks and widgets on the sample store")
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--timeout", type=float, default=None, help="seconds per contender")
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--repeat", type=positive_int, default=None,
-                   help=f"runs of each contender, round robin; the run of median time is reported "
-                        f"(default {DEFAULT_REPEAT})")
-    p.set_defaults(func=_cmd_bench)
+    # the arguments go to the benchmark as they are (main hands them over before parsing)
+    sub.add_parser("bench", add_help=False, help="benchmark the store build against pandas merge_asof and others "
+                   "(from a source checkout; bestex bench --help for its options)")
 
     p = sub.add_parser("import", help="convert a real public format into extracts (lobster)")
     p.add_argument("format", choices=["lobster"], help="lobster: LOBSTER message + orderbook file pairs")
@@ -117,8 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="write into a non-empty folder")
     p.set_defaults(func=_cmd_import)
 
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        if argv[:1] == ["bench"]:
+            return _cmd_bench(argv[1:])
+        args = parser.parse_args(argv)
         return args.func(args)
     except BestexError as exc:
         print(f"bestex: error: {exc}", file=sys.stderr)

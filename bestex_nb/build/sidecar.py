@@ -8,7 +8,7 @@ well under a second to copy the two files). Instead the folder beside the store 
 - a byte-for-byte copy of ``orders.parquet`` and ``executions.parquet`` (hashed while copied: the
   SHA-256 recorded in ``input_files`` is the copy's), so the store never depends on the data folder
   staying as it was;
-- the streaming lookups' answers (:mod:`bestex_nb.build.nbbo`) as uncompressed Parquet, one row per
+- the streaming lookups' answers (:mod:`bestex_nb.build.nbbo.answers`) as uncompressed Parquet, one row per
   order row and one per attributed fill;
 
 and the store's ``stg_orders``, ``stg_executions``, ``asof_order_answers`` and ``asof_fill_answers`` are

@@ -238,19 +238,6 @@ def _register_raw(con: duckdb.DuckDBPyConnection, src: Source, raw_name: str) ->
     )
 
 
-def register_view(con: duckdb.DuckDBPyConnection, src: Source) -> None:
-    """``stg_<table>`` as a typed view over the file(s), with ``row_no``, *without* the checks of
-    :func:`load_table` (the benchmark's receipt step, which measures the join alone, uses it)."""
-    table: Table = TABLES[src.table]
-    raw_name = f"raw_{table.name}"
-    _register_raw(con, src, raw_name)
-    raw_types = dict(con.execute(f"select column_name, column_type from (describe {raw_name})").fetchall())
-    exprs = [f"{_cast_expr(c, raw_types[c.name], src)[0]} as {_q(c.name)}" if c.name in raw_types
-             else f"null as {_q(c.name)}" for c in table.columns]
-    con.execute(f"create or replace temp view stg_{table.name} as select row_no, {', '.join(exprs)} from {raw_name}")
-    con.execute(f"create or replace temp view stg_{table.name}_scan as select * exclude (row_no) from stg_{table.name}")
-
-
 def check_unique(con: duckdb.DuckDBPyConnection, src: Source, column: str) -> None:
     """Raise :class:`ExtractError` naming the rows when a value of ``column`` (a ``unique`` contract
     column of ``src``'s table, loaded by :func:`load_table`) repeats.
@@ -278,7 +265,7 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = Fals
     and ``stg_<table>_scan`` the same rows in file order without it (what the quote stream reads). The
     build reads orders, fills and quotes that way: a 10M-row copy into the store costs more than the
     few scans of the file that use it, and a 100M-row quote file is read once, by the streaming
-    lookups (:mod:`bestex_nb.build.nbbo`), after the checks here.
+    lookups (:mod:`bestex_nb.build.nbbo.answers`), after the checks here.
 
     ``unique_elsewhere`` names unique columns whose check the caller makes itself (the build matches
     the execution ids in :mod:`bestex_nb.build.idmatch`, and calls :func:`check_unique` when one repeats).

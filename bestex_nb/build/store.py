@@ -48,7 +48,8 @@ VIEWS = {"fct_orders", "fct_fills", "fct_limit_orders"}
 STORE_VIEWS_BELOW_ORDERS = 2_000_000
 #: Mart steps that are views over the files beside a large store (tables otherwise).
 SIDECAR_VIEWS = {"fct_orders_base", "fct_fills_base"}
-#: Build steps after the NBBO lookups (:mod:`bestex_nb.build.nbbo`), in order: (query name, table it creates).
+#: Build steps after the NBBO lookups (:mod:`bestex_nb.build.nbbo.answers`), in order: (query name, table it
+#: creates).
 MARTS = (
     ("staging/int_data_end", "int_data_end"),
     ("marts/fct_orders_base", "fct_orders_base"),
@@ -89,6 +90,18 @@ def default_store_path(data_dir: str | os.PathLike) -> Path:
     return root / f"{data_dir.name}-{tag}.duckdb"
 
 
+def _build_sources(folder, prefix: str = "") -> list:
+    """Every ``.py`` file under ``folder`` (the build's code, subpackages included) as (path relative to
+    it, file), sorted by that path."""
+    found = []
+    for f in folder.iterdir():
+        if f.is_dir() and f.name != "__pycache__":
+            found += _build_sources(f, f"{prefix}{f.name}/")
+        elif f.name.endswith(".py"):
+            found.append((prefix + f.name, f))
+    return sorted(found, key=lambda x: x[0])
+
+
 def code_version() -> str:
     """Hash of the SQL and loader code: a store built by other code is rebuilt."""
     h = hashlib.sha256(str(STORE_FORMAT).encode())
@@ -98,9 +111,8 @@ def code_version() -> str:
         if folder.is_dir():
             for f in sorted(folder.iterdir(), key=lambda p: p.name):
                 h.update(f.name.encode() + f.read_bytes())
-    build = pkg.joinpath("build")
-    for f in sorted((f for f in build.iterdir() if f.name.endswith(".py")), key=lambda f: f.name):
-        h.update(f.name.encode() + f.read_bytes())
+    for rel, f in _build_sources(pkg.joinpath("build")):
+        h.update(rel.encode() + f.read_bytes())
     for mod in (("contract", "extracts.py"), ("query.py",)):  # the contract's types; how SQL is bound
         h.update(pkg.joinpath(*mod).read_bytes())
     return h.hexdigest()
@@ -170,7 +182,7 @@ def build(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *
         tmp = store.with_name(store.name + f".building-{os.getpid()}")
         tmp.unlink(missing_ok=True)
         try:
-            with small_pages():  # bestex_nb/memory.py: huge pages cost more than they save here
+            with small_pages():  # bestex_nb/build/memory.py: huge pages cost more than they save here
                 warnings, side, reconciliation = _build_into(tmp, store, data_dir, sources, fp, memory_limit,
                                                              threads)
             os.replace(tmp, store)
@@ -200,7 +212,9 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
             con.execute("set threads = $t", {"t": int(threads)})
         con.execute("set temp_directory = $d", {"d": str(path) + ".tmp"})
         con.execute("set enable_progress_bar = false")
-        from bestex_nb.build import idmatch, nbbo  # numba: only a build needs them, not a notebook opening the store
+        # numba: only a build needs them, not a notebook opening the store
+        from bestex_nb.build import idmatch
+        from bestex_nb.build.nbbo import answers as nbbo_answers
 
         selects, ids = {}, None
         for name, src in sources.items():
@@ -235,7 +249,7 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
         # quotes: 2.5 s) fits in the rest. hashlib and file reads and writes release the GIL.
         with ThreadPoolExecutor(max_workers=1) as pool:
             job = pool.submit(inputs)
-            nbbo.run(con, sidecar=side, ids=ids)
+            nbbo_answers.run(con, sidecar=side, ids=ids)
         hashes, copies = job.result()
         for name in copies:  # from here on the build reads the copies, as the store will
             persist_view(con, name, selects[name], copies[name])

@@ -1,4 +1,4 @@
-"""The streaming as-of kernel (bestex_nb/nbbo_kernels.py) on hand-made streams: every rule of metrics.md section 1
+"""The streaming NBBO pass (bestex_nb/build/nbbo/stream.py, kernel.py) on hand-made streams: every rule of metrics.md section 1
 it implements, worked by hand. Instants are New York times on Monday 2026-07-06 (UTC−4) unless said."""
 
 from datetime import datetime
@@ -7,12 +7,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from bestex_nb.build import nbbo_kernels
+from bestex_nb.build.arrays import NONE
+from bestex_nb.build.clock import day_tables
+from bestex_nb.build.fill_sums import fill_sums
+from bestex_nb.build.nbbo import stream as nbbo_stream
 
 NY = ZoneInfo("America/New_York")
-NONE = nbbo_kernels.NONE
 AAA, BBB, ZZZ = 101, 202, 999  # symbol hashes; ZZZ is in no order or security
-TABLE = nbbo_kernels.symbol_table(np.array([AAA, BBB], dtype=np.uint64))
+TABLE = nbbo_stream.symbol_table(np.array([AAA, BBB], dtype=np.uint64))
 
 
 def us(hms: str, day: str = "2026-07-06") -> int:
@@ -38,11 +40,11 @@ def run(quotes, receipt=(), route=(), fills=(), sorted_quotes=None, batch=2):
     def make(items, valid):
         sym = np.array([s for s, _ in items], np.int32)
         t = np.array([x for _, x in items], np.int64)
-        return nbbo_kernels.valid_after(sym, t) if valid else nbbo_kernels.in_force(sym, t)
+        return nbbo_stream.valid_after(sym, t) if valid else nbbo_stream.in_force(sym, t)
 
     r, o, f = make(receipt, False), make(route, False), make(fills, True)
     fallback = (lambda: stream(sorted_quotes, batch)) if sorted_quotes is not None else None
-    report = nbbo_kernels.lookup(stream(quotes, batch), TABLE, 2, r, o, f, sorted_batches=fallback)
+    report = nbbo_stream.lookup(stream(quotes, batch), TABLE, 2, r, o, f, sorted_batches=fallback)
     return r, o, f, report
 
 
@@ -143,7 +145,7 @@ def test_sort_keeps_the_lookups_with_a_symbol_in_stable_time_order(case):
     sym = rng.integers(0, 3, n).astype(np.int32)
     if case in ("some without a symbol", "both"):
         sym[rng.random(n) < 0.3] = -1
-    x = nbbo_kernels.in_force(sym, t)
+    x = nbbo_stream.in_force(sym, t)
     x.sort()
     kept = np.flatnonzero(sym >= 0)
     expected = kept[np.argsort(t[kept], kind="stable")]
@@ -169,7 +171,7 @@ def test_a_stream_out_of_time_order_is_answered_from_the_sorted_stream():
 
 def test_day_tables_follow_daylight_saving_time():
     # Sunday 2026-03-08: clocks go forward at 02:00; the days around it are 23 and 24 hours long
-    midnights, closes = nbbo_kernels.day_tables(np.array([us("12:00:00", "2026-03-08")]))
+    midnights, closes = day_tables(np.array([us("12:00:00", "2026-03-08")]))
     days = [datetime.fromtimestamp(m / 1e6, NY) for m in midnights]
     assert [d.strftime("%Y-%m-%d %H:%M") for d in days] == ["2026-03-07 00:00", "2026-03-08 00:00",
                                                             "2026-03-09 00:00"]
@@ -178,7 +180,7 @@ def test_day_tables_follow_daylight_saving_time():
 
 def test_duplicate_symbol_hashes_are_refused():
     with pytest.raises(ValueError, match="share a 64-bit hash"):
-        nbbo_kernels.symbol_table(np.array([5, 5], dtype=np.uint64))
+        nbbo_stream.symbol_table(np.array([5, 5], dtype=np.uint64))
 
 
 def test_fill_sums_by_hand():
@@ -188,7 +190,7 @@ def test_fill_sums_by_hand():
     qty = np.array([100_000_000, 1_500, NONE, 250_000, NONE])  # 100 sh, 0.0015 sh, null, 0.25 sh, null
     t = np.array([us("10:00:05"), us("09:31:00"), us("10:00:01"), NONE, NONE])
     bad = np.array([False, False, True, False, True])
-    s = nbbo_kernels.fill_sums(5, rows, qty, t, bad)
+    s = fill_sums(5, rows, qty, t, bad)
     assert s["count"].tolist() == [1, 0, 3, 1, 0]
     assert s["qty_sum"][2] == 100_250_000 and s["qty_n"].tolist() == [1, 0, 2, 0, 0]
     assert s["qty_sum"][0] == 1_500
@@ -196,11 +198,11 @@ def test_fill_sums_by_hand():
     assert s["first"][3] == NONE and s["last"][3] == NONE and s["first"][1] == NONE
     assert s["any_bad"].tolist() == [False, False, True, True, False]
     with pytest.raises(ValueError, match="outside"):
-        nbbo_kernels.fill_sums(2, np.array([2]), np.array([1]), np.array([1]), np.array([False]))
+        fill_sums(2, np.array([2]), np.array([1]), np.array([1]), np.array([False]))
     with pytest.raises(ValueError, match="outside"):
-        nbbo_kernels.fill_sums(2, np.array([-2]), np.array([1]), np.array([1]), np.array([False]))
+        fill_sums(2, np.array([-2]), np.array([1]), np.array([1]), np.array([False]))
     # a fill of no order row (-1) is left out: the same sums as without it
-    with_orphans = nbbo_kernels.fill_sums(5, np.r_[-1, rows, -1], np.r_[7, qty, 9], np.r_[us("09:30:00"), t, 1],
+    with_orphans = fill_sums(5, np.r_[-1, rows, -1], np.r_[7, qty, 9], np.r_[us("09:30:00"), t, 1],
                                   np.r_[True, bad, True])
     for name, values in s.items():
         assert with_orphans[name].tolist() == values.tolist(), name
@@ -208,13 +210,13 @@ def test_fill_sums_by_hand():
 
 def test_fill_sums_refuse_a_sum_beyond_64_bits():
     big = 10**12 * 10**6  # a trillion shares in micro-shares, the DECIMAL(18,6) ceiling
-    ok = nbbo_kernels.fill_sums(2, np.array([0, 1]), np.array([big, big]), np.array([1, 1]), np.array([False, False]))
+    ok = fill_sums(2, np.array([0, 1]), np.array([big, big]), np.array([1, 1]), np.array([False, False]))
     assert ok["qty_sum"].tolist() == [big, big]  # one per order: fine, and exact
     with pytest.raises(ValueError, match="too large"):
-        nbbo_kernels.fill_sums(1, np.zeros(10, np.int64), np.full(10, big), np.ones(10, np.int64), np.zeros(10, bool))
+        fill_sums(1, np.zeros(10, np.int64), np.full(10, big), np.ones(10, np.int64), np.zeros(10, bool))
     # the quick bound (10 fills on one order x the largest quantity) trips, the exact per-order sum does not
     rows, qty = np.array([0] * 10 + [1]), np.array([1] * 10 + [big])
-    mixed = nbbo_kernels.fill_sums(2, rows, qty, np.ones(11, np.int64), np.zeros(11, bool))
+    mixed = fill_sums(2, rows, qty, np.ones(11, np.int64), np.zeros(11, bool))
     assert mixed["qty_sum"].tolist() == [10, big] and mixed["count"].tolist() == [10, 1]
 
 
@@ -225,7 +227,7 @@ def test_micro_units_read_decimal_18_6_exactly_from_the_arrow_buffer():
     import duckdb
     import pyarrow as pa
 
-    from bestex_nb.build.nbbo import micro_units
+    from bestex_nb.build.arrays import micro_units
 
     con = duckdb.connect()
     col = con.sql(
@@ -241,13 +243,13 @@ def test_micro_units_read_decimal_18_6_exactly_from_the_arrow_buffer():
 
 
 def test_new_york_wall_clock_across_both_dst_changes_matches_duckdb():
-    """nbbo_kernels.new_york_wall_us, by hand at the 2026 changes (8 March 07:00 UTC: EST→EDT; 1 November
+    """clock.new_york_wall_us, by hand at the 2026 changes (8 March 07:00 UTC: EST→EDT; 1 November
     06:00 UTC: EDT→EST) one microsecond either side, NONE kept; then against DuckDB's
     timezone('America/New_York', ·) for random instants over two years."""
     import duckdb
     import pyarrow as pa
 
-    from bestex_nb.build.nbbo_kernels import new_york_wall_us
+    from bestex_nb.build.clock import new_york_wall_us
 
     def us(text):
         return int(np.datetime64(text, "us").astype(np.int64))
@@ -269,9 +271,9 @@ def test_new_york_wall_clock_across_both_dst_changes_matches_duckdb():
 
 
 def test_answer_candidates_flag_each_rule_that_reads_the_answers():
-    """Hand-computed rows for bestex_nb.build.nbbo_kernels.answer_candidates, the preselection of the rows whose
+    """Hand-computed rows for bestex_nb.build.exclusion_candidates.answer_candidates, the preselection of the rows whose
     answers may exclude them (one rule per row; row 0 meets none)."""
-    from bestex_nb.build.nbbo_kernels import NONE, answer_candidates
+    from bestex_nb.build.exclusion_candidates import answer_candidates
 
     us = 1_000_000
     day = 86_400 * us

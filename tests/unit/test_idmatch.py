@@ -1,4 +1,4 @@
-"""The byte match of the text ids (bestex_nb/idmatch.py): hand-computed cases, a reference comparison on
+"""The byte match of the text ids (bestex_nb/build/idmatch.py): hand-computed cases, a reference comparison on
 generated ids, and what a build makes of repeated order ids that have fills."""
 
 import numpy as np
@@ -8,6 +8,7 @@ from conftest import fill, order, quote, write_extracts
 
 from bestex_nb import query
 from bestex_nb.build import idmatch
+from bestex_nb.build.arrays import in_row_order
 
 LONG = "L" * 40  # longer than the widest key (32 bytes): the tails are compared from the Arrow buffers
 
@@ -92,11 +93,11 @@ def test_null_ids_are_refused():
 
 def test_in_row_order_sorts_only_what_is_out_of_order():
     table = pa.table({"row_no": [2, 0, 1], "v": ["c", "a", "b"]})
-    assert idmatch.in_row_order(table)["v"].to_pylist() == ["a", "b", "c"]
+    assert in_row_order(table)["v"].to_pylist() == ["a", "b", "c"]
     ordered = pa.table({"row_no": [0, 1], "v": ["a", "b"]})
-    assert idmatch.in_row_order(ordered) is ordered
+    assert in_row_order(ordered) is ordered
     with pytest.raises(ValueError, match="0..n-1"):
-        idmatch.in_row_order(pa.table({"row_no": [0, 2]}))
+        in_row_order(pa.table({"row_no": [0, 2]}))
 
 
 @pytest.fixture(params=["csv", "folders of parquet"])

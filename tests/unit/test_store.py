@@ -120,7 +120,7 @@ def test_large_store_views_give_the_small_store_tables(tmp_path, monkeypatch):
                      "mixed": {"fct_orders_base": "BASE TABLE", "fct_fills_base": "BASE TABLE"}}
     with duckdb.connect(str(tmp_path / "views.duckdb"), read_only=True) as plain, \
             pytest.raises(duckdb.IOException, match="No files found"):
-        plain.execute("select count(*) from fct_orders").fetchall()  # why store.connect is the way in
+        plain.execute("select count(*) from fct_orders").fetchall()  # why query.connect is the way in
 
 
 def test_files_beside_a_large_store_move_with_it_and_are_replaced_on_rebuild(tmp_path, monkeypatch):
@@ -198,29 +198,30 @@ def test_stored_ids_are_uncompressed_with_the_query_types_and_hashes_recorded(da
 
 def test_each_kernel_is_compiled_once_whatever_arrays_the_build_hands_it(tmp_path, monkeypatch):
     """numba compiles a kernel again for each new mix of read-only (Arrow's) and writable (numpy's)
-    arrays: seconds in the middle of a build. The kernels take their inputs read-only (nbbo_kernels.readonly),
-    so the small and the large build (answers in memory, then as files beside the store) and the
-    benchmark's receipt step all use the one version that nbbo_kernels.warm_up compiles."""
+    arrays: seconds in the middle of a build. The kernels take their inputs read-only
+    (bestex_nb.build.arrays.readonly), so the small and the large build (answers in memory, then as files beside the store) and the
+    benchmark's receipt step all use the one version that the benchmark's warm_up compiles."""
     import duckdb
 
-    from bestex_nb.build import idmatch, nbbo, nbbo_kernels, store
+    from benchmarks.ours import receipt_only, warm_up
+    from bestex_nb.build import arrays, clock, fill_sums, idmatch_kernels, store
+    from bestex_nb.build.nbbo import kernel
     from bestex_nb.build.staging import find_sources
     from bestex_nb.sample import generate
 
     data = tmp_path / "data"
     generate(data, seed=5, orders=600, quotes_target=20_000)
-    nbbo_kernels.warm_up()
-    idmatch.warm_up()
+    warm_up()
     build(data, tmp_path / "small.duckdb")
     monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
     build(data, tmp_path / "large.duckdb")
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
-        nbbo.receipt_only(con, find_sources(data))
-    kernels = (nbbo_kernels._consume, nbbo_kernels._finish, nbbo_kernels._kept_in_order, nbbo_kernels._is_identity, nbbo_kernels._fill_sums,
-               nbbo_kernels._codes, nbbo_kernels._max_abs, nbbo_kernels._known_span, nbbo_kernels._add_hourly_offset, nbbo_kernels._fill_targets,
-               idmatch._hashes, idmatch._scatter, idmatch._match, idmatch._unpartition,
-               idmatch._hash_repeats)
+        receipt_only(con, find_sources(data))
+    kernels = (kernel._consume, kernel._finish, kernel._kept_in_order, arrays._is_identity, fill_sums._fill_sums,
+               kernel._codes, fill_sums._max_abs, clock._known_span, clock._add_hourly_offset, kernel._fill_targets,
+               idmatch_kernels._hashes, idmatch_kernels._scatter, idmatch_kernels._match, idmatch_kernels._unpartition,
+               idmatch_kernels._hash_repeats)
     assert {k.py_func.__name__: len(k.signatures) for k in kernels} == {k.py_func.__name__: 1 for k in kernels}
 
 

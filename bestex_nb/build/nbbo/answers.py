@@ -3,7 +3,7 @@
 Reads the lookup instants (``sql/staging/asof_order_instants.sql``, ``asof_fills.sql`` — each fill's
 order row comes from the byte match of the ids, :mod:`bestex_nb.build.idmatch`, so a fill's symbol is its
 order row's, looked up in numpy rather than joined on the text order id), streams the quotes once
-through the kernel of :mod:`bestex_nb.build.nbbo_kernels` (``sql/staging/nbbo_stream.sql``; the sorted variant when
+through the kernel of :mod:`bestex_nb.build.nbbo.stream` (``sql/staging/nbbo_stream.sql``; the sorted variant when
 the file is not in time order within each symbol), and puts each answer back at its caller's row: one
 Arrow table per extract in row order, registered on the connection for the rest of the build, with
 typed temporary views over them:
@@ -35,19 +35,21 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from bestex_nb.build import nbbo_kernels
-
 from bestex_nb import query
+from bestex_nb.build.arrays import NONE, in_row_order, is_identity, micro_units
+from bestex_nb.build.clock import new_york_wall_us
+from bestex_nb.build.exclusion_candidates import answer_candidates
+from bestex_nb.build.fill_sums import fill_sums
+from bestex_nb.build.nbbo import stream
 from bestex_nb.contract.errors import ExtractError
-from bestex_nb.build.idmatch import in_row_order
 
 #: Quote rows per batch asked of DuckDB (it hands Parquet over a row group at a time at most).
 BATCH_ROWS = 1 << 20
 
 
-def _stream(con: duckdb.DuckDBPyConnection, name: str):
+def _quote_batches(con: duckdb.DuckDBPyConnection, name: str):
     """Batches of (hash, quoted_at_us, bid_us, ask_us, seq) numpy arrays from a stream query."""
-    reader = con.sql(query.text(name), params={"none": nbbo_kernels.NONE}).to_arrow_reader(batch_size=BATCH_ROWS)
+    reader = con.sql(query.text(name), params={"none": NONE}).to_arrow_reader(batch_size=BATCH_ROWS)
     try:
         for batch in reader:
             yield tuple(np.ascontiguousarray(batch.column(i).to_numpy()) for i in range(5))
@@ -63,7 +65,7 @@ def symbol_table(con: duckdb.DuckDBPyConnection):
         raise ExtractError(f"nbbo: symbols {clash['symbol'].tolist()[:5]} share a 64-bit hash with another "
                            "symbol of the quote file; the streaming lookups cannot tell them apart")
     hashes = symbols["symbol_hash"].to_numpy(dtype=np.uint64)
-    return nbbo_kernels.symbol_table(hashes), len(hashes)
+    return stream.symbol_table(hashes), len(hashes)
 
 
 def _at_rows(values: np.ndarray, rows: np.ndarray | None, n_rows: int, missing) -> np.ndarray:
@@ -76,7 +78,7 @@ def _at_rows(values: np.ndarray, rows: np.ndarray | None, n_rows: int, missing) 
     return out
 
 
-def _by_row(n_rows: int, caller_rows: np.ndarray | None, lookups: nbbo_kernels.Lookups, names: list[str | None]) -> dict:
+def _by_row(n_rows: int, caller_rows: np.ndarray | None, lookups: stream.Lookups, names: list[str | None]) -> dict:
     """The answers of ``lookups`` as nullable Arrow columns of length ``n_rows``, each at its row
     (``caller_rows[k]`` is the row of the k-th caller, None: the k-th row itself; rows without a lookup
     or an answer are null). ``names`` names the answer columns in order; None skips one. When the
@@ -84,31 +86,13 @@ def _by_row(n_rows: int, caller_rows: np.ndarray | None, lookups: nbbo_kernels.L
     out = {}
     for j, name in enumerate(names):
         if name is not None:
-            col = _at_rows(lookups.out[j], caller_rows, n_rows, nbbo_kernels.NONE)
-            out[name] = pa.array(col, mask=col == nbbo_kernels.NONE)
+            col = _at_rows(lookups.out[j], caller_rows, n_rows, NONE)
+            out[name] = pa.array(col, mask=col == NONE)
     return out
 
 
 def _row_count(row_no: np.ndarray) -> int:
     return int(row_no.max()) + 1 if len(row_no) else 0
-
-
-def micro_units(column: pa.ChunkedArray) -> np.ndarray:
-    """A DECIMAL(18,6) column (Arrow decimal128(p, 6), p ≤ 18) as int64 millionths, :data:`nbbo_kernels.NONE`
-    for null: the low 64 bits of each 128-bit value, which hold it exactly (|value| < 10^18 < 2^63)."""
-    t = column.type
-    if not (pa.types.is_decimal128(t) and t.scale == 6 and t.precision <= 18):
-        raise TypeError(f"expected decimal128(≤18, 6), got {t}")
-    out = np.empty(len(column), np.int64)
-    at = 0
-    for chunk in column.chunks:
-        n = len(chunk)
-        low = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[2 * chunk.offset:2 * (chunk.offset + n):2]
-        out[at:at + n] = low
-        if chunk.null_count:
-            out[at:at + n][chunk.is_null().to_numpy(zero_copy_only=False)] = nbbo_kernels.NONE
-        at += n
-    return out
 
 
 def _absent(n_rows: int) -> pa.Array:
@@ -125,7 +109,7 @@ def _fetch_fills(con: duckdb.DuckDBPyConnection, ids) -> pa.Table:
     matches no order row (``order_row`` −1: the sums skip them, and no markout is looked up) are also
     registered on the connection as ``int_orphan_fills`` (execution_row), which ``marts/exclusions``
     lists."""
-    table = in_row_order(query.arrow(con, "staging/asof_fills", {"none": nbbo_kernels.NONE}), "execution_row")
+    table = in_row_order(query.arrow(con, "staging/asof_fills", {"none": NONE}), "execution_row")
     order_row = ids.fill_order_row
     if len(order_row) != table.num_rows:
         raise ValueError("the id match and the fills disagree on the number of fills")
@@ -154,19 +138,19 @@ FILL_SUM_COLUMNS = ("fill_count", "filled_qty_micro", "has_bad_fill", "first_fil
 def _order_fill_sums(f: pa.Table, n_orders: int) -> tuple[dict, dict]:
     """Per order row: fill_count, filled_qty_micro, has_bad_fill, first_fill_us, last_fill_us (nullable
     Arrow columns, null where the row has no fill, as a left join to a SQL aggregate gives), and the
-    sums as numpy arrays. One pass over ``staging/asof_fills`` (:func:`bestex_nb.build.nbbo_kernels.fill_sums`)
+    sums as numpy arrays. One pass over ``staging/asof_fills`` (:func:`bestex_nb.build.fill_sums.fill_sums`)
     instead of a 10M-group aggregate and a join back."""
-    s = nbbo_kernels.fill_sums(n_orders, f["order_row"].to_numpy(), micro_units(f["quantity"]),
+    s = fill_sums(n_orders, f["order_row"].to_numpy(), micro_units(f["quantity"]),
                        f["executed_us"].to_numpy(), f["is_bad_fill"].to_numpy())
     none = s["count"] == 0
     return dict(zip(FILL_SUM_COLUMNS, (
         pa.array(s["count"], mask=none), pa.array(s["qty_sum"], mask=s["qty_n"] == 0),
-        pa.array(s["any_bad"], mask=none), pa.array(s["first"], mask=s["first"] == nbbo_kernels.NONE),
-        pa.array(s["last"], mask=s["last"] == nbbo_kernels.NONE)), strict=True)), s
+        pa.array(s["any_bad"], mask=none), pa.array(s["first"], mask=s["first"] == NONE),
+        pa.array(s["last"], mask=s["last"] == NONE)), strict=True)), s
 
 
 def _order_quantities(con: duckdb.DuckDBPyConnection) -> np.ndarray:
-    """Each order row's quantity in micro-shares (:data:`bestex_nb.build.nbbo_kernels.NONE`: null), by row."""
+    """Each order row's quantity in micro-shares (:data:`bestex_nb.build.arrays.NONE`: null), by row."""
     return micro_units(in_row_order(query.arrow(con, "staging/asof_order_quantities"))["quantity"])
 
 
@@ -180,7 +164,7 @@ def _publish(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], sideca
         for name, table in tables.items():
             con.register(name, table)
         return
-    positional = {name for name, t in tables.items() if nbbo_kernels.is_identity(t["row_no"])}
+    positional = {name for name, t in tables.items() if is_identity(t["row_no"])}
     tables = {name: t.drop_columns(["row_no"]) if name in positional else t for name, t in tables.items()}
     with ThreadPoolExecutor(max_workers=len(tables)) as pool:
         files = dict(zip(tables, pool.map(sidecar.write, tables, tables.values())))
@@ -193,7 +177,7 @@ def _publish(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], sideca
 
 
 def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = True, local: bool = True,
-        sidecar=None, ids=None) -> nbbo_kernels.StreamReport:
+        sidecar=None, ids=None) -> stream.StreamReport:
     """Answer every order's receipt and routing lookup (and, with ``fills``, every attributed fill's
     markout lookups, their order rows from ``ids``: the :class:`bestex_nb.build.idmatch.IdMatch` of the
     build); register the answers and create the temporary views
@@ -208,16 +192,16 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         raise ValueError("the fill answers need the id match (ids) and the New York wall clock (local)")
     started = _time.perf_counter()
     table, n_symbols = symbol_table(con)
-    orders = query.arrays(con, "staging/asof_order_instants", {"none": nbbo_kernels.NONE})
+    orders = query.arrays(con, "staging/asof_order_instants", {"none": NONE})
     order_rows = np.asarray(orders["row_no"], dtype=np.int64)
     n_orders = _row_count(order_rows)
     # the query gives the order rows in row order (a plain scan): then the answers need no scatter
-    scatter = None if len(order_rows) == n_orders and nbbo_kernels.is_identity(order_rows) else order_rows
-    sym = np.where(orders["has_symbol"], nbbo_kernels.codes(table, orders["symbol_hash"]), -1).astype(np.int32, copy=False)
+    scatter = None if len(order_rows) == n_orders and is_identity(order_rows) else order_rows
+    sym = np.where(orders["has_symbol"], stream.codes(table, orders["symbol_hash"]), -1).astype(np.int32, copy=False)
     routed = orders["routed_us"]
-    receipt = nbbo_kernels.in_force(sym, orders["received_us"])
+    receipt = stream.in_force(sym, orders["received_us"])
     # without routing lookups (the receipt step alone) the routing columns are null
-    routing = nbbo_kernels.in_force(np.where(routed != nbbo_kernels.NONE, sym, -1) if route else np.empty(0, np.int32),
+    routing = stream.in_force(np.where(routed != NONE, sym, -1) if route else np.empty(0, np.int32),
                             routed if route else np.empty(0, np.int64))
     fill_table = _fetch_fills(con, ids) if fills else None
     if fills:
@@ -225,36 +209,36 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         fill_rows = {c: fill_table[c].to_numpy() for c in ("execution_row", "order_row", "executed_us")}
         if not attributed.all():
             fill_rows = {c: v[attributed] for c, v in fill_rows.items()}
-        marks = nbbo_kernels.valid_after(_at_rows(sym, scatter, n_orders, -1)[fill_rows["order_row"]],
+        marks = stream.valid_after(_at_rows(sym, scatter, n_orders, -1)[fill_rows["order_row"]],
                                  fill_rows["executed_us"])
     else:
-        marks = nbbo_kernels.valid_after(np.empty(0, np.int32), np.empty(0, np.int64))
-    report = nbbo_kernels.lookup(_stream(con, "staging/nbbo_stream"), table, n_symbols, receipt, routing, marks,
-                         sorted_batches=lambda: _stream(con, "staging/nbbo_stream_sorted"))
-    wall = _at_rows(nbbo_kernels.new_york_wall_us(orders["received_us"]), scatter, n_orders, nbbo_kernels.NONE) if local else None
+        marks = stream.valid_after(np.empty(0, np.int32), np.empty(0, np.int64))
+    report = stream.lookup(_quote_batches(con, "staging/nbbo_stream"), table, n_symbols, receipt, routing, marks,
+                         sorted_batches=lambda: _quote_batches(con, "staging/nbbo_stream_sorted"))
+    wall = _at_rows(new_york_wall_us(orders["received_us"]), scatter, n_orders, NONE) if local else None
     answers = {"row_no": pa.array(np.arange(n_orders, dtype=np.int64)),
-               "received_local_us": pa.array(wall, mask=wall == nbbo_kernels.NONE) if local else _absent(n_orders),
+               "received_local_us": pa.array(wall, mask=wall == NONE) if local else _absent(n_orders),
                **_by_row(n_orders, scatter, receipt, ["r_quoted_at_us", "r_bid_us", "r_ask_us"]),
                **(_by_row(n_orders, scatter, routing, [None, "o_bid_us", "o_ask_us"]) if route
                   else {"o_bid_us": _absent(n_orders), "o_ask_us": _absent(n_orders)})}
     if fills:
         fill_answers = pa.table({
             "row_no": pa.array(fill_rows["execution_row"]), "order_row": pa.array(fill_rows["order_row"]),
-            **_by_row(len(fill_rows["execution_row"]), None, marks, [f"mid2_{h}" for h in nbbo_kernels.HORIZON_NAMES])})
+            **_by_row(len(fill_rows["execution_row"]), None, marks, [f"mid2_{h}" for h in stream.HORIZON_NAMES])})
         del fill_rows
     counts = f"{len(receipt.rows):,}, {len(routing.rows):,}", f"{len(marks.t_us):,}"
-    nbbo_r = [_at_rows(receipt.out[j], scatter, n_orders, nbbo_kernels.NONE) for j in range(3)]  # no copy in row order
-    received = _at_rows(orders["received_us"], scatter, n_orders, nbbo_kernels.NONE)
+    nbbo_r = [_at_rows(receipt.out[j], scatter, n_orders, NONE) for j in range(3)]  # no copy in row order
+    received = _at_rows(orders["received_us"], scatter, n_orders, NONE)
     # The answers hold the kernel's output arrays; the instants, codes and sorted copies go before the
     # fill sums allocate theirs (0.7 GB at 10M orders: a lower peak, and memory freed a moment ago is
-    # cheaper to hand out again than fresh memory on this VM: bestex_nb/memory.py)
+    # cheaper to hand out again than fresh memory on this VM: bestex_nb/build/memory.py)
     del orders, order_rows, sym, routed, receipt, routing, marks
     if fills:
         sums, s = _order_fill_sums(fill_table, n_orders)
         del fill_table
         # the rows an exclusion rule that reads these answers may apply to (the build reads only them
         # and the rows the order columns alone may exclude: staging/int_exclusion_candidates)
-        flagged = nbbo_kernels.answer_candidates(*nbbo_r, wall, s["count"], s["qty_sum"], s["first"], s["any_bad"],
+        flagged = answer_candidates(*nbbo_r, wall, s["count"], s["qty_sum"], s["first"], s["any_bad"],
                                          received, _order_quantities(con))
         con.register("int_answer_candidates", pa.table({"row_no": pa.array(np.flatnonzero(flagged))}))
         del s, flagged
@@ -269,13 +253,13 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         query.materialize(con, "staging/int_fill_mids", "int_fill_mids", view=True, temp=sidecar is None)
     con.execute("create or replace table int_nbbo_extent as select $n::bigint as quotes, "
                 "make_timestamptz($last::bigint) as last_quoted_at",
-                {"n": report.quotes, "last": None if report.max_quoted_at_us == nbbo_kernels.NONE else report.max_quoted_at_us})
+                {"n": report.quotes, "last": None if report.max_quoted_at_us == NONE else report.max_quoted_at_us})
     con.execute("create or replace table int_nbbo_stream (item varchar, value varchar)")
     items = {
         "quotes read": report.quotes,
         "quotes of symbols in no order or security": report.unknown_symbol_quotes,
         "updates superseded at the same instant": report.superseded,
-        "last quote (UTC)": "" if report.max_quoted_at_us == nbbo_kernels.NONE
+        "last quote (UTC)": "" if report.max_quoted_at_us == NONE
         else str(np.datetime64(report.max_quoted_at_us, "us")) + "Z",
         "streamed sorted (file not in time order within a symbol)": report.sorted_fallback,
         "order lookups (receipt, routing)": counts[0],
@@ -285,20 +269,3 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
     con.executemany("insert into int_nbbo_stream values ($i, $v)", [{"i": k, "v": str(v)} for k, v in items.items()])
     return report
 
-
-def receipt_only(con: duckdb.DuckDBPyConnection, sources: dict) -> nbbo_kernels.StreamReport:
-    """The NBBO-at-receipt step of the build on its own (``bestex bench``): typed views of the orders,
-    securities and quotes (no checks, no copies), the receipt lookups in one pass over the quotes, and
-    the table ``orders_at_receipt`` (order_id, nbbo_r_quoted_at, nbb_r, nbo_r), one row per order."""
-    from bestex_nb.build.memory import small_pages
-    from bestex_nb.build.staging import register_view
-
-    with small_pages():  # as the build runs (bestex_nb/store.py)
-        for name in ("orders", "securities", "nbbo"):
-            register_view(con, sources[name])
-        query.materialize(con, "staging/dim_symbol", "dim_symbol")
-        report = run(con, fills=False, route=False, local=False)
-        query.create_table(con, "orders_at_receipt", "select orders.order_id, nbbo.nbbo_r_quoted_at, "
-                         "nbbo.nbb_r, nbbo.nbo_r from stg_orders as orders "
-                         "left join int_order_nbbo as nbbo on orders.row_no = nbbo.row_no")
-    return report
