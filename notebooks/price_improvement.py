@@ -27,12 +27,14 @@ interactive: bool = True  # widgets in JupyterLab; the batch runner passes False
 parameters_dir: str = ""  # folder with the committee's defaults.yaml and decisions.yaml; empty for parameters/ of the checkout
 
 # %%
+from IPython.display import display
+
 import bestex_nb
-from bestex_nb.report import plots
 from bestex_nb.dimensions import price_improvement as pi_dim
 from bestex_nb.dimensions import venue_tables
 from bestex_nb.dimensions import venues as venues_dim
-from bestex_nb.report.evidence import write_tables, provenance
+from bestex_nb.report import plots
+from bestex_nb.report.evidence import provenance, write_tables
 
 plots.setup()
 review = bestex_nb.open_review(data_dir, store_path or None, build=not store_path)
