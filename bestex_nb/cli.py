@@ -7,8 +7,23 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.bench import DEFAULT_REPEAT, positive_int  # standard library only at import
 from bestex_nb.contract.errors import BestexError
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def _bench_module():
+    """benchmarks/bench.py (standard library only at import), or None for an installed package: the
+    benchmarks sit beside bestex_nb in a checkout and are not installed with it (nor on sys.path of the
+    `bestex` script, even in an editable install)."""
+    try:
+        from benchmarks import bench
+    except ModuleNotFoundError as exc:
+        if exc.name != "benchmarks" or not (CHECKOUT / "benchmarks" / "bench.py").is_file():
+            return None
+        sys.path.insert(0, str(CHECKOUT))
+        from benchmarks import bench
+    return bench
 
 
 def _cmd_sample(args) -> int:
@@ -50,9 +65,10 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from benchmarks.bench import main as bench_main
-
-    return bench_main(args)
+    bench = _bench_module()
+    if bench is None:
+        raise BestexError("bestex bench runs from a checkout of bestex_nb: benchmarks/ is not installed")
+    return bench.main(args)
 
 
 def _cmd_import(args) -> int:
@@ -92,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=_cmd_run)
 
+    bench = _bench_module()
     p = sub.add_parser("bench", help="benchmark the store build against pandas merge_asof")
     p.add_argument("--orders", type=int, default=None)
     p.add_argument("--quotes", type=int, default=None)
@@ -105,9 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--timeout", type=float, default=None, help="seconds per contender")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--repeat", type=positive_int, default=None,
+    p.add_argument("--repeat", type=bench.positive_int if bench else int, default=None,
                    help=f"runs of each contender, round robin; the run of median time is reported "
-                        f"(default {DEFAULT_REPEAT})")
+                        f"(default {bench.DEFAULT_REPEAT if bench else '3'})")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("import", help="convert a real public format into extracts (lobster)")
