@@ -29,15 +29,17 @@ interactive: bool = True  # widgets in JupyterLab; the batch runner passes False
 parameters_dir: str = ""  # folder with the committee's defaults.yaml and decisions.yaml; empty for parameters/ of the checkout
 
 # %%
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 import bestex_nb
-from bestex_nb.report import plots
 from bestex_nb.contract.parameters import load_run
-from bestex_nb.dimensions.limit_fills import compute as lf_compute, figures as lf_figures, tables as lf_tables
+from bestex_nb.dimensions.limit_fills import compute as lf_compute
+from bestex_nb.dimensions.limit_fills import figures as lf_figures
+from bestex_nb.dimensions.limit_fills import tables as lf_tables
+from bestex_nb.dimensions.venues import figures as venue_figures
 from bestex_nb.dimensions.venues import tables as venue_tables
-from bestex_nb.dimensions.venues import compute as venue_compute, figures as venue_figures
-from bestex_nb.report.evidence import write_tables, provenance
+from bestex_nb.report import plots
+from bestex_nb.report.evidence import provenance, write_tables
 
 plots.setup()
 review = bestex_nb.open_review(data_dir, store_path or None, build=not store_path)

@@ -1,7 +1,8 @@
 """Committee parameters (``parameters/defaults.yaml``, optional ``parameters/<period>.yaml``) and review
 decisions (``parameters/decisions.yaml``).
 
-The folder is ``$BESTEX_PARAMETERS`` when set, else ``parameters/`` of this checkout. Every key of
+The folder is ``$BESTEX_PARAMETERS`` when set, else the copy an installed wheel carries in
+``bestex_nb/parameters/`` (see setup.py), else ``parameters/`` of the checkout. Every key of
 ``defaults.yaml`` is required and unknown keys are refused, so a typo cannot silently fall back to a
 default. A period file overrides any subset of the keys for that period.
 """
@@ -21,7 +22,8 @@ import yaml
 from bestex_nb.contract.errors import BestexError
 from bestex_nb.contract.periods import parse_period
 
-PARAMETERS_DIR = Path(os.environ.get("BESTEX_PARAMETERS", Path(__file__).resolve().parents[2] / "parameters"))
+_PACKAGED, _CHECKOUT = (Path(__file__).resolve().parents[n] / "parameters" for n in (1, 2))
+PARAMETERS_DIR = Path(os.environ.get("BESTEX_PARAMETERS") or (_PACKAGED if _PACKAGED.is_dir() else _CHECKOUT))
 DISPOSITIONS = ("routing_changed", "justified", "open")
 
 #: section → key → (type, meaning); the shape of defaults.yaml

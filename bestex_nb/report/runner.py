@@ -2,8 +2,10 @@
 
 Layout: ``outputs/<period>/<run-id>/<firm|venue>/<notebook>.{ipynb,html}`` plus ``tables/*.csv`` per
 scope and one ``manifest.json`` per run with the SHA-256 of every input and output, the parameters,
-package versions and the git commit. A finished run folder is never overwritten: each run gets a new
-id. The store is built (or reused) once, before any notebook runs; notebooks open it read-only.
+package versions and the git commit. ``outputs/`` is that of the current directory (``--outputs`` to
+change it), whether bestex_nb runs from a checkout or an installed wheel. A finished run folder is never
+overwritten: each run gets a new id. The store is built (or reused) once, before any notebook runs;
+notebooks open it read-only.
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ from bestex_nb.report.export import execute_notebook, export_html, external_load
 from bestex_nb.review import Review
 
 FIRM = "firm"
-NOTEBOOKS_DIR = Path(os.environ.get("BESTEX_NOTEBOOKS", Path(__file__).resolve().parents[2] / "notebooks"))
+PACKAGED_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"  # an installed wheel's (see setup.py)
+CHECKOUT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"  # an editable install's
+#: where review notebooks are found, by listing: $BESTEX_NOTEBOOKS, else the wheel's, else the checkout's
+NOTEBOOKS_DIR = Path(os.environ.get("BESTEX_NOTEBOOKS")
+                     or (PACKAGED_NOTEBOOKS if PACKAGED_NOTEBOOKS.is_dir() else CHECKOUT_NOTEBOOKS))
 VERSIONED = ("bestex_nb", "duckdb", "pandas", "plotly", "papermill", "nbconvert", "pyarrow", "ipywidgets")
 
 
@@ -62,6 +68,10 @@ def notebook_path(name: str) -> Path:
 
 
 def _git_commit() -> str | None:
+    """The commit of the checkout (or of $BESTEX_NOTEBOOKS) the notebooks came from; None for an installed
+    wheel, whose version is under ``versions``."""
+    if NOTEBOOKS_DIR == PACKAGED_NOTEBOOKS:
+        return None
     try:
         out = subprocess.run(["git", "-C", str(NOTEBOOKS_DIR.parent), "rev-parse", "HEAD"],
                              capture_output=True, text=True, timeout=10)

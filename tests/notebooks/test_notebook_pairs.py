@@ -3,6 +3,8 @@ reviewed and linted) and notebooks/<name>.ipynb (what JupyterLab opens and paper
 sync by `make notebooks` (jupytext --sync, configured by notebooks/jupytext.toml)."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import jupytext
@@ -56,3 +58,10 @@ def test_cell_ids_stable(stem):
     assert len(set(ids)) == len(ids), f"duplicate cell ids in {ipynb.name}: {RESYNC}"
     resynced = combine_inputs_with_outputs(jupytext.read(py, fmt="py:percent"), nb)  # what --sync writes
     assert [c.get("id") for c in resynced.cells] == ids, f"a resync would change the cell ids: {RESYNC}"
+
+
+def test_sources_lint_clean():
+    """ruff reads the .py sources with the project's settings (pyproject.toml; E402 is ignored there)."""
+    out = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", *map(str, NOTEBOOKS_DIR.glob("*.py"))],
+                         check=False, capture_output=True, text=True, cwd=NOTEBOOKS_DIR.parent)
+    assert out.returncode == 0, out.stdout + out.stderr
