@@ -16,6 +16,11 @@
 # data before any fill is censoring. Definitions: `docs/methods.md` (section *Limit-order fill likelihood*)
 # and the metric specification, section 6. Orders that cannot be measured are listed with their reason in
 # the reconciliation at the end.
+#
+# *Where each figure is computed* (package `bestex_nb`): fill rates in `sql/metrics/limit_fills.sql`, each
+# order's outcome and survival time in `sql/metrics/limit_orders.sql`, the Kaplan–Meier curves in
+# `stats/survival.py`, the Rule 5310 .05 check in `sql/metrics/marketable_limit_exceptions.sql`, the
+# like-for-like comparison in `stats/comparison.py` over `sql/metrics/comparison_fill_sums.sql`.
 
 # %% tags=["parameters"]
 # Parameters (papermill injects its own values below this cell)

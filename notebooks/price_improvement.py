@@ -14,6 +14,12 @@
 # symbol, same New York trading day). Averages are share-weighted ratios of sums over fills. Definitions:
 # `docs/methods.md` and the metric specification. Orders that cannot be measured are listed with their
 # reason in the reconciliation at the end.
+#
+# *Where each figure is computed* (package `bestex_nb`): the tables by venue, type, size and month in
+# `sql/metrics/price_improvement.sql`, the per-order drill-down in `sql/metrics/order_pi.sql`, each fill's
+# improvement against the NBBO at receipt in `sql/marts/fct_fills.sql`; the like-for-like comparison in
+# `stats/comparison.py` over `sql/metrics/comparison_pi_sums.sql`; the deterioration trigger in
+# `stats/deterioration.py`.
 
 # %% tags=["parameters"]
 # Parameters (papermill injects its own values below this cell)
