@@ -1,14 +1,15 @@
 -- int_exclusion_candidates: the order rows an exclusion rule may apply to (a superset): the build applies
--- fct_orders' rules to these rows only (bestex_nb/store.py), instead of reading every order row joined to
--- its answers, which is all the cost of the exclusions at 10M orders. Each rule of marts/fct_orders.sql
--- is covered:
+-- the rulebook (macros/rulebook.sql) through fct_orders' query to these rows only (marts/exclusions.sql),
+-- instead of reading every order row joined to its answers, which is all the cost of the exclusions at
+-- 10M orders. Each rule of the rulebook is covered:
 --   * by the order columns alone, here: duplicate_order_id, unknown_symbol, unknown_venue, not_routed,
 --     bad_quantity, bad_limit_price, bad_timestamps, special_handling, not_held, directed;
---   * by the lookups' answers (bestex_nb/asof.py answer_candidates, registered by bestex_nb/lookups.py as
---     int_answer_candidates): no_nbbo, one_sided_nbbo, crossed_nbbo, bad_fill, overfilled,
---     fill_before_receipt, outside_regular_hours.
--- A row here that no rule excludes is read and left out of the exclusions; a rule added to fct_orders
--- must be covered here too (tests/unit/test_exclusions.py compares the two on every rule).
+--   * by the lookups' answers (answer_candidates in bestex_nb/build/nbbo_kernels.py, registered by
+--     bestex_nb/build/nbbo.py as int_answer_candidates): no_nbbo, one_sided_nbbo, crossed_nbbo, bad_fill,
+--     overfilled, fill_before_receipt, outside_regular_hours.
+-- A row here that no rule excludes is read and left out of the exclusions; a rule added to the rulebook
+-- must be covered here too: tests/unit/test_rulebook.py checks on random rows across every rule's edge
+-- that no row the rulebook excludes is missing here.
 -- grain: one row per candidate order row
 -- params: none
 -- columns: row_no
