@@ -190,3 +190,14 @@ def test_a_rulebook_changed_at_an_edge_is_caught(monkeypatch, old, new):
                         else original(name))
     lost, _ = missed()
     assert lost, f"a rulebook with {new!r} excludes rows the prefilter does not name, and the test must see them"
+
+
+def test_a_rule_naming_no_reason_of_the_list_is_an_error():
+    """A rule's reason is looked up in the one list by name: a misspelt name fails the query as soon as a
+    row meets the rule, rather than leaving the rule without effect."""
+    con = duckdb.connect()
+    query.define(con, "macros/rulebook")
+    assert con.execute("select exclusion_position('bad_fill'), exclusion_reason(6), exclusion_scope(6)"
+                       ).fetchall() == [(6, "bad_fill", "all")]
+    with pytest.raises(duckdb.Error, match="not a reason of the rulebook: bad_fills"):
+        con.execute("select case when range > 1 then exclusion_position('bad_fills') end from range(3)").fetchall()

@@ -1,6 +1,6 @@
 -- order_facts: the order facts as table macros over the relations they read, so that the same query
 -- serves every order row (marts/fct_orders_base, marts/fct_orders) and the candidate rows of the
--- exclusions alone (staging/int_candidate_fct_orders_base, marts/exclusions). Created by the build
+-- exclusions alone (marts/exclusions: staging/int_exclusion_candidates). Created by the build
 -- before any model, after macros/rulebook (bestex_nb/build/store.py), and kept in the store.
 -- grain: none (macro definitions); each macro's grain and columns are its model's (marts/fct_orders_base,
 --   marts/fct_orders)

@@ -43,8 +43,8 @@ create or replace macro exclusion_reasons() as table
         exclusion_rulebook()[positions.position].scope as scope,
     from range(1, len(exclusion_rulebook()) + 1) as positions (position);
 
--- A reason's position in the list; a name not in it is an error (a rule naming no reason would never
--- apply). Constant for a constant name: DuckDB computes it once, when it plans the query.
+-- A reason's position in the list; a name not in it is an error as soon as a row meets its rule (rather
+-- than a rule that never applies). Constant for a constant name: DuckDB computes it once, when it plans.
 create or replace macro exclusion_position(reason) as coalesce(
     list_position(list_transform(exclusion_rulebook(), lambda r: r.reason), reason),
     error('not a reason of the rulebook: ' || reason));
