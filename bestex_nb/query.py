@@ -84,40 +84,6 @@ def render(name: str, group_by: list[str] | tuple[str, ...] = ()) -> str:
 IDENT = re.compile(r"[a-z_][a-z0-9_]*")
 
 
-def _without_comments(sql_text: str) -> str:
-    """``sql_text`` without its ``--`` comments (outside single-quoted literals)."""
-    out, quoted, i = [], False, 0
-    while i < len(sql_text):
-        c = sql_text[i]
-        if c == "'":
-            quoted = not quoted
-        elif not quoted and sql_text.startswith("--", i):
-            end = sql_text.find("\n", i)
-            i = len(sql_text) if end < 0 else end
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def over(name: str, relations: dict[str, str]) -> str:
-    """The text of query ``name`` (comments removed) reading other relations in place of some it reads:
-    ``{relation: replacement}``. The same rules over other rows: the build applies fct_orders' rules to
-    the candidate rows of the exclusions only. Both names are identifiers of ours, never values. Each
-    relation must be read as ``from`` / ``join`` it, and nowhere else (not quoted, qualified or named
-    otherwise): a reference left behind would read all rows where the others read some, so it is refused."""
-    sql_text = _without_comments(text(name))
-    for old, new in relations.items():
-        if not (IDENT.fullmatch(old) and IDENT.fullmatch(new)):
-            raise ValueError(f"not identifiers: {old!r}, {new!r}")
-        sql_text, n = re.subn(rf"\b(from|join)(\s+){old}\b", rf"\g<1>\g<2>{new}", sql_text, flags=re.IGNORECASE)
-        if not n:
-            raise ValueError(f"{name} does not read {old}")
-        if re.search(rf"\b{old}\b", sql_text, flags=re.IGNORECASE):
-            raise ValueError(f"{name} names {old} other than as `from {old}` / `join {old}`")
-    return sql_text
-
-
 def _checked(name: str, sql_text: str, params: dict | None) -> dict:
     """``params`` as a dict, refused unless it binds exactly the parameters ``sql_text`` declares."""
     params = dict(params or {})
@@ -183,6 +149,14 @@ def arrays(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None
     if nulls:
         raise ValueError(f"{name}: columns {nulls} have nulls")
     return {c: table[c].to_numpy() for c in table.column_names}
+
+
+def define(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Run a file of definitions (``macros/<name>``: ``create or replace macro`` statements, no
+    parameters) on ``con``: the macros live in its database, for the views that use them."""
+    sql_text = text(name)
+    _checked(name, sql_text, None)
+    con.execute(sql_text)
 
 
 def materialize(con: duckdb.DuckDBPyConnection, name: str, table: str, params: dict | None = None,

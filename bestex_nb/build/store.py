@@ -58,9 +58,10 @@ MARTS = (
     ("marts/fct_fills", "fct_fills"),
     ("marts/fct_limit_orders", "fct_limit_orders"),
 )
-#: The exclusions read fct_orders' rules over the candidate rows only (``staging/int_exclusion_candidates``):
-#: the relations fct_orders_base reads, each restricted to those rows, under these names.
-CANDIDATE_RELATIONS = {"stg_orders": "int_candidate_orders", "int_order_nbbo": "int_candidate_order_nbbo"}
+#: Macros the build creates first, in the store (the views that use them read them there): the exclusion
+#: rulebook, which fct_orders, the exclusions and the reconciliation apply, and the order facts' queries
+#: over the relations they read (fct_orders_base and fct_orders over all rows, the exclusions over some).
+MACROS = ("macros/rulebook", "macros/order_facts")
 STORE_FORMAT = 3
 
 
@@ -212,6 +213,8 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
             con.execute("set threads = $t", {"t": int(threads)})
         con.execute("set temp_directory = $d", {"d": str(path) + ".tmp"})
         con.execute("set enable_progress_bar = false")
+        for name in MACROS:
+            query.define(con, name)
         # numba: only a build needs them, not a notebook opening the store
         from bestex_nb.build import idmatch
         from bestex_nb.build.nbbo import answers as nbbo_answers
@@ -284,20 +287,12 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
 
 
 def _exclusions(con: duckdb.DuckDBPyConnection) -> None:
-    """The ``exclusions`` table: ``marts/exclusions`` over ``marts/fct_orders`` over
-    ``marts/fct_orders_base``, each query as it is, reading the order rows and answers of the candidate
-    rows only (``staging/int_exclusion_candidates``, a superset of the rows a rule excludes). At 10M
-    orders fct_orders is a view: evaluating it for every row to keep the 1% that are excluded was the
-    dearest step after the quote pass."""
+    """The ``exclusions`` table: ``marts/exclusions``, fct_orders' query (``macros/order_facts``) over the
+    order rows and answers of the candidate rows only (``staging/int_exclusion_candidates``, a superset of
+    the rows the rulebook excludes). At 10M orders fct_orders is a view: evaluating it for every row to
+    keep the 1% that are excluded was the dearest step after the quote pass."""
     query.materialize(con, "staging/int_exclusion_candidates", "int_exclusion_candidates", temp=True)
-    for relation, restricted in CANDIDATE_RELATIONS.items():  # fixed names of ours
-        con.execute(f"create or replace temp view {restricted} as select * from {relation} "
-                    "where row_no in (select row_no from int_exclusion_candidates)")
-    con.execute("create or replace temp view int_candidate_fct_orders_base as\n"
-                + query.over("marts/fct_orders_base", CANDIDATE_RELATIONS))
-    con.execute("create or replace temp view int_candidate_fct_orders as\n"
-                + query.over("marts/fct_orders", {"fct_orders_base": "int_candidate_fct_orders_base"}))
-    query.create_table(con, "exclusions", query.over("marts/exclusions", {"fct_orders": "int_candidate_fct_orders"}))
+    query.materialize(con, "marts/exclusions", "exclusions")
 
 
 def _write_meta(con, data_dir: Path, sources: dict[str, Source], fp: str, warnings: list[str],

@@ -71,32 +71,6 @@ def test_arrays_come_whole_from_one_arrow_chunk_and_refuse_nulls(monkeypatch):
         query.arrays(con, "t/whole")
 
 
-def test_over_renames_only_relations_the_query_reads():
-    text = query.over("marts/fct_orders", {"fct_orders_base": "int_candidate_fct_orders_base"})
-    assert "from int_candidate_fct_orders_base" in text and not re.search(r"(from|join)\s+fct_orders_base\b", text)
-    with pytest.raises(ValueError, match="does not read"):
-        query.over("marts/fct_orders", {"stg_executions": "x"})
-    with pytest.raises(ValueError, match="not identifiers"):
-        query.over("marts/fct_orders", {"fct_orders_base": "x; drop table y"})
-
-
-@pytest.mark.parametrize("body, error", [
-    ("-- reads stg_orders\nselect 1", "does not read"),  # a comment is not a read
-    ("select * from stg_orders join main.stg_orders using (row_no)", "other than"),  # a qualified read left behind
-    ('select * from "stg_orders"', "does not read"),
-    ("select * FROM stg_orders where x = '--' -- from stg_orders", None),  # upper case; '--' in a literal
-])
-def test_over_refuses_reads_it_cannot_rename(monkeypatch, body, error):
-    """A read of the relation that over() would leave behind would read every row where the renamed
-    reads read some: refused, never half renamed."""
-    monkeypatch.setattr(query, "text", lambda name: "-- q: x\n-- grain: x\n-- params: none\n" + body)
-    if error:
-        with pytest.raises(ValueError, match=error):
-            query.over("t/q", {"stg_orders": "cand"})
-    else:
-        assert query.over("t/q", {"stg_orders": "cand"}).strip() == "select * FROM cand where x = '--'"
-
-
 @pytest.mark.parametrize("nulls", [False, True])
 @pytest.mark.parametrize("extra", ["", ", 1.25::decimal(18, 6) as dec, date '2026-07-01' as day"])
 def test_frame_gives_what_duckdb_df_gives(nulls, extra):

@@ -1,4 +1,9 @@
 -- exclusions: every order row that is not analysed, and every fill whose order does not exist.
+-- The order rows are those fct_orders excludes (reason and scope: macros/rulebook.sql), found by
+-- fct_orders' own query (macros/order_facts.sql) over the candidate rows only: the order rows and answers
+-- of staging/int_exclusion_candidates, a superset of the rows the rulebook excludes
+-- (tests/unit/test_rulebook.py). fct_orders, a view over files at 10M orders, read whole to keep its 1%
+-- of excluded rows was the dearest step of the build after the quote pass.
 -- grain: one row per excluded order row (table 'orders') or orphan fill (table 'executions')
 -- params: none
 -- reads int_orphan_fills, which the build's lookups register on its connection (bestex_nb/lookups.py):
@@ -7,11 +12,31 @@
 --   received_at (UTC), month (New York, YYYY-MM), receipt_date, order_category
 with
 
+candidate_rows as (
+    select row_no from int_exclusion_candidates
+),
+
+candidate_orders as (
+    select * from stg_orders where row_no in (select row_no from candidate_rows)
+),
+
+candidate_nbbo as (
+    select * from int_order_nbbo where row_no in (select row_no from candidate_rows)
+),
+
+candidate_base as (
+    select * from order_base(candidate_orders, candidate_nbbo)  -- as fct_orders_base
+),
+
+candidate_facts as (
+    select * from order_facts(candidate_base)  -- as fct_orders
+),
+
 orders as (
     select
         'orders' as "table", order_id, null::varchar as execution_id, exclusion_reason as reason,
         exclusion_scope as scope, venue, symbol, received_at, month, receipt_date, order_category, row_no,
-    from fct_orders
+    from candidate_facts
     where exclusion_reason is not null
 ),
 

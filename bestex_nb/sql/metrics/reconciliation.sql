@@ -1,4 +1,4 @@
--- reconciliation: orders in = analysed + excluded by reason, in the spec's order of precedence.
+-- reconciliation: orders in = analysed + excluded by reason, in the rulebook's order of precedence.
 -- grain: one row per line of the reconciliation (orders in, analysed, each reason that occurs)
 -- params: $period_start (DATE, New York, inclusive; null = from the start),
 --   $period_end (DATE, exclusive; null = to the end), $venue (routed venue; null = all),
@@ -43,14 +43,9 @@ orders as (
         and ($venue is null or venue = $venue)
 ),
 
+-- the reasons in the rulebook's order of precedence (macros/rulebook.sql)
 precedence as (
-    select * from (values
-        (1, 'duplicate_order_id'), (2, 'unknown_symbol'), (3, 'unknown_venue'), (4, 'bad_quantity'),
-        (5, 'bad_limit_price'), (6, 'bad_fill'), (7, 'bad_timestamps'), (8, 'overfilled'),
-        (9, 'fill_before_receipt'), (10, 'special_handling'), (11, 'not_held'), (12, 'directed'),
-        (13, 'not_routed'), (14, 'outside_regular_hours'), (15, 'no_nbbo'), (16, 'one_sided_nbbo'),
-        (17, 'crossed_nbbo')
-    ) as reasons (position, reason)
+    select position, reason from exclusion_reasons()
 ),
 
 by_reason as (

@@ -1,0 +1,117 @@
+"""The model graph can be read from bestex_nb/sql alone: every relation a .sql file reads is another .sql
+file (a model by its file name, or a table macro of macros/ by its name) or is declared in
+sql/registered.md, the one list of what Python registers."""
+
+import re
+from importlib import resources
+
+import pytest
+
+SQL = resources.files("bestex_nb").joinpath("sql")
+FILES = {f"{layer.name}/{f.name[:-4]}": f.read_text()
+         for layer in SQL.iterdir() if layer.is_dir()
+         for f in layer.iterdir() if f.name.endswith(".sql")}
+NAME = r"[a-z_][a-z0-9_]*"
+#: DuckDB's table functions that read no relation of ours (query_table(p) in a macro reads its parameter).
+READS_NOTHING = {"query_table", "range", "generate_series", "unnest"}
+
+
+def code(sql_text: str) -> str:
+    """``sql_text`` without comments, its string literals emptied (``''``), lower case."""
+    out, i, n = [], 0, len(sql_text)
+    while i < n:
+        if sql_text.startswith("--", i):
+            i = sql_text.find("\n", i)
+            i = n if i < 0 else i
+        elif sql_text[i] == "'":
+            j = i + 1
+            while j < n and not (sql_text[j] == "'" and not sql_text.startswith("''", j)):
+                j += 2 if sql_text.startswith("''", j) else 1
+            out.append("''")
+            i = j + 1
+        else:
+            out.append(sql_text[i])
+            i += 1
+    return "".join(out).lower()
+
+
+def table_macros() -> set[str]:
+    return {m for text in FILES.values() for m in re.findall(rf"create\s+(?:or\s+replace\s+)?macro\s+({NAME})\s*\([^)]*\)\s+as\s+table",
+                                                              code(text))}
+
+
+def reads(sql_text: str) -> set[str]:
+    """The relations ``sql_text`` reads: names after ``from`` / ``join`` (and the relation arguments of
+    our table macros there), without its common table expressions. ``query_table(p)`` in a macro reads
+    its parameter ``p``, not a relation."""
+    body = code(sql_text)
+    ctes = set(re.findall(rf"(?:\bwith|,)\s+({NAME})\s+as\s*(?:not\s+)?(?:materialized\s+)?\(", body))
+    macros = table_macros()
+    found = set()
+    for m in re.finditer(rf"\b(?:from|join)\s+({NAME}(?:\.{NAME})*)\s*(\()?", body):
+        name = m.group(1)
+        if not m.group(2):
+            found.add(name)
+        elif name in macros:
+            found.add(name)
+            found.update(re.findall(NAME, body[m.end():body.index(")", m.end())]))
+        elif name not in READS_NOTHING:
+            raise AssertionError(f"unexpected table function {name}(...): say here what it reads")
+    return found - ctes
+
+
+def registered() -> set[str]:
+    text = SQL.joinpath("registered.md").read_text()
+    section = text.split("## Read by the SQL files", 1)[1].split("\n## ", 1)[0]
+    return {n for line in section.splitlines() if line.startswith("- ") for n in re.findall(rf"`({NAME})`", line.split(":")[0])}
+
+
+def models() -> set[str]:
+    return {name.split("/")[1] for name in FILES} | table_macros()
+
+
+def test_the_parser_sees_reads_and_not_comments_literals_or_ctes():
+    text = ("-- q: reads nothing from here\n-- grain: x\n-- params: none\nwith a as (select * from b\n"
+            "  where x = 'from c' and y in (select y from d)), e as materialized (from a join f using (k))\n"
+            "select * from e, a join order_facts(g) as h on true left join query_table(p) on true")
+    assert reads(text) == {"b", "d", "f", "order_facts", "g"}
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_every_relation_read_is_a_model_or_registered(name):
+    unknown = reads(FILES[name]) - models() - registered()
+    assert not unknown, f"{name} reads {sorted(unknown)}: neither a .sql file nor declared in sql/registered.md"
+
+
+def test_every_registered_relation_is_read_and_is_not_a_model():
+    read = set().union(*(reads(t) for t in FILES.values()))
+    assert registered() - read == set(), "declared in sql/registered.md but read by no .sql file"
+    assert registered() & models() == set(), "a model is not registered by Python"
+
+
+def test_code_version_hashes_every_sql_folder(monkeypatch, tmp_path):
+    """A store built by other SQL is rebuilt: a change to a file of any folder of sql/ (macros/ too)
+    changes the store's code version."""
+    import shutil
+
+    from bestex_nb.build import store
+
+    copy = tmp_path / "sql"
+    shutil.copytree(str(SQL), copy)
+    real = store.resources.files("bestex_nb")
+
+    class Package:  # the package, with sql/ read from the copy
+        def joinpath(self, *parts):
+            return copy.joinpath(*parts[1:]) if parts[0] == "sql" else real.joinpath(*parts)
+
+    monkeypatch.setattr(store.resources, "files", lambda _: Package())
+    before = store.code_version()
+    folders = sorted(p.name for p in copy.iterdir() if p.is_dir())
+    assert "macros" in folders
+    for folder in folders:
+        f = min(copy.joinpath(folder).glob("*.sql"))
+        text = f.read_text()
+        f.write_text(text + "\n-- changed")
+        assert store.code_version() != before, folder
+        f.write_text(text)
+    assert store.code_version() == before
