@@ -11,7 +11,7 @@ well under a second to copy the two files). Instead the folder beside the store 
 - the streaming lookups' answers (:mod:`bestex_nb.build.nbbo.answers`) as uncompressed Parquet, one row per
   order row and one per attributed fill;
 
-and the store's ``stg_orders``, ``stg_executions``, ``asof_order_answers`` and ``asof_fill_answers`` are
+and the store's ``stg_orders``, ``stg_executions``, ``nbbo_order_answers`` and ``nbbo_fill_answers`` are
 views over them, so ``fct_orders_base`` and ``fct_fills_base`` are views of the same SQL as the tables of
 a small store (tests/unit/test_store.py compares the two row by row).
 

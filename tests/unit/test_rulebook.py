@@ -85,7 +85,7 @@ def _nullable(values: np.ndarray) -> pa.Array:
 
 def stage(con, rows: dict) -> None:
     """The build's relations for ``rows``: stg_orders, stg_securities, stg_venues, int_order_id_repeats,
-    int_duplicate_order_ids, asof_order_answers → int_order_nbbo, and int_answer_candidates from the
+    int_duplicate_order_ids, nbbo_order_answers → int_order_nbbo, and int_answer_candidates from the
     kernel, as the build registers them."""
     n = len(rows["row_no"])
     order_id = np.where(rows["is_duplicate"], "dup", np.char.add("o", rows["row_no"].astype(str)))
@@ -122,7 +122,7 @@ def stage(con, rows: dict) -> None:
                "has_bad_fill": pa.array(rows["has_bad_fill"], mask=rows["fill_count"] == 0),
                "first_fill_us": _nullable(rows["first_fill_us"]), "last_fill_us": _nullable(rows["last_fill_us"])}
     assert set(FILL_SUM_COLUMNS) <= set(answers)  # the columns the build publishes
-    con.register("asof_order_answers", pa.table(answers))
+    con.register("nbbo_order_answers", pa.table(answers))
     query.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True)
     # the kernel's prefilter, on the fill sums as it gets them (a sum of micro-shares; no fill: count 0)
     filled = np.where(rows["filled_qty_micro"] == NONE, 0, rows["filled_qty_micro"])

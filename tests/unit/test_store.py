@@ -92,8 +92,8 @@ def test_large_store_views_give_the_small_store_tables(tmp_path, monkeypatch):
         assert report.reconciliation == store.reconciliation_rows(tmp_path / f"{name}.duckdb")
         assert len(report.reconciliation) > 3 and report.reconciliation == reports["tables"].reconciliation
     files = sorted(p.name for p in (tmp_path / "views.duckdb.files").iterdir())
-    assert [f.split("-", 1)[1] for f in files] == ["asof_fill_answers.parquet", "asof_order_answers.parquet",
-                                                   "executions.parquet", "orders.parquet"]
+    assert [f.split("-", 1)[1] for f in files] == ["executions.parquet", "nbbo_fill_answers.parquet",
+                                                   "nbbo_order_answers.parquet", "orders.parquet"]
     assert (tmp_path / "views.duckdb.files" / files[3]).read_bytes() == (data / "orders.parquet").read_bytes()
     assert not (tmp_path / "mixed.duckdb.files").exists() and not (tmp_path / "tables.duckdb.files").exists()
     keys = {"fct_orders": "row_no", "fct_fills": "execution_id", "fct_limit_orders": "order_id, received_at",

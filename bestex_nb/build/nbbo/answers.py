@@ -1,6 +1,6 @@
 """The build's NBBO lookups: staged orders and fills in, the answers as row-ordered views out.
 
-Reads the lookup instants (``sql/staging/asof_order_instants.sql``, ``asof_fills.sql`` — each fill's
+Reads the lookup instants (``sql/staging/nbbo_order_instants.sql``, ``nbbo_fills.sql`` — each fill's
 order row comes from the byte match of the ids, :mod:`bestex_nb.build.idmatch`, so a fill's symbol is its
 order row's, looked up in numpy rather than joined on the text order id), streams the quotes once
 through the kernel of :mod:`bestex_nb.build.nbbo.stream` (``sql/staging/nbbo_stream.sql``; the sorted variant when
@@ -59,7 +59,7 @@ def _quote_batches(con: duckdb.DuckDBPyConnection, name: str):
 
 def symbol_table(con: duckdb.DuckDBPyConnection):
     """The kernel's symbol table for dim_symbol; refuses a quote-file symbol whose hash collides."""
-    symbols = query.run(con, "staging/asof_symbols")
+    symbols = query.run(con, "staging/nbbo_symbols")
     clash = symbols[symbols["foreign_collisions"] > 0]
     if len(clash):
         raise ExtractError(f"nbbo: symbols {clash['symbol'].tolist()[:5]} share a 64-bit hash with another "
@@ -102,14 +102,14 @@ def _absent(n_rows: int) -> pa.Array:
 
 
 def _fetch_fills(con: duckdb.DuckDBPyConnection, ids) -> pa.Table:
-    """Every fill, once (``staging/asof_fills``, in execution row order), with its order row and whether
+    """Every fill, once (``staging/nbbo_fills``, in execution row order), with its order row and whether
     it is attributed, from the byte match of the ids (``ids``, a :class:`bestex_nb.build.idmatch.IdMatch`):
     for the fill sums and the markouts. A fill whose order id repeats on several order rows is listed
     once per row (``staging/int_repeated_id_fills``), none of them attributed. The fills whose order id
     matches no order row (``order_row`` −1: the sums skip them, and no markout is looked up) are also
     registered on the connection as ``int_orphan_fills`` (execution_row), which ``marts/exclusions``
     lists."""
-    table = in_row_order(query.arrow(con, "staging/asof_fills", {"none": NONE}), "execution_row")
+    table = in_row_order(query.arrow(con, "staging/nbbo_fills", {"none": NONE}), "execution_row")
     order_row = ids.fill_order_row
     if len(order_row) != table.num_rows:
         raise ValueError("the id match and the fills disagree on the number of fills")
@@ -138,7 +138,7 @@ FILL_SUM_COLUMNS = ("fill_count", "filled_qty_micro", "has_bad_fill", "first_fil
 def _order_fill_sums(f: pa.Table, n_orders: int) -> tuple[dict, dict]:
     """Per order row: fill_count, filled_qty_micro, has_bad_fill, first_fill_us, last_fill_us (nullable
     Arrow columns, null where the row has no fill, as a left join to a SQL aggregate gives), and the
-    sums as numpy arrays. One pass over ``staging/asof_fills`` (:func:`bestex_nb.build.fill_sums.fill_sums`)
+    sums as numpy arrays. One pass over ``staging/nbbo_fills`` (:func:`bestex_nb.build.fill_sums.fill_sums`)
     instead of a 10M-group aggregate and a join back."""
     s = fill_sums(n_orders, f["order_row"].to_numpy(), micro_units(f["quantity"]),
                        f["executed_us"].to_numpy(), f["is_bad_fill"].to_numpy())
@@ -151,7 +151,7 @@ def _order_fill_sums(f: pa.Table, n_orders: int) -> tuple[dict, dict]:
 
 def _order_quantities(con: duckdb.DuckDBPyConnection) -> np.ndarray:
     """Each order row's quantity in micro-shares (:data:`bestex_nb.build.arrays.NONE`: null), by row."""
-    return micro_units(in_row_order(query.arrow(con, "staging/asof_order_quantities"))["quantity"])
+    return micro_units(in_row_order(query.arrow(con, "staging/nbbo_order_quantities"))["quantity"])
 
 
 def _publish(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], sidecar) -> None:
@@ -192,7 +192,7 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         raise ValueError("the fill answers need the id match (ids) and the New York wall clock (local)")
     started = _time.perf_counter()
     table, n_symbols = symbol_table(con)
-    orders = query.arrays(con, "staging/asof_order_instants", {"none": NONE})
+    orders = query.arrays(con, "staging/nbbo_order_instants", {"none": NONE})
     order_rows = np.asarray(orders["row_no"], dtype=np.int64)
     n_orders = _row_count(order_rows)
     # the query gives the order rows in row order (a plain scan): then the answers need no scatter
@@ -242,10 +242,10 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
                                          received, _order_quantities(con))
         con.register("int_answer_candidates", pa.table({"row_no": pa.array(np.flatnonzero(flagged))}))
         del s, flagged
-        published = {"asof_order_answers": pa.table({**answers, **sums}),
-                     "asof_fill_answers": fill_answers}
+        published = {"nbbo_order_answers": pa.table({**answers, **sums}),
+                     "nbbo_fill_answers": fill_answers}
     else:
-        published = {"asof_order_answers": pa.table({**answers, **{n: _absent(n_orders) for n in FILL_SUM_COLUMNS}})}
+        published = {"nbbo_order_answers": pa.table({**answers, **{n: _absent(n_orders) for n in FILL_SUM_COLUMNS}})}
     del nbbo_r, received
     _publish(con, published, sidecar)
     query.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True, temp=sidecar is None)

@@ -10,7 +10,7 @@
 --   New York date; null when there is none)
 with
 
--- the attributed fills (asof_fills where is_attributed, each with its order row from the byte match of
+-- the attributed fills (nbbo_fills where is_attributed, each with its order row from the byte match of
 -- the ids: bestex_nb/idmatch.py), each with the midpoints looked up in the same streaming pass as the
 -- NBBO at receipt (bestex_nb/lookups.py → int_fill_mids).
 marks as (

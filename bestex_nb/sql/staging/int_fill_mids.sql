@@ -1,7 +1,7 @@
 -- int_fill_mids: each fill's markout midpoints M_{t+Δ} (metrics.md section 1: the latest valid NBBO at
 -- or before min(executed_at + Δ, 16:00 New York) on the fill's day), from the streaming lookups' answers
--- (bestex_nb/lookups.py registers them as asof_fill_answers, one row per attributed fill of
--- asof_fills where is_attributed: row_no, order_row, mid2_1s, mid2_15s, mid2_1m, mid2_5m = bid + ask in
+-- (bestex_nb/lookups.py registers them as nbbo_fill_answers, one row per attributed fill of
+-- nbbo_fills where is_attributed: row_no, order_row, mid2_1s, mid2_15s, mid2_1m, mid2_5m = bid + ask in
 -- micro-dollars, null for "none").
 -- grain: one row per attributed execution row
 -- params: none
@@ -15,4 +15,4 @@ select
     (mid2_15s::decimal(19, 0) * 0.0000005::decimal(8, 7))::decimal(21, 7) as mid_15s,
     (mid2_1m::decimal(19, 0) * 0.0000005::decimal(8, 7))::decimal(21, 7) as mid_1m,
     (mid2_5m::decimal(19, 0) * 0.0000005::decimal(8, 7))::decimal(21, 7) as mid_5m,
-from asof_fill_answers
+from nbbo_fill_answers

@@ -1,9 +1,9 @@
 -- int_order_nbbo: each order row's NBBO in force at receipt and at routing (metrics.md section 1) and
 -- its fills summed up, from the streaming lookups' answers (bestex_nb/lookups.py registers them as
--- asof_order_answers, one row per order row in row order: row_no, received_local_us (New York wall
+-- nbbo_order_answers, one row per order row in row order: row_no, received_local_us (New York wall
 -- clock of received_at in microseconds, bestex_nb.asof.new_york_wall_us), r_quoted_at_us, r_bid_us,
 -- r_ask_us, o_bid_us, o_ask_us, and fill_count, filled_qty_micro, has_bad_fill, first_fill_us,
--- last_fill_us from one pass over asof_fills; integers, null for "none").
+-- last_fill_us from one pass over nbbo_fills; integers, null for "none").
 -- grain: one row per order row
 -- params: none
 -- columns: row_no; received_local (TIMESTAMP: received_at on New York's wall clock, as
@@ -27,4 +27,4 @@ select
     has_bad_fill,
     make_timestamptz(first_fill_us) as first_fill_at,
     make_timestamptz(last_fill_us) as last_fill_at,
-from asof_order_answers
+from nbbo_order_answers

@@ -1,4 +1,4 @@
--- asof_symbols: the symbols the lookups can be asked about, with the hash the quote stream carries,
+-- nbbo_symbols: the symbols the lookups can be asked about, with the hash the quote stream carries,
 -- and a check that no other symbol of the quote file shares one of those hashes.
 -- grain: one row per symbol of dim_symbol, in sym_id order (the kernel's symbol code is sym_id − 1)
 -- params: none

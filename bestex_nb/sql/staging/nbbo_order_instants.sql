@@ -1,4 +1,4 @@
--- asof_order_instants: the instants at which each order row needs the NBBO in force: receipt and
+-- nbbo_order_instants: the instants at which each order row needs the NBBO in force: receipt and
 -- routing (metrics.md section 1).
 -- grain: one row per row of stg_orders
 -- params: $none (BIGINT: the kernel's "no value", for an order that was not routed)

@@ -1,4 +1,4 @@
--- asof_fills: every fill as integers, in execution row order, read once for the uses the build has for
+-- nbbo_fills: every fill as integers, in execution row order, read once for the uses the build has for
 -- them (bestex_nb/lookups.py adds each fill's order row from the exact byte match of the order ids,
 -- bestex_nb/idmatch.py: the order row whose order_id is the fill's, −1 for none; and is_attributed, the
 -- id occurring on exactly one order row):

@@ -1,4 +1,4 @@
--- asof_order_quantities: each order row's quantity, for the build's preselection of the rows an
+-- nbbo_order_quantities: each order row's quantity, for the build's preselection of the rows an
 -- exclusion rule may apply to (bestex_nb/asof.py answer_candidates: more filled than ordered).
 -- grain: one row per row of stg_orders (in row order as a plain scan gives it; the caller checks)
 -- params: none
