@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Self
 
 import pandas as pd
 
@@ -52,7 +53,7 @@ class Review:
     def close(self) -> None:
         self.con.close()
 
-    def __enter__(self) -> Review:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -31,8 +31,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bestex_nb.build.hashing import sha256_file
-from bestex_nb.query import folder_of
 from bestex_nb.build.staging import SIDECAR_FILE
+from bestex_nb.query import folder_of
 
 
 class Sidecar:

@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -26,12 +26,12 @@ import duckdb
 import pandas as pd
 
 from bestex_nb import query
-from bestex_nb.query import connect, folder_of
-from bestex_nb.contract.errors import ExtractError
 from bestex_nb.build.hashing import sha256_file
 from bestex_nb.build.memory import small_pages
 from bestex_nb.build.sidecar import Sidecar, prune
 from bestex_nb.build.staging import Source, check_unique, find_sources, load_table, persist_view
+from bestex_nb.contract.errors import ExtractError
+from bestex_nb.query import connect, folder_of
 
 #: Extracts staged as checked views over their files rather than copied (large, read only by the build).
 STREAMED = {"orders", "executions"}
@@ -303,7 +303,7 @@ def _write_meta(con, data_dir: Path, sources: dict[str, Source], fp: str, warnin
     info = {
         "fingerprint": fp,
         "data_dir": str(data_dir),
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "bestex_nb": __version__,
         "duckdb": duckdb.__version__,
         "python": sys.version.split()[0],

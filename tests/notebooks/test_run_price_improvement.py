@@ -51,7 +51,7 @@ def test_parameters_recorded_and_tables_match_api(run):
 
 
 def test_manifest_records_inputs_outputs_and_versions(run):
-    _, data, result = run
+    _, _data, result = run
     manifest = json.loads(result.manifest.read_text())
     inputs = {i["path"] for i in manifest["inputs"]}
     assert {"orders.csv", "executions.csv", "nbbo.csv", "venues.csv", "securities.csv"} == inputs
