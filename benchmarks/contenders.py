@@ -42,7 +42,7 @@ def available(name: str) -> bool:
 
 def _run_ours_build(cfg: dict) -> dict:
     from bestex_nb import query
-    from bestex_nb.build import store
+    from bestex_nb.build import sql_steps, store
 
     phases: list[list] = []
 
@@ -73,7 +73,7 @@ def _run_ours_build(cfg: dict) -> dict:
         store.load_table = timed(store.load_table, lambda *a: f"load {a[1].table}")
     answers.run = timed(answers.run, lambda *a: "nbbo lookups (one pass)")
     idmatch.match_store = timed(idmatch.match_store, lambda *a: "id match (order and execution ids)")
-    query.materialize = timed(query.materialize, lambda *a: f"mart {a[2]}")
+    sql_steps.materialize = timed(sql_steps.materialize, lambda *a: f"mart {a[2]}")
     store._exclusions = timed(store._exclusions, lambda *a: "mart exclusions (candidate rows)")
     started = time.perf_counter()
     store.build(cfg["data"], cfg["store"], force=True, memory_limit=cfg.get("memory_limit"),

@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from bestex_nb import query
+from bestex_nb.build import sql_steps
 from bestex_nb.build.arrays import NONE, is_identity
 from bestex_nb.build.clock import new_york_wall_us
 from bestex_nb.build.exclusion_candidates import answer_candidates
@@ -56,9 +56,9 @@ def receipt_only(con: duckdb.DuckDBPyConnection, sources: dict) -> StreamReport:
     with small_pages():  # as the build runs (bestex_nb/build/store.py)
         for name in ("orders", "securities", "nbbo"):
             register_view(con, sources[name])
-        query.materialize(con, "staging/dim_symbol", "dim_symbol")
+        sql_steps.materialize(con, "staging/dim_symbol", "dim_symbol")
         report = answers.run(con, fills=False, route=False, local=False)
-        query.create_table(con, "orders_at_receipt", "select orders.order_id, nbbo.nbbo_r_quoted_at, "
+        sql_steps.create_table(con, "orders_at_receipt", "select orders.order_id, nbbo.nbbo_r_quoted_at, "
                            "nbbo.nbb_r, nbbo.nbo_r from stg_orders as orders "
                            "left join int_order_nbbo as nbbo on orders.row_no = nbbo.row_no")
     return report

@@ -22,10 +22,6 @@ import pandas as pd
 PARAM_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
 HEADER_PARAMS_RE = re.compile(r"^--\s*params:(.*)$", re.MULTILINE)
 GROUP_MARK = "/*group_by*/"
-#: Text columns of stored tables that hold one value per row (ids): written uncompressed. DuckDB's
-#: default for text (DICT_FSST) spends about 2 s per 10M distinct ids finding no dictionary to share
-#: (an order_id column: 2.9 s against 0.95 s), for some 100 MB of file per 10M rows saved.
-UNCOMPRESSED_TEXT = frozenset({"order_id", "execution_id"})
 
 #: Columns a caller may group a metric table by (fct_orders columns).
 GROUPABLE = (
@@ -84,7 +80,7 @@ def render(name: str, group_by: list[str] | tuple[str, ...] = ()) -> str:
 IDENT = re.compile(r"[a-z_][a-z0-9_]*")
 
 
-def _checked(name: str, sql_text: str, params: dict | None) -> dict:
+def checked_params(name: str, sql_text: str, params: dict | None) -> dict:
     """``params`` as a dict, refused unless it binds exactly the parameters ``sql_text`` declares."""
     params = dict(params or {})
     declared = declared_params(sql_text)
@@ -97,7 +93,7 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
         group_by: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
     """Execute the named query with exactly its declared parameters bound; return a DataFrame."""
     sql_text = render(name, group_by)
-    params = _checked(name, sql_text, params)
+    params = checked_params(name, sql_text, params)
     return frame(con.execute(sql_text, params) if params else con.execute(sql_text))
 
 
@@ -127,77 +123,6 @@ def frame(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             plain, nullable = _VIA_ARROW[t]
             df[column] = df[column].astype(nullable if table[column].null_count else plain)
     return df
-
-
-#: Arrow batch size that keeps a whole result in one chunk, so numpy can take its columns without a copy.
-ONE_CHUNK = 1 << 40
-
-
-def arrow(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
-    """Like :func:`run`, but the result as one Arrow table in a single chunk."""
-    sql_text = text(name)
-    params = _checked(name, sql_text, params)
-    return con.sql(sql_text, params=params or None).to_arrow_table(batch_size=ONE_CHUNK)
-
-
-def arrays(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> dict:
-    """Like :func:`run`, but the columns as numpy arrays (for the kernels; no DataFrame on the way), read
-    from Arrow without a copy (DuckDB's ``fetchnumpy`` takes three times as long). The query must give
-    no nulls (the kernels take a sentinel instead: coalesce in the SQL); a null is refused."""
-    table = arrow(con, name, params)
-    nulls = [c for c in table.column_names if table[c].null_count]
-    if nulls:
-        raise ValueError(f"{name}: columns {nulls} have nulls")
-    return {c: table[c].to_numpy() for c in table.column_names}
-
-
-def define(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Run a file of definitions (``macros/<name>``: ``create or replace macro`` statements, no
-    parameters) on ``con``: the macros live in its database, for the views that use them."""
-    sql_text = text(name)
-    _checked(name, sql_text, None)
-    con.execute(sql_text)
-
-
-def materialize(con: duckdb.DuckDBPyConnection, name: str, table: str, params: dict | None = None,
-                view: bool = False, temp: bool = False) -> None:
-    """``create or replace table <table> as <query>`` for a build step (``table`` is a fixed name).
-
-    With ``view`` the query becomes a view instead (only for queries without parameters: a view
-    cannot take binds). With ``temp`` the table or view is the connection's own (an intermediate of the
-    build, not stored).
-    """
-    sql_text = text(name)
-    params = _checked(name, sql_text, params)
-    if not IDENT.fullmatch(table):
-        raise ValueError(table)
-    if view:
-        if params:
-            raise ValueError(f"{name}: a view cannot take parameters")
-        con.execute(f"create or replace {'temp ' if temp else ''}view {table} as\n{sql_text}")
-        return
-    if temp:
-        con.execute(f"create or replace temp table {table} as\n{sql_text}", params or None)
-    else:
-        create_table(con, table, sql_text, params)
-
-
-def create_table(con: duckdb.DuckDBPyConnection, table: str, sql_text: str, params: dict | None = None) -> None:
-    """``create or replace table <table> as <sql_text>``, stored, with the :data:`UNCOMPRESSED_TEXT`
-    columns declared ``using compression uncompressed`` (same rows, same types, same order: the table
-    is declared from the query's own column types, then filled by ``insert ... <sql_text>``)."""
-    if not IDENT.fullmatch(table):
-        raise ValueError(table)
-    rel = con.sql(sql_text, params=params or None)
-    names, types = rel.columns, [str(t) for t in rel.types]
-    if not UNCOMPRESSED_TEXT.intersection(n for n, t in zip(names, types) if t == "VARCHAR"):
-        con.execute(f"create or replace table {table} as\n{sql_text}", params or None)
-        return
-    cols = ", ".join(
-        f'"{n}" {t}' + (" using compression uncompressed" if n in UNCOMPRESSED_TEXT and t == "VARCHAR" else "")
-        for n, t in zip(names, types))
-    con.execute(f"create or replace table {table} ({cols})")
-    con.execute(f"insert into {table}\n{sql_text}", params or None)
 
 
 # -- the store's files ----------------------------------------------------------------------------

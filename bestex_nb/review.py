@@ -146,7 +146,7 @@ class Review:
         key = ("sums", coverage, p.start, p.end)
         if key not in self._results:
             self._results[key] = self._run(COMPARISON_SUMS[coverage], p.params())
-        return self._results[key]
+        return self._results[key].copy()  # the kept frame stays as read: a caller may change its copy
 
     def compare_venues(self, period, metric: str | list[str] = "net_pi_ps", *, seed: int | None = None,
                        replicates: int | None = None, parameters: ReviewParameters | None = None) -> pd.DataFrame:
@@ -156,7 +156,9 @@ class Review:
         ``metric``: ``net_pi_ps``, ``eq_ratio``, ``eff_spread_ps``, ``realized_spread_1m_ps``,
         ``avg_exec_ms`` (market and marketable-limit orders) or ``fill_rate_shares`` (non-marketable
         limit orders); a list gives each metric's rows one after the other (metrics of one coverage share
-        the resamples; a metric gives the same result alone or with others). Columns: ``venue, is_sp500,
+        the resamples). Each metric is computed once per review and period and then reused, so the
+        notebook's tables and the exceptions list show the same figures; computed alone or beside other
+        metrics, an interval can differ in float32 rounding of the bootstrap sums (≈1e-6 of the unit). Columns: ``venue, is_sp500,
         order_category, metric, difference`` (positive = the venue is better for the customer; in the
         metric's unit), ``ci_low, ci_high`` (95% symbol-day bootstrap), ``p_holm, is_material,
         matched_shares, matched_pct``, then ``venue_shares, matched_cells, symbol_days, p_value,
@@ -168,9 +170,11 @@ class Review:
         seed = params.seed if seed is None else int(seed)
         replicates = params.replicates if replicates is None else int(replicates)
         ms = [comparison.get_metric(m) for m in ([metric] if isinstance(metric, str) else metric)]
+        if not ms:
+            raise ValueError(f"name at least one metric; choose from {list(comparison.METRICS)}")
 
-        def key(m):
-            return ("compare", p.start, p.end, m.name, seed, replicates, params.holm_alpha,
+        def key(m):  # the Metric itself: a custom metric never reuses a built-in's result
+            return ("compare", p.start, p.end, m, seed, replicates, params.holm_alpha,
                     params.min_symbol_days, params.ci_level, params.threshold(m.name))
 
         for coverage in dict.fromkeys(m.coverage for m in ms):

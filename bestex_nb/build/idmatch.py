@@ -182,10 +182,10 @@ def match_store(con) -> IdMatch:
     ``idmatch_executions``), and the order rows whose id repeats registered on the connection as
     ``int_order_id_repeats`` (row_no), which ``staging/int_duplicate_order_ids`` and
     ``int_repeated_id_fills`` read."""
-    from bestex_nb import query
+    from bestex_nb.build import sql_steps
 
-    orders = in_row_order(query.arrow(con, "staging/idmatch_orders"))
-    fills = in_row_order(query.arrow(con, "staging/idmatch_executions"))
+    orders = in_row_order(sql_steps.arrow(con, "staging/idmatch_orders"))
+    fills = in_row_order(sql_steps.arrow(con, "staging/idmatch_executions"))
     found = match(orders["order_id"], fills["order_id"], fills["execution_id"])
     con.register("int_order_id_repeats", pa.table({"row_no": pa.array(np.flatnonzero(found.order_repeated),
                                                                      pa.int64())}))

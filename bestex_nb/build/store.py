@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from bestex_nb import query
+from bestex_nb.build import sql_steps
 from bestex_nb.build.hashing import sha256_file
 from bestex_nb.build.memory import small_pages
 from bestex_nb.build.sidecar import Sidecar, prune
@@ -214,7 +215,7 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
         con.execute("set temp_directory = $d", {"d": str(path) + ".tmp"})
         con.execute("set enable_progress_bar = false")
         for name in MACROS:
-            query.define(con, name)
+            sql_steps.define(con, name)
         # numba: only a build needs them, not a notebook opening the store
         from bestex_nb.build import idmatch
         from bestex_nb.build.nbbo import answers as nbbo_answers
@@ -228,9 +229,9 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
                 ids = idmatch.match_store(con)
                 if ids.execution_id_repeats:
                     check_unique(con, src, "execution_id")  # raises, naming the rows
-        query.materialize(con, "staging/dim_symbol", "dim_symbol")
+        sql_steps.materialize(con, "staging/dim_symbol", "dim_symbol")
         load_table(con, sources["nbbo"], view=True)
-        query.materialize(con, "staging/int_duplicate_order_ids", "int_duplicate_order_ids")
+        sql_steps.materialize(con, "staging/int_duplicate_order_ids", "int_duplicate_order_ids")
 
         n_orders = con.execute("select count(*) from stg_orders").fetchall()[0][0]
         small = n_orders < STORE_VIEWS_BELOW_ORDERS
@@ -257,7 +258,7 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
         for name in copies:  # from here on the build reads the copies, as the store will
             persist_view(con, name, selects[name], copies[name])
         for name, table in MARTS:
-            query.materialize(con, name, table,
+            sql_steps.materialize(con, name, table,
                               view=table in VIEWS and not small or side is not None and table in SIDECAR_VIEWS)
         _exclusions(con)
         warnings = [
@@ -291,8 +292,8 @@ def _exclusions(con: duckdb.DuckDBPyConnection) -> None:
     order rows and answers of the candidate rows only (``staging/int_exclusion_candidates``, a superset of
     the rows the rulebook excludes). At 10M orders fct_orders is a view: evaluating it for every row to
     keep the 1% that are excluded was the dearest step after the quote pass."""
-    query.materialize(con, "staging/int_exclusion_candidates", "int_exclusion_candidates", temp=True)
-    query.materialize(con, "marts/exclusions", "exclusions")
+    sql_steps.materialize(con, "staging/int_exclusion_candidates", "int_exclusion_candidates", temp=True)
+    sql_steps.materialize(con, "marts/exclusions", "exclusions")
 
 
 def _write_meta(con, data_dir: Path, sources: dict[str, Source], fp: str, warnings: list[str],

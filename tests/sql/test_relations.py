@@ -49,15 +49,44 @@ def reads(sql_text: str) -> set[str]:
     macros = table_macros()
     found = set()
     for m in re.finditer(rf"\b(?:from|join)\s+({NAME}(?:\.{NAME})*)\s*(\()?", body):
-        name = m.group(1)
-        if not m.group(2):
-            found.add(name)
-        elif name in macros:
-            found.add(name)
-            found.update(re.findall(NAME, body[m.end():body.index(")", m.end())]))
-        elif name not in READS_NOTHING:
-            raise AssertionError(f"unexpected table function {name}(...): say here what it reads")
+        _read(m.group(1), bool(m.group(2)), body, m.end(), macros, found)
+        pos = m.end() if not m.group(2) else _closing(body, m.end())
+        while True:  # `from a [as x], b [as y], ...`: the other relations of a comma-separated list
+            alias = re.match(rf"\s*(?:as\s+)?({NAME})?", body[pos:])
+            if alias.group(1) and alias.group(1).lower() in NOT_ALIASES:
+                break
+            item = re.match(rf"\s*,\s*({NAME}(?:\.{NAME})*)\s*(\()?", body[pos + alias.end():])
+            if not item:
+                break
+            at = pos + alias.end() + item.end()
+            _read(item.group(1), bool(item.group(2)), body, at, macros, found)
+            pos = at if not item.group(2) else _closing(body, at)
     return found - ctes
+
+
+#: Words that can follow a relation in a from list and are not its alias.
+NOT_ALIASES = {"where", "join", "left", "right", "inner", "outer", "cross", "full", "natural", "positional",
+               "asof", "anti", "semi", "group", "order", "limit", "on", "using", "union", "except",
+               "intersect", "qualify", "having", "window", "select", "offset"}
+
+
+def _read(name: str, called: bool, body: str, at: int, macros: set[str], found: set[str]) -> None:
+    if not called:
+        found.add(name)
+    elif name in macros:
+        found.add(name)
+        found.update(re.findall(NAME, body[at:body.index(")", at)]))
+    elif name not in READS_NOTHING:
+        raise AssertionError(f"unexpected table function {name}(...): say here what it reads")
+
+
+def _closing(body: str, at: int) -> int:
+    """The position after the parenthesis that closes the one opened just before ``at``."""
+    depth = 1
+    while depth:
+        depth += {"(": 1, ")": -1}.get(body[at], 0)
+        at += 1
+    return at
 
 
 def registered() -> set[str]:
@@ -75,6 +104,10 @@ def test_the_parser_sees_reads_and_not_comments_literals_or_ctes():
             "  where x = 'from c' and y in (select y from d)), e as materialized (from a join f using (k))\n"
             "select * from e, a join order_facts(g) as h on true left join query_table(p) on true")
     assert reads(text) == {"b", "d", "f", "order_facts", "g"}
+    # a comma-separated from list reads every relation in it, aliased or not
+    assert reads("select * from fct_orders, secret_python_table") == {"fct_orders", "secret_python_table"}
+    assert reads("select * from fct_orders as o, stg_venues v, x where true") == {"fct_orders", "stg_venues", "x"}
+    assert reads("select * from order_facts(g) as h, k") == {"order_facts", "g", "k"}
 
 
 @pytest.mark.parametrize("name", sorted(FILES))

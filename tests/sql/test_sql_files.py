@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from bestex_nb import query
+from bestex_nb.build import sql_steps
 
 FILES = sorted(
     f"{layer.name}/{f.name[:-4]}"
@@ -53,7 +54,7 @@ def test_group_by_only_from_allow_list():
 
 
 def test_arrays_come_whole_from_one_arrow_chunk_and_refuse_nulls(monkeypatch):
-    """query.arrays feeds the kernels: numpy arrays straight from a single Arrow chunk (no copy), and a
+    """sql_steps.arrays feeds the kernels: numpy arrays straight from a single Arrow chunk (no copy), and a
     null (which numpy cannot hold in an int64 array) is refused rather than turned into a number."""
     import duckdb
 
@@ -62,13 +63,13 @@ def test_arrays_come_whole_from_one_arrow_chunk_and_refuse_nulls(monkeypatch):
                "t/nulls": "-- nulls: x\n-- grain: x\n-- params: none\nselect 1 as a, null::bigint as b"}
     monkeypatch.setattr(query, "text", queries.__getitem__)
     con = duckdb.connect()
-    assert query.arrow(con, "t/whole", {"n": 300_000})["a"].num_chunks == 1
-    got = query.arrays(con, "t/whole", {"n": 300_000})
+    assert sql_steps.arrow(con, "t/whole", {"n": 300_000})["a"].num_chunks == 1
+    got = sql_steps.arrays(con, "t/whole", {"n": 300_000})
     assert got["a"].tolist() == list(range(300_000)) and got["even"][:3].tolist() == [True, False, True]
     with pytest.raises(ValueError, match=r"\['b'\] have nulls"):
-        query.arrays(con, "t/nulls")
+        sql_steps.arrays(con, "t/nulls")
     with pytest.raises(ValueError, match="takes parameters"):
-        query.arrays(con, "t/whole")
+        sql_steps.arrays(con, "t/whole")
 
 
 @pytest.mark.parametrize("nulls", [False, True])

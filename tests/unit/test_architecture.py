@@ -31,6 +31,8 @@ def test_the_import_contract_holds():
     ("review.py", "from bestex_nb.build import store as _store  # noqa"),          # read path → build engine
     ("stats/survival.py", "from bestex_nb.dimensions.venues import tables as _t  # noqa"),  # upward
     ("report/runner.py", "import benchmarks as _b  # noqa"),                         # product → benchmarks
+    ("query.py", "import numba as _nb  # noqa"),                                     # read path → numba
+    ("dimensions/limit_fills/compute.py", "from bestex_nb.dimensions.venues import tables as _v  # noqa"),
 ])
 def test_the_import_contract_fails_on_a_planted_violation(tmp_path, module, planted):
     for name in ("bestex_nb", "benchmarks"):

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from bestex_nb import query
-from bestex_nb.build import arrays, clock, exclusion_candidates
+from bestex_nb.build import arrays, clock, exclusion_candidates, sql_steps
 from bestex_nb.build.nbbo.answers import FILL_SUM_COLUMNS
 
 NONE = arrays.NONE
@@ -112,7 +112,7 @@ def stage(con, rows: dict) -> None:
                 "as s (row_no, symbol, name, is_sp500)")
     con.execute("create table stg_venues as select * from (values (0, 'V1'), (1, 'V2')) as v (row_no, venue_id)")
     con.register("int_order_id_repeats", pa.table({"row_no": rows["row_no"][rows["is_duplicate"]]}))
-    query.materialize(con, "staging/int_duplicate_order_ids", "int_duplicate_order_ids")
+    sql_steps.materialize(con, "staging/int_duplicate_order_ids", "int_duplicate_order_ids")
     wall = clock.new_york_wall_us(rows["received_us"])
     answers = {"row_no": rows["row_no"], "received_local_us": _nullable(wall),
                **{c: _nullable(rows[c]) for c in ("r_quoted_at_us", "r_bid_us", "r_ask_us")},
@@ -123,7 +123,7 @@ def stage(con, rows: dict) -> None:
                "first_fill_us": _nullable(rows["first_fill_us"]), "last_fill_us": _nullable(rows["last_fill_us"])}
     assert set(FILL_SUM_COLUMNS) <= set(answers)  # the columns the build publishes
     con.register("nbbo_order_answers", pa.table(answers))
-    query.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True)
+    sql_steps.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True)
     # the kernel's prefilter, on the fill sums as it gets them (a sum of micro-shares; no fill: count 0)
     filled = np.where(rows["filled_qty_micro"] == NONE, 0, rows["filled_qty_micro"])
     flagged = exclusion_candidates.answer_candidates(
@@ -138,11 +138,11 @@ def missed(seed: int = 5310, n: int = 20_000) -> tuple[list, dict, int]:
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
     for name in ("macros/rulebook", "macros/order_facts"):
-        query.define(con, name)
+        sql_steps.define(con, name)
     stage(con, random_orders(seed, n))
-    query.materialize(con, "marts/fct_orders_base", "fct_orders_base", view=True)
-    query.materialize(con, "marts/fct_orders", "fct_orders", view=True)
-    query.materialize(con, "staging/int_exclusion_candidates", "int_exclusion_candidates")
+    sql_steps.materialize(con, "marts/fct_orders_base", "fct_orders_base", view=True)
+    sql_steps.materialize(con, "marts/fct_orders", "fct_orders", view=True)
+    sql_steps.materialize(con, "staging/int_exclusion_candidates", "int_exclusion_candidates")
     reasons = dict(con.execute("select exclusion_reason, count(*) from fct_orders "
                                "where exclusion_reason is not null group by all").fetchall())
     lost = con.execute("""
@@ -159,7 +159,7 @@ def test_the_prefilter_never_misses_a_row_the_rulebook_excludes():
     # int_exclusion_candidates passes the rulebook would make every row a candidate (slow, not wrong)
     assert candidates < sum(reasons.values()) + 0.5 * (20_000 - sum(reasons.values()))
     con = duckdb.connect()
-    query.define(con, "macros/rulebook")
+    sql_steps.define(con, "macros/rulebook")
     every = [r for (r,) in con.execute("select reason from exclusion_reasons()").fetchall()]
     assert sorted(reasons) == sorted(every), "the random rows meet every rule at least once"
 
@@ -220,7 +220,7 @@ def test_a_rule_naming_no_reason_of_the_list_is_an_error():
     """A rule's reason is looked up in the one list by name: a misspelt name fails the query as soon as a
     row meets the rule, rather than leaving the rule without effect."""
     con = duckdb.connect()
-    query.define(con, "macros/rulebook")
+    sql_steps.define(con, "macros/rulebook")
     assert con.execute("select exclusion_position('bad_fill'), exclusion_reason(6), exclusion_scope(6)"
                        ).fetchall() == [(6, "bad_fill", "all")]
     with pytest.raises(duckdb.Error, match="not a reason of the rulebook: bad_fills"):

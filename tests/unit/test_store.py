@@ -10,6 +10,7 @@ from fixtures.pi_case import FILLS, ORDERS, QUOTES
 
 import bestex_nb
 from bestex_nb import query
+from bestex_nb.build import sql_steps
 from bestex_nb.build.store import build, default_store_path
 from bestex_nb.contract.errors import BestexError
 
@@ -164,13 +165,13 @@ def test_files_beside_a_large_store_move_with_it_and_are_replaced_on_rebuild(tmp
 
 
 def test_stored_ids_are_uncompressed_with_the_query_types_and_hashes_recorded(data, tmp_path):
-    """query.create_table: order_id / execution_id stored uncompressed, every other column as DuckDB picks,
+    """sql_steps.create_table: order_id / execution_id stored uncompressed, every other column as DuckDB picks,
     column types as the query gives them; input_files holds each file's SHA-256 (hashed on a thread)."""
     import hashlib
 
     import duckdb
 
-    from bestex_nb import query
+
 
     store = build(data, tmp_path / "s.duckdb").store
     with duckdb.connect(str(store), read_only=True) as con:
@@ -190,10 +191,10 @@ def test_stored_ids_are_uncompressed_with_the_query_types_and_hashes_recorded(da
     assert recorded == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.iterdir() if p.is_file()}
     con = duckdb.connect()
     con.execute("create table src as select * from (values ('a', 1), ('b', 2)) v(order_id, n)")
-    query.create_table(con, "dst", "select * from src where n >= $lo order by n desc", {"lo": 1})
+    sql_steps.create_table(con, "dst", "select * from src where n >= $lo order by n desc", {"lo": 1})
     assert con.execute("select * from dst").fetchall() == [("b", 2), ("a", 1)]
     with pytest.raises(ValueError):
-        query.create_table(con, "bad name", "select 1")
+        sql_steps.create_table(con, "bad name", "select 1")
 
 
 def test_each_kernel_is_compiled_once_whatever_arrays_the_build_hands_it(tmp_path, monkeypatch):
@@ -231,6 +232,7 @@ def test_reconciliation_takes_the_builds_order_count_only_for_the_whole_store(da
     import duckdb
 
     from bestex_nb import query
+
 
     build(data, tmp_path / "s.duckdb")
     whole = {"period_start": None, "period_end": None, "venue": None}

@@ -36,6 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from bestex_nb import query
+from bestex_nb.build import sql_steps
 from bestex_nb.build.arrays import NONE, in_row_order, is_identity, micro_units
 from bestex_nb.build.clock import new_york_wall_us
 from bestex_nb.build.exclusion_candidates import answer_candidates
@@ -109,7 +110,7 @@ def _fetch_fills(con: duckdb.DuckDBPyConnection, ids) -> pa.Table:
     matches no order row (``order_row`` −1: the sums skip them, and no markout is looked up) are also
     registered on the connection as ``int_orphan_fills`` (execution_row), which ``marts/exclusions``
     lists."""
-    table = in_row_order(query.arrow(con, "staging/nbbo_fills", {"none": NONE}), "execution_row")
+    table = in_row_order(sql_steps.arrow(con, "staging/nbbo_fills", {"none": NONE}), "execution_row")
     order_row = ids.fill_order_row
     if len(order_row) != table.num_rows:
         raise ValueError("the id match and the fills disagree on the number of fills")
@@ -119,7 +120,7 @@ def _fetch_fills(con: duckdb.DuckDBPyConnection, ids) -> pa.Table:
     table = table.append_column("order_row", pa.array(order_row)).append_column(
         "is_attributed", pa.array(known & ~shared))
     if shared.any():  # every copy of a repeated id gets the id's fills
-        copies = query.arrow(con, "staging/int_repeated_id_fills")
+        copies = sql_steps.arrow(con, "staging/int_repeated_id_fills")
         if not np.array_equal(np.unique(copies["execution_row"].to_numpy()), np.flatnonzero(shared)):
             raise ValueError("the fills of repeated order ids disagree between the id match and the join")
         rest = table.filter(pa.array(~shared))
@@ -151,7 +152,7 @@ def _order_fill_sums(f: pa.Table, n_orders: int) -> tuple[dict, dict]:
 
 def _order_quantities(con: duckdb.DuckDBPyConnection) -> np.ndarray:
     """Each order row's quantity in micro-shares (:data:`bestex_nb.build.arrays.NONE`: null), by row."""
-    return micro_units(in_row_order(query.arrow(con, "staging/nbbo_order_quantities"))["quantity"])
+    return micro_units(in_row_order(sql_steps.arrow(con, "staging/nbbo_order_quantities"))["quantity"])
 
 
 def _publish(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], sidecar) -> None:
@@ -192,7 +193,7 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         raise ValueError("the fill answers need the id match (ids) and the New York wall clock (local)")
     started = _time.perf_counter()
     table, n_symbols = symbol_table(con)
-    orders = query.arrays(con, "staging/nbbo_order_instants", {"none": NONE})
+    orders = sql_steps.arrays(con, "staging/nbbo_order_instants", {"none": NONE})
     order_rows = np.asarray(orders["row_no"], dtype=np.int64)
     n_orders = _row_count(order_rows)
     # the query gives the order rows in row order (a plain scan): then the answers need no scatter
@@ -248,9 +249,9 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
         published = {"nbbo_order_answers": pa.table({**answers, **{n: _absent(n_orders) for n in FILL_SUM_COLUMNS}})}
     del nbbo_r, received
     _publish(con, published, sidecar)
-    query.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True, temp=sidecar is None)
+    sql_steps.materialize(con, "staging/int_order_nbbo", "int_order_nbbo", view=True, temp=sidecar is None)
     if fills:
-        query.materialize(con, "staging/int_fill_mids", "int_fill_mids", view=True, temp=sidecar is None)
+        sql_steps.materialize(con, "staging/int_fill_mids", "int_fill_mids", view=True, temp=sidecar is None)
     con.execute("create or replace table int_nbbo_extent as select $n::bigint as quotes, "
                 "make_timestamptz($last::bigint) as last_quoted_at",
                 {"n": report.quotes, "last": None if report.max_quoted_at_us == NONE else report.max_quoted_at_us})

@@ -19,7 +19,7 @@ create or replace macro order_base(order_rows, order_nbbo) as table
     -- NBBO at receipt (and at routing): the latest update at or before received_at (routed_at), same
     -- symbol, same New York date; a quote stamped exactly at that instant counts. Looked up for every order
     -- row in one streaming pass over the quotes, with the row's fills summed up in one pass over the fills
-    -- (nbbo_fills, each with its order row from the byte match of the ids: bestex_nb/lookups.py →
+    -- (nbbo_fills, each with its order row from the byte match of the ids: bestex_nb/build/nbbo/answers.py →
     -- int_order_nbbo).
     nbbo as (
         select * from query_table(order_nbbo)
@@ -87,7 +87,7 @@ create or replace macro order_facts(base_rows) as table
 
     -- NBBO at receipt (and at routing): the latest update at or before received_at (routed_at), same
     -- symbol, same New York date; a quote stamped exactly at that instant counts. Looked up for every order
-    -- row in one streaming pass over the quotes (bestex_nb/lookups.py → fct_orders_base).
+    -- row in one streaming pass over the quotes (bestex_nb/build/nbbo/answers.py → fct_orders_base).
     quoted as (
         select
             base.*,

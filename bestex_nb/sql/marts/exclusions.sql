@@ -6,7 +6,7 @@
 -- of excluded rows was the dearest step of the build after the quote pass.
 -- grain: one row per excluded order row (table 'orders') or orphan fill (table 'executions')
 -- params: none
--- reads int_orphan_fills, which the build's lookups register on its connection (bestex_nb/lookups.py):
+-- reads int_orphan_fills, which the build's lookups register on its connection (bestex_nb/build/nbbo/answers.py):
 --   so exclusions is a table built there, never a view
 -- columns: table, order_id, execution_id, reason, scope ('all' | 'quality'), venue, symbol,
 --   received_at (UTC), month (New York, YYYY-MM), receipt_date, order_category
@@ -46,7 +46,7 @@ orphan_fills as (
         'all' as scope, null::varchar as venue, null::varchar as symbol, null::timestamptz as received_at,
         null::varchar as month, null::date as receipt_date, null::varchar as order_category, executions.row_no,
     from stg_executions as executions
-    where executions.row_no in (select execution_row from int_orphan_fills)  -- bestex_nb/lookups.py
+    where executions.row_no in (select execution_row from int_orphan_fills)  -- bestex_nb/build/nbbo/answers.py
 ),
 
 final as (

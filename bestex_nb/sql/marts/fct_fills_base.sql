@@ -11,8 +11,8 @@
 with
 
 -- the attributed fills (nbbo_fills where is_attributed, each with its order row from the byte match of
--- the ids: bestex_nb/idmatch.py), each with the midpoints looked up in the same streaming pass as the
--- NBBO at receipt (bestex_nb/lookups.py → int_fill_mids).
+-- the ids: bestex_nb/build/idmatch.py), each with the midpoints looked up in the same streaming pass as the
+-- NBBO at receipt (bestex_nb/build/nbbo/answers.py → int_fill_mids).
 marks as (
     select * from int_fill_mids
 ),

@@ -6,7 +6,7 @@
 --     unknown_symbol, unknown_venue, not_routed, bad_quantity, bad_limit_price, bad_timestamps,
 --     special_handling, not_held, directed;
 --   * by the lookups' answers (answer_candidates in bestex_nb/build/exclusion_candidates.py, registered by
---     bestex_nb/build/nbbo.py as int_answer_candidates): no_nbbo, one_sided_nbbo, crossed_nbbo, bad_fill,
+--     bestex_nb/build/nbbo/answers.py as int_answer_candidates): no_nbbo, one_sided_nbbo, crossed_nbbo, bad_fill,
 --     overfilled, fill_before_receipt, outside_regular_hours.
 -- A row here that no rule excludes is read and left out of the exclusions; a rule added to the rulebook
 -- must be covered here too: tests/unit/test_rulebook.py checks on random rows across every rule's edge

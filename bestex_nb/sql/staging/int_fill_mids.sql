@@ -1,6 +1,6 @@
 -- int_fill_mids: each fill's markout midpoints M_{t+Δ} (metrics.md section 1: the latest valid NBBO at
 -- or before min(executed_at + Δ, 16:00 New York) on the fill's day), from the streaming lookups' answers
--- (bestex_nb/lookups.py registers them as nbbo_fill_answers, one row per attributed fill of
+-- (bestex_nb/build/nbbo/answers.py registers them as nbbo_fill_answers, one row per attributed fill of
 -- nbbo_fills where is_attributed: row_no, order_row, mid2_1s, mid2_15s, mid2_1m, mid2_5m = bid + ask in
 -- micro-dollars, null for "none").
 -- grain: one row per attributed execution row

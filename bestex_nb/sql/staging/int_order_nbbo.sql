@@ -1,7 +1,7 @@
 -- int_order_nbbo: each order row's NBBO in force at receipt and at routing (metrics.md section 1) and
--- its fills summed up, from the streaming lookups' answers (bestex_nb/lookups.py registers them as
+-- its fills summed up, from the streaming lookups' answers (bestex_nb/build/nbbo/answers.py registers them as
 -- nbbo_order_answers, one row per order row in row order: row_no, received_local_us (New York wall
--- clock of received_at in microseconds, bestex_nb.asof.new_york_wall_us), r_quoted_at_us, r_bid_us,
+-- clock of received_at in microseconds, bestex_nb.build.clock.new_york_wall_us), r_quoted_at_us, r_bid_us,
 -- r_ask_us, o_bid_us, o_ask_us, and fill_count, filled_qty_micro, has_bad_fill, first_fill_us,
 -- last_fill_us from one pass over nbbo_fills; integers, null for "none").
 -- grain: one row per order row

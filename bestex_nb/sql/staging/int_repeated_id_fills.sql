@@ -1,7 +1,7 @@
 -- int_repeated_id_fills: the fills whose order id occurs on more than one order row, each with every one
 -- of those rows (a join on the text id, restricted to the repeated ids: read only when there are some).
 -- Every copy of a duplicated id gets the id's fills in its fill sums, as a join on the id would give
--- them; none of these fills is attributed to an order (bestex_nb/lookups.py).
+-- them; none of these fills is attributed to an order (bestex_nb/build/nbbo/answers.py).
 -- grain: one row per (execution row, order row with the same order_id), for repeated order ids only
 -- params: none
 -- columns: execution_row, order_row

@@ -1,4 +1,4 @@
--- nbbo_stream: the NBBO updates as the streaming as-of lookups read them (bestex_nb/lookups.py), in the
+-- nbbo_stream: the NBBO updates as the streaming as-of lookups read them (bestex_nb/build/nbbo/answers.py), in the
 -- order of the file(s): no sort, so the pass over 100M quotes costs a scan.
 -- grain: one row per update of the nbbo extract, in file order
 -- params: $none (BIGINT: the kernel's "no value", written for a null price or seq)
