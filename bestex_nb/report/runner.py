@@ -1,7 +1,10 @@
 """Quarterly batch: papermill per period × scope (firm, each venue), nbconvert HTML, manifest.
 
-Layout: ``outputs/<period>/<run-id>/<firm|venue>/<notebook>.{ipynb,html}`` plus ``tables/*.csv`` per
-scope and one ``manifest.json`` per run with the SHA-256 of every input and output, the parameters,
+Layout: ``outputs/<period>/<run-id>/<firm|venue folder>/<notebook>.{ipynb,html}`` plus ``tables/*.csv``
+per scope and one ``manifest.json`` per run. A venue's folder is its id when the id is a safe file name
+(MPIDs such as ``CDRG`` are), else a slug plus a short hash of the id (``report/scopes.py`` has the
+rule); the manifest's ``scopes`` maps each venue id to its folder. After the notebooks ran, every file
+under the run folder and every report must resolve inside it, or the run fails. The manifest has the SHA-256 of every input and output, the parameters,
 package versions and the git commit. ``outputs/`` is that of the current directory (``--outputs`` to
 change it), whether bestex_nb runs from a checkout or an installed wheel. A finished run folder is never
 overwritten: each run gets a new id. The store is built (or reused) once, before any notebook runs;
@@ -27,9 +30,9 @@ from bestex_nb.build.store import build
 from bestex_nb.contract.errors import BestexError
 from bestex_nb.contract.periods import parse_period
 from bestex_nb.report.export import execute_notebook, export_html, external_loads
+from bestex_nb.report.scopes import FIRM, check_inside, scope_folders
 from bestex_nb.review import Review
 
-FIRM = "firm"
 PACKAGED_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"  # an installed wheel's (see setup.py)
 CHECKOUT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"  # an editable install's
 #: where review notebooks are found, by listing: $BESTEX_NOTEBOOKS, else the wheel's, else the checkout's
@@ -45,6 +48,7 @@ class Report:
     ipynb: Path
     html: Path
     seconds: float
+    folder: str = FIRM  # the scope's folder in the run folder (see report/scopes.py)
 
 
 @dataclass
@@ -140,26 +144,31 @@ def run_batch(period: str, notebooks: list[str], data: str | os.PathLike, store:
     else:
         scopes = [FIRM, *known] if all_venues else [FIRM]
     run_id, folder = _new_run_folder(Path(outputs).resolve(), p.label)
+    folders = scope_folders(scopes[1:])
     jobs = []
-    for scope in scopes:
+    for i, scope in enumerate(scopes):
         for src in srcs:
-            scope_dir = folder / scope
+            scope_dir = folder / (FIRM if i == 0 else folders[scope])
             jobs.append({
-                "scope": scope, "notebook": src.stem, "src": str(src), "cwd": str(src.parent),
+                "scope": scope, "folder": scope_dir.name, "notebook": src.stem, "src": str(src),
+                "cwd": str(src.parent),
                 "ipynb": str(scope_dir / f"{src.stem}.ipynb"), "html": str(scope_dir / f"{src.stem}.html"),
                 "parameters": {
                     "period": p.label,  # parse_period reads every label it writes
-                    "venue": "" if scope == FIRM else scope,
+                    "venue": "" if i == 0 else scope,
                     "data_dir": str(Path(data).resolve()), "store_path": str(report.store),
                     "evidence_dir": str(scope_dir), "interactive": False,
                 },
             })
+    check_inside(folder, [path for j in jobs for path in (j["ipynb"], j["html"], j["parameters"]["evidence_dir"])])
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             done = list(pool.map(_run_one, jobs))
     else:
         done = [_run_one(j) for j in jobs]
-    reports = [Report(d["scope"], d["notebook"], Path(d["ipynb"]), Path(d["html"]), d["seconds"]) for d in done]
+    reports = [Report(d["scope"], d["notebook"], Path(d["ipynb"]), Path(d["html"]), d["seconds"], d["folder"])
+               for d in done]
+    check_inside(folder, [path for r in reports for path in (r.ipynb, r.html)])
     manifest = _write_manifest(folder, run_id, p, jobs, info, inputs, time.perf_counter() - started)
     return RunResult(run_id, folder, manifest, time.perf_counter() - started, reports)
 
@@ -177,6 +186,8 @@ def _write_manifest(folder: Path, run_id: str, p, jobs, info, inputs, seconds) -
         "versions": _versions(),
         "store": {k: info.get(k) for k in ("fingerprint", "built_at", "data_dir", "code_version")},
         "inputs": inputs.to_dict(orient="records"),
+        "scopes": [{"scope": j["scope"], "venue": j["parameters"]["venue"], "folder": j["folder"]}
+                   for j in {j["folder"]: j for j in jobs}.values()],
         "notebooks": [{"scope": j["scope"], "notebook": j["notebook"], "parameters": j["parameters"],
                        "source_sha256": sha256_file(Path(j["src"]))} for j in jobs],
         "outputs": outputs,
