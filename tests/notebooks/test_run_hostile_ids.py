@@ -94,3 +94,18 @@ def test_the_tables_keep_the_real_ids(run):
     r = next(r for r in result.reports if r.scope == "{oops}")
     table = pd.read_csv(Path(r.html.parent) / "tables" / "pi_by_venue.csv")
     assert table["venue"].tolist() == ["{oops}"]
+
+
+def test_no_script_runs_when_the_evidence_is_opened(run):
+    from conftest import require_chromium
+
+    from bestex_nb.report import browser
+
+    require_chromium()
+    _, _, result = run
+    for scope in (SCRIPT, "firm"):
+        report = next(r for r in result.reports if r.scope == scope)
+        dom = browser.dump_dom(report.html)
+        assert dom.count("js-plotly-plot") >= 4, "a chart did not draw"
+        # a live <script> element would serialize as itself; the venue id shows as text only
+        assert SCRIPT not in dom and ESCAPED in dom
