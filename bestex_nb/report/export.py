@@ -89,6 +89,9 @@ def execute_notebook(
 
     src, dst = Path(src).resolve(), Path(dst).resolve()
     dst.parent.mkdir(parents=True, exist_ok=True)
+    # papermill formats both paths as templates (``path.format(**parameters)`` in
+    # papermill.parameterize.parameterize_path): doubled braces come back as the literal path.
+    src_arg, dst_arg = _literal_path(src), _literal_path(dst)
     kwargs: dict[str, Any] = {
         "parameters": dict(parameters),
         "kernel_name": kernel_name,
@@ -97,7 +100,7 @@ def execute_notebook(
         "log_output": False,
     }
     if KERNEL_TRANSPORT == "tcp":
-        return pm.execute_notebook(str(src), str(dst), **kwargs)
+        return pm.execute_notebook(src_arg, dst_arg, **kwargs)
     with tempfile.TemporaryDirectory(prefix="bx-ipc-") as ipc_dir:
         # Passed through papermill to nbclient, which builds (and shuts down) its own kernel manager
         # from this config. A fixed, private socket prefix avoids the relative "kernel-ipc-N" files
@@ -105,7 +108,12 @@ def execute_notebook(
         config = Config()
         config.KernelManager.transport = "ipc"
         config.KernelManager.ip = os.path.join(ipc_dir, "k")
-        return pm.execute_notebook(str(src), str(dst), config=config, **kwargs)
+        return pm.execute_notebook(src_arg, dst_arg, config=config, **kwargs)
+
+
+def _literal_path(path: Path) -> str:
+    """``path`` as papermill's path template that formats to exactly ``path`` (braces doubled)."""
+    return str(path).replace("{", "{{").replace("}", "}}")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ the kernel keeps plotly's default ``plotly_mimetype`` renderer: JupyterLab draws
 from __future__ import annotations
 
 import hashlib
+import html
 import math
 import numbers
 import sys
@@ -219,7 +220,8 @@ def style_table(
     if unknown:
         raise KeyError(f"style_table: formats name columns not in the table: {unknown}")
     styler = Styler(df, uuid=_stable_uuid(df, repr(sorted(formats)) + (caption or "")), cell_ids=False)
-    styler = styler.format({col: _formatter(spec) for col, spec in formats.items()}, na_rep=NA_REP)
+    styler = _escaped(styler).format({col: _formatter(spec) for col, spec in formats.items()}, na_rep=NA_REP,
+                                     escape="html")
     styler = styler.hide(axis="index")
     # Numbers right-aligned under right-aligned headers, text left-aligned (JupyterLab's CSS
     # right-aligns every cell otherwise).
@@ -237,8 +239,14 @@ def style_table(
         overwrite=False,
     )
     if caption:
-        styler = styler.set_caption(caption)
+        styler = styler.set_caption(html.escape(caption, quote=False))
     return styler
+
+
+def _escaped(styler: Styler) -> Styler:
+    """Every cell and column header shown as text: a data value such as ``<script>`` is escaped, never
+    markup (pandas' Styler does not escape by default). Later ``format`` calls must pass ``escape``."""
+    return styler.format(na_rep=NA_REP, escape="html").format_index(escape="html", axis=1)
 
 
 def params_table(params: Mapping[str, Any], *, caption: str = "Run parameters") -> Styler:
@@ -248,8 +256,8 @@ def params_table(params: Mapping[str, Any], *, caption: str = "Run parameters") 
     """
     rows = [{"parameter": str(k), "value": _param_text(v)} for k, v in params.items()]
     frame = pd.DataFrame(rows, columns=["parameter", "value"], dtype=object)
-    styler = Styler(frame, uuid=_stable_uuid(frame, caption), cell_ids=False)
-    styler = styler.hide(axis="index").set_caption(caption)
+    styler = _escaped(Styler(frame, uuid=_stable_uuid(frame, caption), cell_ids=False))
+    styler = styler.hide(axis="index").set_caption(html.escape(caption, quote=False))
     return styler.set_table_styles(
         [
             {"selector": "th, td", "props": [("text-align", "left"), ("padding", "4px 10px")]},

@@ -1,7 +1,10 @@
 """Quarterly batch: papermill per period × scope (firm, each venue), nbconvert HTML, manifest.
 
-Layout: ``outputs/<period>/<run-id>/<firm|venue>/<notebook>.{ipynb,html}`` plus ``tables/*.csv`` per
-scope and one ``manifest.json`` per run with the SHA-256 of every input and output, the parameters,
+Layout: ``outputs/<period>/<run-id>/<firm|venue folder>/<notebook>.{ipynb,html}`` plus ``tables/*.csv``
+per scope and one ``manifest.json`` per run. A venue's folder is its id when the id is a safe file name
+(MPIDs such as ``CDRG`` are), else a slug plus a short hash of the id (``report/scopes.py`` has the
+rule); the manifest's ``scopes`` maps each venue id to its folder. After the notebooks ran, every file
+under the run folder and every report must resolve inside it, or the run fails. The manifest has the SHA-256 of every input and output, the parameters,
 package versions and the git commit. ``outputs/`` is that of the current directory (``--outputs`` to
 change it), whether bestex_nb runs from a checkout or an installed wheel. A finished run folder is never
 overwritten: each run gets a new id. The store is built (or reused) once, before any notebook runs;
@@ -16,7 +19,7 @@ import platform
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -24,12 +27,13 @@ from pathlib import Path
 
 from bestex_nb.build.hashing import sha256_file
 from bestex_nb.build.store import build
-from bestex_nb.contract.errors import BestexError
+from bestex_nb.contract.errors import BestexError, EmptyPeriodError, PeriodError
+from bestex_nb.contract.parameters import load_run
 from bestex_nb.contract.periods import parse_period
 from bestex_nb.report.export import execute_notebook, export_html, external_loads
+from bestex_nb.report.scopes import FIRM, check_inside, scope_folders
 from bestex_nb.review import Review
 
-FIRM = "firm"
 PACKAGED_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"  # an installed wheel's (see setup.py)
 CHECKOUT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"  # an editable install's
 #: where review notebooks are found, by listing: $BESTEX_NOTEBOOKS, else the wheel's, else the checkout's
@@ -45,6 +49,7 @@ class Report:
     ipynb: Path
     html: Path
     seconds: float
+    folder: str = FIRM  # the scope's folder in the run folder (see report/scopes.py)
 
 
 @dataclass
@@ -121,13 +126,21 @@ def _run_one(job: dict) -> dict:
 def run_batch(period: str, notebooks: list[str], data: str | os.PathLike, store: str | None = None,
               venues: list[str] | None = None, all_venues: bool = True, outputs: str | os.PathLike = "outputs",
               workers: int = 2) -> RunResult:
-    """Run each notebook for the firm and each venue; return where the reports are."""
+    """Run each notebook for the firm and each venue; return where the reports are.
+
+    Before any notebook starts: the period is parsed, the committee's parameters for it are read and
+    checked, the store is built (or reused), and the period must hold orders. A run that fails after its
+    folder was made leaves a ``FAILED`` file and a manifest with ``status: failed``, what completed and the
+    error; a finished run's manifest has ``status: complete``.
+    """
     started = time.perf_counter()
-    p = parse_period(period)
+    p = _period(period)
     srcs = [notebook_path(n) for n in notebooks]
+    _check_parameters(p)
     report = build(data, store)  # once, before any notebook runs
     print(report.text(), flush=True)
     with Review(report.store) as review:
+        _require_orders(review, p, data)
         routed = review.routed_venues(p)
         info = review.build_info()
         inputs = review.input_files()
@@ -139,44 +152,111 @@ def run_batch(period: str, notebooks: list[str], data: str | os.PathLike, store:
         scopes = [FIRM, *venues]
     else:
         scopes = [FIRM, *known] if all_venues else [FIRM]
+    folders = scope_folders(scopes[1:])
     run_id, folder = _new_run_folder(Path(outputs).resolve(), p.label)
     jobs = []
-    for scope in scopes:
+    for i, scope in enumerate(scopes):
         for src in srcs:
-            scope_dir = folder / scope
+            scope_dir = folder / (FIRM if i == 0 else folders[scope])
             jobs.append({
-                "scope": scope, "notebook": src.stem, "src": str(src), "cwd": str(src.parent),
+                "scope": scope, "folder": scope_dir.name, "notebook": src.stem, "src": str(src),
+                "cwd": str(src.parent),
                 "ipynb": str(scope_dir / f"{src.stem}.ipynb"), "html": str(scope_dir / f"{src.stem}.html"),
                 "parameters": {
                     "period": p.label,  # parse_period reads every label it writes
-                    "venue": "" if scope == FIRM else scope,
+                    "venue": "" if i == 0 else scope,
                     "data_dir": str(Path(data).resolve()), "store_path": str(report.store),
                     "evidence_dir": str(scope_dir), "interactive": False,
                 },
             })
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            done = list(pool.map(_run_one, jobs))
-    else:
-        done = [_run_one(j) for j in jobs]
-    reports = [Report(d["scope"], d["notebook"], Path(d["ipynb"]), Path(d["html"]), d["seconds"]) for d in done]
+    done: list[dict] = []
+    try:
+        check_inside(folder, [x for j in jobs for x in (j["ipynb"], j["html"], j["parameters"]["evidence_dir"])])
+        _run_jobs(jobs, workers, done)
+        reports = [Report(d["scope"], d["notebook"], Path(d["ipynb"]), Path(d["html"]), d["seconds"],
+                          d["folder"]) for d in done]
+        check_inside(folder, [x for r in reports for x in (r.ipynb, r.html)])
+    except BaseException as exc:
+        # FAILED first: it must be there even if the manifest cannot be written
+        (folder / "FAILED").write_text(f"run {run_id} failed: {type(exc).__name__}: {exc}\n"
+                                       f"{len(done)} of {len(jobs)} report(s) completed; see manifest.json\n")
+        _write_manifest(folder, run_id, p, jobs, info, inputs, time.perf_counter() - started,
+                        failure={"completed": [{k: d[k] for k in ("scope", "folder", "notebook")} for d in done],
+                                 "error": f"{type(exc).__name__}: {exc}"})
+        if isinstance(exc, Exception) and not isinstance(exc, BestexError):
+            raise BestexError(f"run {run_id} failed ({len(done)} of {len(jobs)} reports completed); "
+                              f"{folder} is marked FAILED: {type(exc).__name__}: {exc}") from exc
+        raise
     manifest = _write_manifest(folder, run_id, p, jobs, info, inputs, time.perf_counter() - started)
     return RunResult(run_id, folder, manifest, time.perf_counter() - started, reports)
 
 
-def _write_manifest(folder: Path, run_id: str, p, jobs, info, inputs, seconds) -> Path:
+def _period(period):
+    try:
+        return parse_period(period)
+    except BestexError:
+        raise
+    except (ValueError, OverflowError) as exc:  # a date out of range: 9999Q4, 0000Q1
+        raise PeriodError(f"period {period!r} is not a usable period: {exc}") from exc
+
+
+def _check_parameters(p) -> None:
+    """The committee's parameters for the period, read as the notebooks will read them (their default
+    folder), so a malformed file stops the run before any notebook starts."""
+    try:
+        load_run(p.label)
+    except BestexError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reading error names the period
+        raise BestexError(f"parameters for {p.label}: {type(exc).__name__}: {exc}") from exc
+
+
+def _require_orders(review: Review, p, data) -> None:
+    recon = review.reconciliation(p)
+    if recon.empty or int(recon["order_rows"].iloc[0]) == 0:
+        raise EmptyPeriodError(f"no orders received in {p.label} ({p.start} to {p.end}, end exclusive) in the "
+                               f"extracts of {data}; check the period")
+
+
+def _run_jobs(jobs: list[dict], workers: int, done: list[dict]) -> None:
+    """Run the jobs, appending each finished one to ``done`` (in job order); stop at the first failure."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            done.append(_run_one(job))
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_run_one, j) for j in jobs]
+        try:
+            for future in futures:
+                done.append(future.result())
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            for future in futures:  # keep what finished meanwhile: it is on disk
+                if future.done() and not future.cancelled() and future.exception() is None \
+                        and future.result() not in done:
+                    done.append(future.result())
+            raise
+
+
+def _write_manifest(folder: Path, run_id: str, p, jobs, info, inputs, seconds, failure=None) -> Path:
     outputs = [
         {"path": str(f.relative_to(folder)), "bytes": f.stat().st_size, "sha256": sha256_file(f)}
         for f in sorted(folder.rglob("*")) if f.is_file()
     ]
     manifest = {
         "run_id": run_id,
+        "status": "failed" if failure else "complete",
+        **(failure or {}),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "period": {"label": p.label, "start": str(p.start), "end_exclusive": str(p.end)},
         "git_commit": _git_commit(),
         "versions": _versions(),
         "store": {k: info.get(k) for k in ("fingerprint", "built_at", "data_dir", "code_version")},
         "inputs": inputs.to_dict(orient="records"),
+        "scopes": [{"scope": j["scope"], "venue": j["parameters"]["venue"], "folder": j["folder"]}
+                   for j in {j["folder"]: j for j in jobs}.values()],
         "notebooks": [{"scope": j["scope"], "notebook": j["notebook"], "parameters": j["parameters"],
                        "source_sha256": sha256_file(Path(j["src"]))} for j in jobs],
         "outputs": outputs,
