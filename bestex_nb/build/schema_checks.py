@@ -39,7 +39,7 @@ def _kind(t: pa.DataType) -> str | None:
         return "floating"
     if pa.types.is_decimal(t):
         return "decimal"
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or getattr(pa.types, "is_string_view", bool)(t):
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or getattr(pa.types, "is_string_view", lambda _: False)(t):
         return "string"
     if pa.types.is_boolean(t):
         return "boolean"
