@@ -8,6 +8,7 @@ an :class:`ExtractError` naming the file and the column:
 
 * a required contract column missing from one file (an ``optional`` column such as ``nbbo.seq`` may
   be absent; a column given by a hive partition folder ``<column>=<value>/`` counts as present);
+* a contract column whose type the contract cannot read (an integer ``order_id``);
 * a contract column whose type differs between files (compared by kind: integer, floating, decimal,
   string, boolean, date, zoned or naive timestamp; a column whose values are all null in one file has
   Arrow's null type there and agrees with any type).
@@ -39,7 +40,8 @@ def _kind(t: pa.DataType) -> str | None:
         return "floating"
     if pa.types.is_decimal(t):
         return "decimal"
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or getattr(pa.types, "is_string_view", lambda _: False)(t):
+    is_string_view = getattr(pa.types, "is_string_view", lambda _: False)
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or is_string_view(t):
         return "string"
     if pa.types.is_boolean(t):
         return "boolean"
@@ -48,6 +50,15 @@ def _kind(t: pa.DataType) -> str | None:
     if pa.types.is_timestamp(t):
         return "timestamp with time zone" if t.tz else "timestamp without time zone"
     return str(t)
+
+
+#: Kinds a Parquet column may have for each contract type (what the loader's casts accept; a naive
+#: timestamp is left to the loader, whose message explains the zone).
+ACCEPTED = {
+    "string": {"string"}, "enum": {"string"}, "decimal": {"integer", "floating", "decimal"},
+    "integer": {"integer"}, "boolean": {"boolean", "string"}, "date": {"date", "string"},
+    "timestamp": {"timestamp with time zone", "timestamp without time zone", "string"},
+}
 
 
 def _hive_columns(folder: Path, file: Path) -> set[str]:
@@ -83,6 +94,11 @@ def check_parquet_files(table: str, folder: Path, files: list[Path]) -> None:
             kind = _kind(arrow_type)
             if kind is None:
                 continue
+            if kind not in ACCEPTED[col.type]:
+                raise ExtractError(
+                    f"{file}: column {col.name} of table {table} has type {arrow_type}, which cannot be "
+                    f"read as the contract's {col.type}"
+                )
             seen = first.setdefault(col.name, (kind, file, arrow_type))
             if seen[0] != kind:
                 raise ExtractError(

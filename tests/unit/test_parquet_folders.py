@@ -91,10 +91,19 @@ def test_column_given_by_the_hive_path_counts_as_present(tmp_path):
 
 def test_type_that_differs_between_files_is_named(tmp_path):
     folder, parts = orders_folder(tmp_path)
-    i = parts[1].schema.get_field_index("quantity")
-    parts[1] = parts[1].set_column(i, "quantity", pc.cast(parts[1]["quantity"], pa.string()))
+    # each type alone can be read as a boolean; mixed, one file's producer has drifted
+    i = parts[1].schema.get_field_index("is_directed")
+    parts[1] = parts[1].set_column(i, "is_directed", pa.array(["true", "false"]))
     write_parts(folder, parts)
-    expect_error(tmp_path, folder, "part-1.parquet", "column quantity", "part-0.parquet", "same type")
+    expect_error(tmp_path, folder, "part-1.parquet", "column is_directed", "part-0.parquet", "same type")
+
+
+def test_type_the_contract_cannot_read_is_named_with_its_file(tmp_path):
+    folder, parts = orders_folder(tmp_path)
+    i = parts[1].schema.get_field_index("is_not_held")
+    parts[1] = parts[1].set_column(i, "is_not_held", pc.cast(parts[1]["is_not_held"], pa.int8()))
+    write_parts(folder, parts)
+    expect_error(tmp_path, folder, "part-1.parquet", "column is_not_held", "int8", "cannot be read as the contract's boolean")
 
 
 def test_widths_of_one_kind_agree_and_an_all_null_column_agrees_with_any_type(tmp_path):
