@@ -15,12 +15,13 @@ to :data:`PROVIDERS`.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from bestex_nb.contract.parameters import Decision, ReviewParameters
+from bestex_nb.contract.parameters import Decision, ParameterError, ReviewParameters
 from bestex_nb.contract.periods import Period, parse_period
 from bestex_nb.contract.units import fmt_value
 from bestex_nb.stats.comparison import METRIC_LABELS, METRICS
@@ -78,7 +79,65 @@ def collect(review, period: Period, parameters: ReviewParameters, decisions: Map
     duplicated = table["exception_id"][table["exception_id"].duplicated()].tolist()
     if duplicated:
         raise ValueError(f"exception ids must be unique; duplicated: {duplicated[:5]}")
-    return join_decisions(table, decisions).sort_values(["kind", "venue", "exception_id"], ignore_index=True)
+    unmatched = unmatched_decisions(table, decisions, period, parameters,
+                                    PROVIDERS if providers is None else providers)
+    errors = unmatched.loc[unmatched["is_error"].astype(bool)]
+    if not errors.empty:
+        raise ParameterError(
+            f"{len(errors)} recorded decision(s) match no exception of {period.label}; the committee's "
+            "disposition would not be shown. Correct the id (or, when the exception is no longer raised, "
+            "remove the entry):\n" + "\n".join(
+                f"  {r.source or 'decisions'}: decision {r.exception_id!r}: {r.reason}; closest existing id: "
+                f"{r.closest or '(none close)'}" for r in errors.itertuples()))
+    out = join_decisions(table, decisions).sort_values(["kind", "venue", "exception_id"], ignore_index=True)
+    out.attrs["unmatched_decisions"] = unmatched["exception_id"].tolist()
+    return out
+
+
+#: The id prefix of the built-in providers' exceptions (an id is ``<prefix>-...``).
+_PREFIX = {"MAT": "material_difference_exceptions", "DET": "deterioration_exceptions",
+           "R5310.05": "rule5310_05_exceptions"}
+_PERIOD_PART = re.compile(r"(\d{4}Q[1-4]|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}|\d{4}-\d{2})-")
+
+
+def unmatched_decisions(table: pd.DataFrame, decisions: Mapping[str, Decision], period: Period,
+                        parameters: ReviewParameters, providers: list[Provider]) -> pd.DataFrame:
+    """The decisions whose id is not an exception of ``table`` (what :func:`collect` found for
+    ``period``), one row each: ``exception_id``, ``source`` (the file), ``is_error``, ``reason`` and
+    ``closest`` (the most similar id of ``table``, or empty).
+
+    A decisions file holds every period's decisions, so an unmatched id is an error only when it must
+    have been meant for this review: its kind prefix is unknown (``DET_2026-09-...``: a typo, it can
+    match nothing ever), its period part is not a period (``DET-2026-9-...``), or its period is one this
+    review covers (``MAT-<period>``, ``DET-<period or a trigger month>``) and the id matches nothing.
+    Ids of other periods, ids of kinds whose provider did not run, and ``R5310.05-<order>`` ids (they
+    carry no period) are listed with ``is_error`` false.
+    """
+    ids = set(table["exception_id"])
+    ran = {getattr(p, "__name__", "") for p in providers}
+    known = {pre for pre, name in _PREFIX.items()} | {i.split("-", 1)[0] for i in ids}
+    own = {"DET": {t.label for t in parameters.trigger_periods(period)}}
+    rows = []
+    for exception_id, decision in decisions.items():
+        if exception_id in ids:
+            continue
+        prefix, _, rest = exception_id.partition("-")
+        period_part = _PERIOD_PART.match(rest)
+        if prefix not in known:
+            reason = f"unknown kind {prefix!r} (ids start with {', '.join(sorted(known))})"
+        elif prefix in _PREFIX and _PREFIX[prefix] not in ran or prefix == "R5310.05":
+            reason = None
+        elif not period_part:
+            reason = f"no period after {prefix}- (expected e.g. {prefix}-{period.label}-...)"
+        elif period_part.group(1) in own.get(prefix, {period.label}):
+            reason = f"no {prefix} exception with this id was raised for {period_part.group(1)}"
+        else:
+            reason = None
+        close = difflib.get_close_matches(exception_id, sorted(ids), n=1)
+        rows.append({"exception_id": exception_id, "source": getattr(decision, "source", ""),
+                     "is_error": reason is not None, "reason": reason or "",
+                     "closest": close[0] if close else ""})
+    return pd.DataFrame(rows, columns=["exception_id", "source", "is_error", "reason", "closest"])
 
 
 def join_decisions(table: pd.DataFrame, decisions: Mapping[str, Decision]) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from bestex_nb.build.schema_checks import check_parquet_files, row_label
 from bestex_nb.contract.errors import ExtractError
 from bestex_nb.contract.extracts import DECIMAL_SQL, TABLES, Column, Table
 
@@ -184,13 +185,16 @@ def _raise_offending(con, raw_name: str, col: Column, predicate: str, count: int
         f"select row_no, {_q(col.name)}::VARCHAR as value from {raw_name} "
         f"where {predicate} order by row_no limit {SHOW_ROWS}"
     ).fetchall()
-    shown = "; ".join(f"row {_row_label(r[0], src)}: {r[1]!r}" for r in rows)
+    offsets = con.execute(f"select * from {raw_name}_files").fetchall() if len(src.files) > 1 else []
+    shown = "; ".join(f"row {_row_label(r[0], src, offsets)}: {r[1]!r}" for r in rows)
     raise ExtractError(f"{src.describe()}: column {col.name}: {problem} in {count} row(s); first: {shown}")
 
 
-def _row_label(row_no: int, src: Source) -> str:
-    # CSV: the line in the file (header is line 1); Parquet: 1-based data row across the files.
-    return f"{row_no + 2} (line)" if src.kind == "csv" else str(row_no + 1)
+def _row_label(row_no: int, src: Source, offsets: list) -> str:
+    # CSV: the line in the file (header is line 1); Parquet: 1-based data row (of its file in a folder).
+    if src.kind == "csv":
+        return f"{row_no + 2} (line)"
+    return row_label(src.path, offsets, row_no) if offsets else str(row_no + 1)
 
 
 def _register_raw(con: duckdb.DuckDBPyConnection, src: Source, raw_name: str) -> None:
@@ -203,6 +207,8 @@ def _register_raw(con: duckdb.DuckDBPyConnection, src: Source, raw_name: str) ->
     NBBO updates that share a timestamp when there is no ``seq``. With several files the offsets come
     from a join, which does not keep the scan's order: only ``<raw_name>_scan`` does.
     """
+    if src.kind == "parquet_dir":  # before union_by_name can turn a missing column into nulls
+        check_parquet_files(src.table, src.path, src.files)
     rel = _raw_relation(con, src)
     if src.kind == "csv":
         rel.create_view(f"{raw_name}_file", replace=True)
@@ -293,7 +299,8 @@ def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = Fals
     ).fetchall()[0]
     exprs, checks = [], []  # checks: (column, problem, predicate, count: None until the scan counts it)
     for col, n in zip(present, non_null):
-        raw_type = "NULL" if n == 0 and col.nullable else raw_types[col.name]
+        # all null: any physical type is accepted (a not-nullable column is then reported by its nulls)
+        raw_type = "NULL" if n == 0 else raw_types[col.name]
         expr, failure = _cast_expr(col, raw_type, src)
         if failure:
             checks.append((col, f"values that cannot be read as {col.type}", failure, None))

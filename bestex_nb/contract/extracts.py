@@ -10,7 +10,9 @@ Types
               Stored as UTC ``TIMESTAMPTZ``. A naive timestamp is an error, never a guess.
 ``decimal``   any integer, floating or decimal type (CSV: a decimal literal), read as DECIMAL(18,6).
 ``integer``   any integer type (CSV: an integer literal), read as BIGINT.
-``boolean``   BOOLEAN or the strings ``true``/``false``; a null flag reads as false.
+``boolean``   BOOLEAN or the strings ``true``/``false``. A null in a flag that decides what is reviewed
+              (``orders.is_directed``, ``orders.is_not_held``: not nullable) is a schema error, never
+              false; a null in a nullable flag (venues, securities) reads as false.
 ``date``      DATE or ``YYYY-MM-DD``.
 ``enum``      a string restricted to ``values``.
 """
@@ -79,8 +81,9 @@ TABLES: dict[str, Table] = {
                 C("routed_venue", "string", nullable=True),
                 C("routed_at", "timestamp", nullable=True),
                 C("canceled_at", "timestamp", nullable=True),
-                C("is_directed", "boolean", nullable=True),
-                C("is_not_held", "boolean", nullable=True),
+                # a null would read as false: a directed or not-held order analysed as an ordinary one
+                C("is_directed", "boolean"),
+                C("is_not_held", "boolean"),
             ),
             doc="one row per customer order received by the member",
         ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -46,6 +47,25 @@ SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
         "material_metrics": (list, "metrics whose material differences are exceptions"),
         "monthly_deterioration": (bool, "for a quarter, also run the monthly trigger per month"),
     },
+}
+
+
+def _number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+#: section.key → (test of a value of the right type, what it must be)
+RANGES = {
+    "venue_comparison.material_difference": (
+        lambda v: all(isinstance(k, str) and _number(x) and x >= 0 for k, x in v.items()),
+        "a mapping of metric → threshold >= 0"),
+    "venue_comparison.holm_alpha": (lambda v: 0 < v < 1, "between 0 and 1"),
+    "venue_comparison.min_symbol_days": (lambda v: v >= 1, "at least 1"),
+    "venue_comparison.ci_level": (lambda v: 0 < v < 1, "between 0 and 1"),
+    "deterioration.pct_fall": (lambda v: v > 0, "above 0"),
+    "deterioration.abs_fall_ps": (lambda v: v >= 0, "0 or more"),
+    "bootstrap.replicates": (lambda v: v >= 1, "at least 1"),
+    "exceptions.material_metrics": (lambda v: all(isinstance(m, str) for m in v), "a list of metric names"),
 }
 
 
@@ -97,10 +117,36 @@ class ReviewParameters:
         return pd.DataFrame(rows, columns=["parameter", "value"]).astype({"value": str})
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice in one mapping (plain YAML keeps the last silently:
+    a second decision for one id, or a second threshold, would replace the first unseen)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ParameterError(f"line {key_node.start_mark.line + 1}: key {key!r} is given twice")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+# dates stay text, so that load_decisions checks them and names the decision (2026-13-01 would
+# otherwise fail inside the YAML parser, with no id)
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except ParameterError as exc:
+        raise ParameterError(f"{path}: {exc}") from exc
     except yaml.YAMLError as exc:
+        raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
+    except ValueError as exc:  # an explicit !!timestamp that is not a date
         raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
     if data is None:
         return {}
@@ -128,6 +174,9 @@ def _check(data: dict, path: Path, partial: bool) -> None:
                 ok = False
             if not ok:
                 raise ParameterError(f"{path}: {section}.{key} must be {kind.__name__}, got {value!r}")
+            test, meaning = RANGES.get(f"{section}.{key}", (None, ""))
+            if test and not test(value):
+                raise ParameterError(f"{path}: {section}.{key} must be {meaning}, got {value!r}")
     if not partial:
         for section, keys in SCHEMA.items():
             for key in keys:
@@ -154,6 +203,10 @@ def load(period=None, folder: str | os.PathLike | None = None) -> ReviewParamete
                 data[section] = {**data[section], **body}
             sources.append(_digest(override))
     vc, det, boot, exc = (data[s] for s in ("venue_comparison", "deterioration", "bootstrap", "exceptions"))
+    missing = [m for m in exc["material_metrics"] if m not in vc["material_difference"]]
+    if missing:
+        raise ParameterError(f"{' + '.join(sources)}: exceptions.material_metrics names {missing}, which have no "
+                             "venue_comparison.material_difference threshold")
     return ReviewParameters(
         material_difference={str(k): float(v) for k, v in vc["material_difference"].items()},
         holm_alpha=float(vc["holm_alpha"]), min_symbol_days=int(vc["min_symbol_days"]),
@@ -174,6 +227,7 @@ class Decision:
     rationale: str
     decided_on: date | None
     decided_by: str
+    source: str = field(default="", compare=False)  # the file it was read from
 
 
 def load_decisions(path: str | os.PathLike | None = None) -> dict[str, Decision]:
@@ -198,7 +252,9 @@ def load_decisions(path: str | os.PathLike | None = None) -> dict[str, Decision]
         decided_on = entry.get("decided_on")
         if isinstance(decided_on, str):
             try:
-                decided_on = date.fromisoformat(decided_on)
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", decided_on.strip()):
+                    raise ValueError(decided_on)
+                decided_on = date.fromisoformat(decided_on.strip())
             except ValueError as exc:
                 raise ParameterError(f"{where}: decided_on must be an ISO date, got {decided_on!r}") from exc
         elif decided_on is not None and not isinstance(decided_on, date):
@@ -207,7 +263,7 @@ def load_decisions(path: str | os.PathLike | None = None) -> dict[str, Decision]
         decided_by = str(entry.get("decided_by") or "").strip()
         if disposition != "open" and not (rationale and decided_on and decided_by):
             raise ParameterError(f"{where}: a {disposition} decision needs rationale, decided_on and decided_by")
-        out[str(exception_id)] = Decision(disposition, rationale, decided_on, decided_by)
+        out[str(exception_id)] = Decision(disposition, rationale, decided_on, decided_by, str(path))
     return out
 
 

@@ -42,7 +42,7 @@ def test_ids_are_stable_across_runs_and_decisions_are_joined(build_review, tmp_p
           rationale: Exchange fills at the quote; speed and certainty are the reason we route there.
           decided_on: 2026-10-14
           decided_by: Best Execution Committee
-        SOME-OTHER-ID:
+        MAT-2026Q2-net_pi_ps-V2-sp500-market:
           disposition: open
     """))
     tables = []

@@ -113,8 +113,16 @@ def test_cli_exits_non_zero_with_the_message(tmp_path):
     assert "column received_at" in proc.stderr and "'yesterday'" in proc.stderr
 
 
-def test_null_flags_read_as_false_and_extra_columns_are_ignored(tmp_path):
-    folder = data(tmp_path, orders=[order("O1", T + "14:00:00Z", is_directed="", is_not_held="")])
+def test_null_order_flag_is_an_error_never_false(tmp_path):
+    # a null is_directed read as false would analyse a directed order as a non-directed one
+    folder = data(tmp_path, orders=[order("O1", T + "14:00:00Z"), order("O2", T + "14:00:00Z", is_directed="")])
+    expect_error(tmp_path, folder, "orders.csv", "column is_directed", "null values", "row 3 (line)")
+    folder = data(tmp_path, orders=[order("O1", T + "14:00:00Z", is_not_held="")])
+    expect_error(tmp_path, folder, "orders.csv", "column is_not_held", "null values", "row 2 (line)")
+
+
+def test_extra_columns_are_ignored(tmp_path):
+    folder = data(tmp_path, orders=[order("O1", T + "14:00:00Z")])
     text = (folder / "orders.csv").read_text().splitlines()
     text = [text[0] + ",extra_col"] + [line + ",whatever" for line in text[1:]]
     (folder / "orders.csv").write_text("\n".join(text) + "\n")
