@@ -31,7 +31,7 @@ store_path: str = ""  # review store built beforehand (opened read-only); empty 
 evidence_dir: str = ""  # folder for the CSV tables behind each chart; empty for none
 exceptions_n: int = 25  # how many Rule 5310 .05 exceptions to list (largest shortfall first)
 interactive: bool = True  # widgets in JupyterLab; the batch runner passes False
-parameters_dir: str = ""  # folder with the committee's defaults.yaml and decisions.yaml; empty for parameters/ of the checkout
+parameters_dir: str = ""  # folder with defaults.yaml and decisions.yaml; empty: $BESTEX_PARAMETERS or parameters/
 
 # %%
 from IPython.display import Markdown, display
