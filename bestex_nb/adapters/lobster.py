@@ -57,6 +57,7 @@ their names, sizes and SHA-256.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 import re
@@ -311,9 +312,14 @@ def report_text(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def _md(value) -> str:
+    """A data value as literal text in Markdown: HTML escaped, table pipes and emphasis neutralised."""
+    return html.escape(str(value)).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+
+
 def notes_markdown(summary: dict) -> str:
     """Markdown for the notebook: the import counts per symbol-day and the level-1 caveats."""
-    rows = ["| | " + " | ".join(f"{r['symbol']} {r['date']}" for r in summary["pairs"]) + " |",
+    rows = ["| | " + " | ".join(f"{_md(r['symbol'])} {_md(r['date'])}" for r in summary["pairs"]) + " |",
             "|---|" + "---:|" * len(summary["pairs"])]
 
     def row(label, fn):
@@ -333,7 +339,7 @@ def notes_markdown(summary: dict) -> str:
     return (
         "**Source: LOBSTER level-1 order-book sample (Nasdaq TotalView-ITCH), imported with "
         "`bestex import lobster`.** Every participant's new limit orders are treated as day orders routed to "
-        f"one venue, {summary['venue']}; the quote is that venue's own best bid and offer, taken before each "
+        f"one venue, {_md(summary['venue'])}; the quote is that venue's own best bid and offer, taken before each "
         "order's own message.\n\n" + "\n".join(rows) + "\n\n"
         "Read the figures with the level-1 biases in mind: only orders entered at or inside the best quote "
         "are in the file (no near or away orders); an order pushed behind the best quote can be deleted "

@@ -197,3 +197,17 @@ def test_notebook_notes_from_the_import_report(hand_made):
     text = source_notes(out)
     assert "LOBSTER" in text and "| new limit orders (type 1) → orders | 3 |" in text
     assert source_notes(out.parent) == ""  # no import report: the firm's own records
+
+
+def test_import_notes_show_data_values_as_text():
+    """The notes the limit-fill notebook shows about a LOBSTER import print the symbol, date and venue
+    from the import report as text: no HTML or Markdown in them reaches the evidence page."""
+    from bestex_nb.adapters.lobster import notes_markdown
+
+    pair = {"symbol": "<script>alert(1)</script>", "date": "2012-06-21|x", "messages": 1, "orders": 1,
+            "executions": 0, "full_deletions": 0, "partial_cancels": 0, "orders_without_end_in_file": 0,
+            "unknown_order_events": {}, "unknown_order_executed_shares": 0, "hidden_executions": 0,
+            "clock_max_shift_us": 0}
+    text = notes_markdown({"pairs": [pair], "venue": "<b>V</b>"})
+    assert "<script>" not in text and "<b>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "2012-06-21\\|x" in text and "&lt;b&gt;V&lt;/b&gt;" in text
