@@ -9,5 +9,6 @@
 * :mod:`.clock` — New York's days, closes and wall clock;
 * :mod:`.arrays` — the null sentinel and array helpers the compiled kernels share;
 * :mod:`.sidecar` — a large store's files kept beside it; :mod:`.memory` — huge pages off while building;
-  :mod:`.hashing` — SHA-256 of the inputs.
+  :mod:`.hashing` — SHA-256 of the inputs; :mod:`.fingerprint` — whether the inputs still hold the bytes a
+  store was built from.
 """

@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from bestex_nb import query
+from bestex_nb.build import fingerprint as content
 from bestex_nb.build import sql_steps
 from bestex_nb.build.hashing import sha256_file
 from bestex_nb.build.memory import small_pages
@@ -125,17 +126,20 @@ def input_files(sources: dict[str, Source]) -> list[tuple[str, Path]]:
 
 
 def fingerprint(sources: dict[str, Source]) -> str:
-    """Cheap identity of the inputs (name, size, mtime of every file) plus the code version."""
+    """Identity of the inputs as a list (table, absolute path and size of every file) plus the code
+    version. Their content is checked apart, by :func:`stored_fingerprint` (:mod:`.fingerprint`): a
+    file's times say nothing about its bytes either way."""
     h = hashlib.sha256(code_version().encode())
     for name, f in input_files(sources):
-        st = f.stat()
-        h.update(f"{name}|{f.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        h.update(f"{name}|{f.resolve()}|{f.stat().st_size}\n".encode())
     return h.hexdigest()
 
 
 def stored_fingerprint(store: Path) -> str | None:
     """The fingerprint a store was built for; None when there is no usable store (missing, unreadable,
-    or a file it keeps beside it is gone or has another size)."""
+    built by older code, an input file no longer holds the bytes the build read, or a file the store
+    keeps beside it is gone or has another size). Inputs whose status is unchanged cost a stat; others
+    are hashed (:func:`bestex_nb.build.fingerprint.unchanged`)."""
     if not store.exists():
         return None
     try:
@@ -144,7 +148,10 @@ def stored_fingerprint(store: Path) -> str | None:
             files = con.execute("select name, bytes from store_files").fetchall() if con.execute(
                 "select count(*) from information_schema.tables where table_name = 'store_files'"
             ).fetchall()[0][0] else []
+            stats = content.recorded(con)
     except (duckdb.Error, IndexError):
+        return None
+    if stats is None or not content.unchanged(stats):
         return None
     folder = folder_of(store.resolve())
     for name, size in files:
@@ -298,7 +305,8 @@ def _exclusions(con: duckdb.DuckDBPyConnection) -> None:
 
 def _write_meta(con, data_dir: Path, sources: dict[str, Source], fp: str, warnings: list[str],
                 hashes: dict[Path, str] | None = None) -> None:
-    """build_info, input_files (with each file's SHA-256: from ``hashes`` when given) and build_warnings."""
+    """build_info, input_files (with each file's SHA-256: from ``hashes`` when given), input_stats (the
+    same hashes with each file's status, :mod:`.fingerprint`) and build_warnings."""
     from bestex_nb._version import __version__
 
     info = {
@@ -315,11 +323,13 @@ def _write_meta(con, data_dir: Path, sources: dict[str, Source], fp: str, warnin
     con.execute("create or replace table build_info (key varchar, value varchar)")
     con.executemany("insert into build_info values ($k, $v)", [{"k": k, "v": v} for k, v in info.items()])
     con.execute("create or replace table input_files (table_name varchar, path varchar, bytes bigint, sha256 varchar)")
+    files = input_files(sources)
+    hashes = {f: (hashes or {}).get(f) or sha256_file(f) for _, f in files}
     con.executemany(
         "insert into input_files values ($t, $p, $b, $s)",
-        [{"t": name, "p": str(f.relative_to(data_dir)), "b": f.stat().st_size, "s": (hashes or {}).get(f) or sha256_file(f)}
-         for name, f in input_files(sources)],
+        [{"t": name, "p": str(f.relative_to(data_dir)), "b": f.stat().st_size, "s": hashes[f]} for name, f in files],
     )
+    content.record(con, [f for _, f in files], hashes)
     con.execute("create or replace table build_warnings (message varchar)")
     if warnings:
         con.executemany("insert into build_warnings values ($m)", [{"m": w} for w in warnings])

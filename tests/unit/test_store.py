@@ -1,6 +1,5 @@
 """The store: built once, reused while inputs are unchanged, kept outside the data folder."""
 
-import os
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -43,7 +42,8 @@ def test_open_without_build_refuses_a_stale_store(data, tmp_path):
     build(data, tmp_path / "s.duckdb")
     with bestex_nb.open_review(data, tmp_path / "s.duckdb", build=False) as review:
         assert review.price_improvement("2026Q3", ["venue"])["orders"].sum() == 5
-    os.utime(data / "nbbo.csv", ns=(1, 1))
+    with open(data / "nbbo.csv", "a") as fh:  # another quote: other bytes (times alone are no change)
+        fh.write("AAA,2026-07-06T15:00:00Z,10.00,10.02,100,100,9\n")
     with pytest.raises(BestexError, match="other inputs"):
         bestex_nb.open_review(data, tmp_path / "s.duckdb", build=False)
     with pytest.raises(BestexError, match="no review store"):
