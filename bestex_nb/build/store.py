@@ -8,7 +8,6 @@ never sees half a store and two builds never race; notebooks open it read-only.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -26,8 +25,8 @@ import duckdb
 import pandas as pd
 
 from bestex_nb import query
+from bestex_nb.build import cleanup, sql_steps
 from bestex_nb.build import fingerprint as content
-from bestex_nb.build import sql_steps
 from bestex_nb.build.hashing import sha256_file
 from bestex_nb.build.memory import small_pages
 from bestex_nb.build.sidecar import Sidecar, prune
@@ -163,13 +162,9 @@ def stored_fingerprint(store: Path) -> str | None:
 
 @contextmanager
 def _lock(store: Path):
-    store.parent.mkdir(parents=True, exist_ok=True)
-    with open(store.with_suffix(".lock"), "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    """The build lock (:func:`bestex_nb.build.cleanup.lock`): a read-only folder is a BestexError naming it."""
+    with cleanup.lock(store):
+        yield
 
 
 def build(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *, force: bool = False,
@@ -183,13 +178,16 @@ def build(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *
     store = Path(store).resolve() if store else default_store_path(data_dir)
     sources = find_sources(data_dir)
     fp = fingerprint(sources)
+    # An up-to-date store is reused without the lock, so it opens from a read-only folder: the check
+    # only reads, and a concurrent build replaces the store by a rename (atomic) and never edits it.
+    if not force and stored_fingerprint(store) == fp:
+        return _reused(store)
     with _lock(store):
-        if not force and stored_fingerprint(store) == fp:
-            return BuildReport(store, reused=True, reconciliation=reconciliation_rows(store),
-                               warnings=stored_warnings(store))
+        if not force and stored_fingerprint(store) == fp:  # built by another process while we waited
+            return _reused(store)
+        cleanup.remove_stale(store)  # what killed builds left
         started = time.perf_counter()
-        tmp = store.with_name(store.name + f".building-{os.getpid()}")
-        tmp.unlink(missing_ok=True)
+        tmp = cleanup.building_path(store)
         try:
             with small_pages():  # bestex_nb/build/memory.py: huge pages cost more than they save here
                 warnings, side, reconciliation = _build_into(tmp, store, data_dir, sources, fp, memory_limit,
@@ -199,11 +197,15 @@ def build(data_dir: str | os.PathLike, store: str | os.PathLike | None = None, *
                 prune(folder_of(store))  # files an earlier, larger build of this store left
             else:
                 side.keep_only_mine()
-        finally:
-            tmp.unlink(missing_ok=True)
-            Path(str(tmp) + ".wal").unlink(missing_ok=True)
+        finally:  # this build's temporaries, whether it succeeded or failed
+            cleanup.remove_build_files(tmp)
         return BuildReport(store, reused=False, seconds=time.perf_counter() - started, warnings=warnings,
                            reconciliation=reconciliation)
+
+
+def _reused(store: Path) -> BuildReport:
+    return BuildReport(store, reused=True, reconciliation=reconciliation_rows(store),
+                       warnings=stored_warnings(store))
 
 
 def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Source], fp: str,
@@ -282,6 +284,7 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
             con.executemany("insert into store_files values ($n, $b)",
                             [{"n": n, "b": (side.folder / n).stat().st_size} for n in side.written])
         reconciliation = _reconciliation(con, n_orders)  # orders in: fct_orders has one row per order row
+        cleanup.drop_input_views(con)  # the store reads no input file once built
         con.execute("checkpoint")
         return warnings, side, reconciliation
     except BaseException as exc:
