@@ -79,9 +79,9 @@ def _git_commit() -> str | None:
         return None
     try:
         out = subprocess.run(["git", "-C", str(NOTEBOOKS_DIR.parent), "rev-parse", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
+                             capture_output=True, text=True, timeout=10, check=False)
         dirty = subprocess.run(["git", "-C", str(NOTEBOOKS_DIR.parent), "status", "--porcelain"],
-                               capture_output=True, text=True, timeout=10)
+                               capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
@@ -207,7 +207,7 @@ def _check_parameters(p) -> None:
         load_run(p.label)
     except BestexError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any reading error names the period
+    except Exception as exc:  # any reading error, named with the period
         raise BestexError(f"parameters for {p.label}: {type(exc).__name__}: {exc}") from exc
 
 

@@ -108,7 +108,7 @@ def test_duplicate_execution_id(tmp_path):
 def test_cli_exits_non_zero_with_the_message(tmp_path):
     folder = data(tmp_path, orders=[order("O1", "yesterday")])
     proc = subprocess.run([sys.executable, "-m", "bestex_nb.cli", "build", "--data", str(folder),
-                           "--store", str(tmp_path / "s.duckdb")], capture_output=True, text=True)
+                           "--store", str(tmp_path / "s.duckdb")], capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert "column received_at" in proc.stderr and "'yesterday'" in proc.stderr
 
@@ -127,7 +127,7 @@ def test_extra_columns_are_ignored(tmp_path):
     text = [text[0] + ",extra_col"] + [line + ",whatever" for line in text[1:]]
     (folder / "orders.csv").write_text("\n".join(text) + "\n")
     report = build(folder, tmp_path / "store.duckdb")
-    assert dict((label, n) for label, _, n in report.reconciliation)["analysed"] == 1
+    assert {label: n for label, _, n in report.reconciliation}["analysed"] == 1
 
 
 def test_unknown_executed_venue_is_a_warning_and_the_fill_is_kept(tmp_path):
