@@ -9,8 +9,10 @@ filled from an allow-list (:data:`GROUPABLE`) after validation.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
+import tempfile
 import warnings
 from functools import cache
 from importlib import resources
@@ -135,10 +137,22 @@ def folder_of(store: Path) -> Path:
 def connect(store: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """A connection to a built store, able to read the files a large store keeps beside it (DuckDB's
     ``file_search_path`` set to ``<store>.files``; see :mod:`bestex_nb.build.sidecar`). Open stores with
-    this rather than ``duckdb.connect``: on a large store that one cannot read fct_orders."""
+    this rather than ``duckdb.connect``: on a large store that one cannot read fct_orders.
+
+    A read-only connection spills a query larger than memory into a folder of its own under the system's
+    temporary directory (DuckDB's default, ``<store>.tmp``, needs the store's folder to be writable, and a
+    reader may have only read access to it); DuckDB creates the folder when it first spills and removes it
+    when the connection closes."""
     store = Path(store)
     con = duckdb.connect(str(store), read_only=read_only)
     folder = folder_of(store.resolve())
     if folder.is_dir():
         con.execute("set file_search_path = $p", {"p": str(folder)})
+    if read_only:
+        spill = Path(tempfile.gettempdir()) / f"bestex_nb-spill-{os.getpid()}-{next(_SPILLS)}"
+        con.execute("set temp_directory = $d", {"d": str(spill)})
     return con
+
+
+#: Numbers the spill folders of one process's read-only connections.
+_SPILLS = itertools.count()

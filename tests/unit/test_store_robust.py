@@ -230,3 +230,22 @@ def test_a_built_store_reads_nothing_from_the_data_folder(data, tmp_path, monkey
         review.exclusions()
         rec = review.reconciliation()
         assert len(rec) >= 2
+
+
+def test_a_reader_spills_outside_a_read_only_store_folder(data, tmp_path):
+    """A query larger than memory on a read-only connection spills under the system's temporary folder,
+    never beside the store (a reader may not be able to write there), and the spill is gone on close."""
+    s = tmp_path / "stores" / "s.duckdb"
+    build(data, s)
+    before = sorted(p.name for p in s.parent.iterdir())
+    with query.connect(s) as con:
+        spill = Path(con.execute("select current_setting('temp_directory')").fetchone()[0])
+        assert s.parent not in spill.parents and spill != s.parent
+        for setting in ("memory_limit = '100MB'", "threads = 1", "preserve_insertion_order = false",
+                        "enable_progress_bar = false"):
+            con.execute(f"set {setting}")
+        n = con.execute("select count(*) from (select range as r, md5(range::varchar) as h "
+                        "from range(4000000) order by h limit 3999999)").fetchone()[0]
+        assert n == 3_999_999 and spill.is_dir()  # it did spill, there
+    assert sorted(p.name for p in s.parent.iterdir()) == before
+    assert not spill.exists()
