@@ -86,9 +86,11 @@ def time_widgets(store: Path, period: str = "2026Q3") -> list[dict]:
     review = Review(store)
     colors = plots.venue_colors(review.venue_ids())
     rows = []
+    parameters, decisions = load_run(period)
     with contextlib.redirect_stdout(io.StringIO()):
         explorers = {"price_improvement": lambda: pi_explorer(pi_compute.compute(review, period), colors),
-                     "limit_fill_likelihood": lambda: limit_fill_explorer(lf_compute.compute(review, period, **dict(zip(('parameters', 'decisions'), load_run(period)))), colors)}
+                     "limit_fill_likelihood": lambda: limit_fill_explorer(lf_compute.compute(
+                         review, period, parameters=parameters, decisions=decisions), colors)}
         for name, make in explorers.items():
             times = _time_redraws(make())
             rows.append({"explorer": name, "redraws": len(times), "median_s": round(statistics.median(times), 3),

@@ -142,11 +142,14 @@ class Review:
     def comparison_sums(self, period, coverage: str) -> pd.DataFrame:
         """The per venue × cell × symbol-day sums the venue comparison resamples (``coverage``: ``pi``
         for market and marketable-limit orders, ``fills`` for non-marketable limit orders)."""
-        p = parse_period(period)
+        return self._kept_sums(parse_period(period), coverage).copy()  # a caller may change its copy
+
+    def _kept_sums(self, p: Period, coverage: str) -> pd.DataFrame:
+        """The sums as read once per review (the statistics only read them: no copy for them)."""
         key = ("sums", coverage, p.start, p.end)
         if key not in self._results:
             self._results[key] = self._run(COMPARISON_SUMS[coverage], p.params())
-        return self._results[key].copy()  # the kept frame stays as read: a caller may change its copy
+        return self._results[key]
 
     def compare_venues(self, period, metric: str | list[str] = "net_pi_ps", *, seed: int | None = None,
                        replicates: int | None = None, parameters: ReviewParameters | None = None) -> pd.DataFrame:
@@ -181,7 +184,7 @@ class Review:
             todo = [m for m in ms if m.coverage == coverage and key(m) not in self._results]
             if todo:
                 results = comparison.compare_many(
-                    self.comparison_sums(p, coverage), todo,
+                    self._kept_sums(p, coverage), todo,
                     thresholds={m.name: params.threshold(m.name) for m in todo}, alpha=params.holm_alpha,
                     min_symbol_days=params.min_symbol_days, replicates=replicates, seed=seed,
                     level=params.ci_level)
@@ -204,7 +207,7 @@ class Review:
                params.min_symbol_days, params.ci_level, params.deterioration_pct, params.deterioration_abs_ps)
         if key not in self._results:
             self._results[key] = det.deterioration(
-                self.comparison_sums(p, "pi"), self.comparison_sums(prior, "pi"), period=p.label,
+                self._kept_sums(p, "pi"), self._kept_sums(prior, "pi"), period=p.label,
                 prior_period=prior.label, pct_threshold=params.deterioration_pct,
                 abs_threshold=params.deterioration_abs_ps, alpha=params.holm_alpha,
                 min_symbol_days=params.min_symbol_days, replicates=replicates, seed=seed, level=params.ci_level)
