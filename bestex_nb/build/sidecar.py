@@ -1,6 +1,6 @@
 """The Parquet files a large store keeps beside it, in ``<store>.files/``.
 
-From :data:`bestex_nb.build.store.STORE_VIEWS_BELOW_ORDERS` order rows up, when the orders and executions
+From :data:`bestex_nb.build.layout.TABLES_BELOW_ORDERS` order rows up, when the orders and executions
 extracts are single Parquet files, the store does not copy their 10M-row columns into DuckDB tables:
 writing them was the largest cost of the build (at 10M orders x 100M quotes about 13 s of 35, against
 well under a second to copy the two files). Instead the folder beside the store holds

@@ -25,7 +25,7 @@ import duckdb
 import pandas as pd
 
 from bestex_nb import query
-from bestex_nb.build import cleanup, sql_steps
+from bestex_nb.build import cleanup, layout, sql_steps
 from bestex_nb.build import fingerprint as content
 from bestex_nb.build.hashing import sha256_file
 from bestex_nb.build.memory import small_pages
@@ -39,31 +39,13 @@ STREAMED = {"orders", "executions"}
 #: Unique contract columns the build checks in :mod:`bestex_nb.build.idmatch` rather than in staging: the
 #: execution ids are matched there anyway, with the fills' order ids against the orders'.
 UNIQUE_IN_IDMATCH = {"executions": frozenset({"execution_id"})}
-#: Mart steps stored as views: arithmetic on stored columns (and joins on row numbers or to small
-#: tables), cheaper to compute when read than 10M-row columns are to write.
-VIEWS = {"fct_orders", "fct_fills", "fct_limit_orders"}
-#: Below this many order rows the VIEWS are stored as tables after all: writing them costs a fraction
-#: of a second there, and the notebooks read them many times. From here up, when orders and executions
-#: are single Parquet files, the base facts too are views, over files kept beside the store
-#: (:mod:`bestex_nb.build.sidecar`).
-STORE_VIEWS_BELOW_ORDERS = 2_000_000
-#: Mart steps that are views over the files beside a large store (tables otherwise).
-SIDECAR_VIEWS = {"fct_orders_base", "fct_fills_base"}
-#: Build steps after the NBBO lookups (:mod:`bestex_nb.build.nbbo.answers`), in order: (query name, table it
-#: creates).
-MARTS = (
-    ("staging/int_data_end", "int_data_end"),
-    ("marts/fct_orders_base", "fct_orders_base"),
-    ("marts/fct_orders", "fct_orders"),
-    ("marts/fct_fills_base", "fct_fills_base"),
-    ("marts/fct_fills", "fct_fills"),
-    ("marts/fct_limit_orders", "fct_limit_orders"),
-)
 #: Macros the build creates first, in the store (the views that use them read them there): the exclusion
 #: rulebook, which fct_orders, the exclusions and the reconciliation apply, and the order facts' queries
-#: over the relations they read (fct_orders_base and fct_orders over all rows, the exclusions over some).
-MACROS = ("macros/rulebook", "macros/order_facts")
-STORE_FORMAT = 3
+#: over the relations they read (fct_orders_base and fct_orders over all rows, the exclusions over some),
+#: and the fill facts' (fct_fills, and the build's per-order fill sums). Which model is a table or a view:
+#: :mod:`bestex_nb.build.layout`.
+MACROS = ("macros/rulebook", "macros/order_facts", "macros/fill_facts")
+STORE_FORMAT = 4
 
 
 @dataclass
@@ -243,7 +225,7 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
         sql_steps.materialize(con, "staging/int_duplicate_order_ids", "int_duplicate_order_ids")
 
         n_orders = con.execute("select count(*) from stg_orders").fetchall()[0][0]
-        small = n_orders < STORE_VIEWS_BELOW_ORDERS
+        small = n_orders < layout.TABLES_BELOW_ORDERS
         if not small and all(sources[t].kind == "parquet" for t in STREAMED):
             side = Sidecar(final)
             con.execute("set file_search_path = $p", {"p": str(side.folder)})
@@ -266,9 +248,9 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
         hashes, copies = job.result()
         for name in copies:  # from here on the build reads the copies, as the store will
             persist_view(con, name, selects[name], copies[name])
-        for name, table in MARTS:
-            sql_steps.materialize(con, name, table,
-                              view=table in VIEWS and not small or side is not None and table in SIDECAR_VIEWS)
+        for name, table, form in layout.MARTS:
+            sql_steps.materialize(con, name, table, **layout.materialize_kwargs(form, small=small,
+                                                                                sidecar=side is not None))
         _exclusions(con)
         warnings = [
             f"executions {row[0]}: executed_venue {row[1]!r} is not in venues (fill kept)"
@@ -300,8 +282,8 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
 def _exclusions(con: duckdb.DuckDBPyConnection) -> None:
     """The ``exclusions`` table: ``marts/exclusions``, fct_orders' query (``macros/order_facts``) over the
     order rows and answers of the candidate rows only (``staging/int_exclusion_candidates``, a superset of
-    the rows the rulebook excludes). At 10M orders fct_orders is a view: evaluating it for every row to
-    keep the 1% that are excluded was the dearest step after the quote pass."""
+    the rows the rulebook excludes). When fct_orders was a view at 10M orders, evaluating it for every row
+    to keep the 1% that are excluded was the dearest step after the quote pass."""
     sql_steps.materialize(con, "staging/int_exclusion_candidates", "int_exclusion_candidates", temp=True)
     sql_steps.materialize(con, "marts/exclusions", "exclusions")
 

@@ -72,7 +72,7 @@ def review(tmp_path_factory, request):
     from conftest import read_csv_typed, write_extracts
 
     import bestex_nb
-    from bestex_nb.build import store
+    from bestex_nb.build import layout, store
 
     folder = tmp_path_factory.mktemp("excl")
     orders = [c[0] for c in CASES]
@@ -85,7 +85,7 @@ def review(tmp_path_factory, request):
             (data / f"{name}.csv").unlink()
     with pytest.MonkeyPatch.context() as mp:
         if large:
-            mp.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
+            mp.setattr(layout, "TABLES_BELOW_ORDERS", 0)
         report = store.build(data, folder / "store.duckdb")
     with bestex_nb.Review(report.store) as r:
         if large:

@@ -9,7 +9,7 @@ from fixtures.pi_case import FILLS, ORDERS, QUOTES
 
 import bestex_nb
 from bestex_nb import query
-from bestex_nb.build import sql_steps
+from bestex_nb.build import layout, sql_steps
 from bestex_nb.build.store import build, default_store_path
 from bestex_nb.contract.errors import BestexError
 
@@ -65,7 +65,7 @@ def test_parquet_and_folder_of_parquet_give_the_same_numbers(data, tmp_path):
 
 
 def test_large_store_views_give_the_small_store_tables(tmp_path, monkeypatch):
-    """Above STORE_VIEWS_BELOW_ORDERS the facts are views: over files kept beside the store when orders
+    """Above layout.TABLES_BELOW_ORDERS the facts are views: over files kept beside the store when orders
     and executions are single Parquet files (bestex_nb.build.sidecar), over the stored base tables otherwise
     (here: executions given as CSV); below, the same queries stored as tables. All three give the same
     rows, on a generated set with bad rows planted."""
@@ -85,7 +85,7 @@ def test_large_store_views_give_the_small_store_tables(tmp_path, monkeypatch):
         con.execute("set TimeZone = 'UTC'")
         con.read_parquet(str(data / "executions.parquet")).write_csv(str(mixed / "executions.csv"), header=True)
     reports = {"tables": build(data, tmp_path / "tables.duckdb")}
-    monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
+    monkeypatch.setattr(layout, "TABLES_BELOW_ORDERS", 0)
     reports["views"] = build(data, tmp_path / "views.duckdb", force=True)
     reports["mixed"] = build(mixed, tmp_path / "mixed.duckdb", force=True)
     # the build reports the reconciliation read on its own connection: what the finished store gives
@@ -121,7 +121,7 @@ def test_large_store_views_give_the_small_store_tables(tmp_path, monkeypatch):
                      "mixed": {"fct_orders_base": "BASE TABLE", "fct_fills_base": "BASE TABLE"}}
     with duckdb.connect(str(tmp_path / "views.duckdb"), read_only=True) as plain, \
             pytest.raises(duckdb.IOException, match="No files found"):
-        plain.execute("select count(*) from fct_orders").fetchall()  # why query.connect is the way in
+        plain.execute("select count(*) from fct_fills").fetchall()  # why query.connect is the way in
 
 
 def test_files_beside_a_large_store_move_with_it_and_are_replaced_on_rebuild(tmp_path, monkeypatch):
@@ -134,7 +134,7 @@ def test_files_beside_a_large_store_move_with_it_and_are_replaced_on_rebuild(tmp
 
     data = tmp_path / "data"
     generate(data, seed=5, orders=600, quotes_target=20_000)
-    monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
+    monkeypatch.setattr(layout, "TABLES_BELOW_ORDERS", 0)
     s = tmp_path / "a" / "s.duckdb"
     build(data, s)
     folder = tmp_path / "a" / "s.duckdb.files"
@@ -157,7 +157,7 @@ def test_files_beside_a_large_store_move_with_it_and_are_replaced_on_rebuild(tmp
     assert not again.reused
     second = sorted(p.name for p in (tmp_path / "b" / "s.duckdb.files").iterdir())
     assert len(second) == 4 and not set(first) & set(second)
-    monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 10**9)
+    monkeypatch.setattr(layout, "TABLES_BELOW_ORDERS", 10**9)
     build(data, moved, force=True)
     assert not (tmp_path / "b" / "s.duckdb.files").exists()
     with query.connect(moved) as con:
@@ -205,7 +205,7 @@ def test_each_kernel_is_compiled_once_whatever_arrays_the_build_hands_it(tmp_pat
     import duckdb
 
     from benchmarks.ours import receipt_only, warm_up
-    from bestex_nb.build import arrays, clock, fill_sums, idmatch_kernels, store
+    from bestex_nb.build import arrays, clock, fill_sums, idmatch_kernels
     from bestex_nb.build.nbbo import kernel
     from bestex_nb.build.staging import find_sources
     from bestex_nb.sample import generate
@@ -214,7 +214,7 @@ def test_each_kernel_is_compiled_once_whatever_arrays_the_build_hands_it(tmp_pat
     generate(data, seed=5, orders=600, quotes_target=20_000)
     warm_up()
     build(data, tmp_path / "small.duckdb")
-    monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
+    monkeypatch.setattr(layout, "TABLES_BELOW_ORDERS", 0)
     build(data, tmp_path / "large.duckdb")
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")

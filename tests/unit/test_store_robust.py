@@ -18,7 +18,7 @@ from fixtures.pi_case import FILLS, ORDERS, QUOTES
 
 import bestex_nb
 from bestex_nb import query
-from bestex_nb.build import cleanup, store
+from bestex_nb.build import cleanup, layout, store
 from bestex_nb.build.store import build
 from bestex_nb.contract.errors import BestexError
 
@@ -105,7 +105,7 @@ def test_a_failed_build_removes_its_temporaries(data, tmp_path, monkeypatch, lar
     stays: not the file being built, its WAL, its temp_directory, nor (large store) the sidecar files."""
     if large:
         data = parquet_copy(data, tmp_path / "pq")
-        monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
+        monkeypatch.setattr(layout, "TABLES_BELOW_ORDERS", 0)
     folder = tmp_path / "stores"
     s = folder / "s.duckdb"
 
@@ -155,13 +155,13 @@ def test_the_next_build_removes_what_builds_of_dead_processes_left(data, tmp_pat
 
 KILLED_BUILD = """
 import os, signal, sys
-from bestex_nb.build import store
+from bestex_nb.build import layout, store
 def die(con):
     con.execute("checkpoint")
     os.kill(os.getpid(), signal.SIGKILL)
 store._exclusions = die
 if sys.argv[3] == "large":
-    store.STORE_VIEWS_BELOW_ORDERS = 0
+    layout.TABLES_BELOW_ORDERS = 0
 store.build(sys.argv[1], sys.argv[2])
 """
 
@@ -209,7 +209,7 @@ def test_a_built_store_reads_nothing_from_the_data_folder(data, tmp_path, monkey
     if kind.startswith("parquet"):
         data = parquet_copy(data, tmp_path / "pq")
     if kind.endswith("large"):
-        monkeypatch.setattr(store, "STORE_VIEWS_BELOW_ORDERS", 0)
+        monkeypatch.setattr(layout, "TABLES_BELOW_ORDERS", 0)
     s = tmp_path / "stores" / "s.duckdb"
     build(data, s)
     assert store.folder_of(s).is_dir() == (kind == "parquet_large")

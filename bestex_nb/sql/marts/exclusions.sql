@@ -2,8 +2,8 @@
 -- The order rows are those fct_orders excludes (reason and scope: macros/rulebook.sql), found by
 -- fct_orders' own query (macros/order_facts.sql) over the candidate rows only: the order rows and answers
 -- of staging/int_exclusion_candidates, a superset of the rows the rulebook excludes
--- (tests/unit/test_rulebook.py). fct_orders, a view over files at 10M orders, read whole to keep its 1%
--- of excluded rows was the dearest step of the build after the quote pass.
+-- (tests/unit/test_rulebook.py). Built before fct_orders was stored: when fct_orders was a view over
+-- files at 10M orders, reading it whole to keep its 1% of excluded rows was the build's dearest step.
 -- grain: one row per excluded order row (table 'orders') or orphan fill (table 'executions')
 -- params: none
 -- reads int_orphan_fills, which the build's lookups register on its connection (bestex_nb/build/nbbo/answers.py):

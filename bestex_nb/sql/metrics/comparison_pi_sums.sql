@@ -12,43 +12,16 @@
 with
 
 covered_orders as (
-    select order_id, venue, is_sp500, order_category, symbol, size_bucket, month, receipt_date, quantity,
+    -- each order's fills summed once, at build time (marts/int_order_fill_sums, on its fct_orders row)
+    select
+        venue, is_sp500, order_category, symbol, size_bucket, month, receipt_date, quantity,
+        attributed_fills, qs_fills, rs_1m_fills, executed_shares, rs_1m_shares, net_pi_usd, es_usd, qs_usd,
+        rs_1m_usd, exec_share_ms,
     from fct_orders
     where exclusion_reason is null
         and order_category in ('market', 'marketable_limit')
         and receipt_date >= $period_start
         and receipt_date < $period_end
-),
-
-fills as (
-    -- widen the quantity before multiplying (DECIMAL(18,6) × DECIMAL(18,6) would overflow)
-    select
-        order_id,
-        quantity::decimal(38, 6) as qty,
-        pi_ps,
-        es_ps,
-        qs_ps,
-        rs_1m_ps,
-        exec_ms,
-    from fct_fills
-    where order_id in (select order_id from covered_orders)
-),
-
-per_order as (
-    select
-        order_id,
-        count(*) as fills,
-        count(*) filter (where qs_ps > 0) as qs_fills,
-        count(rs_1m_ps) as rs_1m_fills,
-        sum(qty) as executed_shares,
-        sum(qty) filter (where rs_1m_ps is not null) as rs_1m_shares,
-        sum(qty * pi_ps) as net_pi_usd,
-        sum(qty * es_ps) as es_usd,
-        sum(qty * qs_ps) as qs_usd,
-        sum(qty * rs_1m_ps) as rs_1m_usd,
-        sum(qty * exec_ms) as exec_share_ms,
-    from fills
-    group by order_id
 ),
 
 sums as (
@@ -61,19 +34,18 @@ sums as (
         covered_orders.month,
         covered_orders.receipt_date,
         count(*) as orders,
-        coalesce(sum(per_order.fills), 0) as fills,
-        coalesce(sum(per_order.qs_fills), 0) as qs_fills,
-        coalesce(sum(per_order.rs_1m_fills), 0) as rs_1m_fills,
+        coalesce(sum(covered_orders.attributed_fills), 0) as fills,
+        coalesce(sum(covered_orders.qs_fills), 0) as qs_fills,
+        coalesce(sum(covered_orders.rs_1m_fills), 0) as rs_1m_fills,
         sum(covered_orders.quantity) as order_shares,
-        coalesce(sum(per_order.executed_shares), 0) as executed_shares,
-        coalesce(sum(per_order.rs_1m_shares), 0) as rs_1m_shares,
-        coalesce(sum(per_order.net_pi_usd), 0) as net_pi_usd,
-        coalesce(sum(per_order.es_usd), 0) as es_usd,
-        coalesce(sum(per_order.qs_usd), 0) as qs_usd,
-        coalesce(sum(per_order.rs_1m_usd), 0) as rs_1m_usd,
-        coalesce(sum(per_order.exec_share_ms), 0) as exec_share_ms,
+        coalesce(sum(covered_orders.executed_shares), 0) as executed_shares,
+        coalesce(sum(covered_orders.rs_1m_shares), 0) as rs_1m_shares,
+        coalesce(sum(covered_orders.net_pi_usd), 0) as net_pi_usd,
+        coalesce(sum(covered_orders.es_usd), 0) as es_usd,
+        coalesce(sum(covered_orders.qs_usd), 0) as qs_usd,
+        coalesce(sum(covered_orders.rs_1m_usd), 0) as rs_1m_usd,
+        coalesce(sum(covered_orders.exec_share_ms), 0) as exec_share_ms,
     from covered_orders
-    left join per_order on covered_orders.order_id = per_order.order_id
     group by all
 ),
 

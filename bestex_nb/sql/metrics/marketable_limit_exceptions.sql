@@ -23,28 +23,17 @@ checked_orders as (
         and ($venue is null or venue = $venue)
 ),
 
-fills as (
-    select order_id, executed_venue, executed_at, quantity::decimal(38, 6) as qty, price, pi_ps,
-    from fct_fills
-    where order_id in (select order_id from checked_orders)
-),
-
-per_order as (
+-- each order's fills were summed once, at build time (marts/int_order_fill_sums, on its fct_orders row):
+-- outside_fills and the other outside_ columns count only its fills with PI < 0. Only the executing
+-- venues' names are gathered here, from the exception fills of the orders that have one.
+venues as (
     select
-        order_id,
-        count(*) filter (where pi_ps < 0) as fills,
-        count(*) as order_fills,
-        sum(qty) filter (where pi_ps < 0) as outside_shares,
-        sum(qty * price) filter (where pi_ps < 0) as outside_notional,
-        sum(qty * -pi_ps) filter (where pi_ps < 0) as shortfall_usd,
-        max(-pi_ps) filter (where pi_ps < 0) as max_shortfall_ps,
-        arg_max(price, -pi_ps) filter (where pi_ps < 0) as worst_price,
-        min(executed_at) filter (where pi_ps < 0) as first_outside_at,
-        string_agg(distinct executed_venue, ', ' order by executed_venue) filter (where pi_ps < 0)
-            as executed_venues,
-    from fills
-    group by order_id
-    having count(*) filter (where pi_ps < 0) > 0
+        order_row,
+        string_agg(distinct executed_venue, ', ' order by executed_venue) as executed_venues,
+    from fct_fills
+    where order_row in (select row_no from checked_orders where outside_fills > 0)
+        and pi_ps < 0
+    group by order_row
 ),
 
 final as (
@@ -62,18 +51,19 @@ final as (
         checked_orders.nbo_r::double as nbo_r,
         (case when checked_orders.side_sign = 1 then checked_orders.nbo_r else checked_orders.nbb_r end)::double
             as far_touch,
-        per_order.fills,
-        per_order.order_fills,
-        per_order.outside_shares::double as outside_shares,
-        (per_order.outside_notional / per_order.outside_shares)::double as avg_outside_price,
-        per_order.worst_price::double as worst_price,
-        per_order.max_shortfall_ps::double as max_shortfall_ps,
-        per_order.shortfall_usd::double as shortfall_usd,
-        per_order.first_outside_at,
-        per_order.executed_venues,
+        checked_orders.outside_fills as fills,
+        checked_orders.attributed_fills as order_fills,
+        checked_orders.outside_shares::double as outside_shares,
+        (checked_orders.outside_notional / checked_orders.outside_shares)::double as avg_outside_price,
+        checked_orders.worst_price::double as worst_price,
+        checked_orders.max_shortfall_ps::double as max_shortfall_ps,
+        checked_orders.disimprovement_usd::double as shortfall_usd,
+        checked_orders.first_outside_at,
+        venues.executed_venues,
         checked_orders.exclusion_reason,
     from checked_orders
-    join per_order on checked_orders.order_id = per_order.order_id
+    left join venues on checked_orders.row_no = venues.order_row
+    where checked_orders.outside_fills > 0
 )
 
 select * from final

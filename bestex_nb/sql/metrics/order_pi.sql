@@ -21,23 +21,15 @@ covered_orders as (
         and ($venue is null or venue = $venue)
 ),
 
-per_order as (
+-- each order's fills were summed once, at build time (marts/int_order_fill_sums, on its fct_orders row);
+-- only the executing venues' names are gathered here, from the covered orders' fills
+venues as (
     select
-        order_id,
-        count(*) as fill_count,
-        sum(quantity::decimal(38, 6)) as executed_shares,
-        sum(quantity::decimal(38, 6) * price) as notional,
-        sum(quantity::decimal(38, 6) * pi_ps) as net_pi_usd,
-        sum(quantity::decimal(38, 6) * pi_ps) filter (where pi_ps > 0) as pi_usd,
-        sum(quantity::decimal(38, 6) * -pi_ps) filter (where pi_ps < 0) as disimprovement_usd,
-        sum(quantity::decimal(38, 6) * es_ps) as es_usd,
-        sum(quantity::decimal(38, 6) * qs_ps) as qs_usd,
-        sum(quantity::decimal(38, 6) * exec_ms) as exec_share_ms,
-        min(exec_ms) as first_fill_ms,
+        order_row,
         string_agg(distinct executed_venue, ', ' order by executed_venue) as executed_venues,
     from fct_fills
-    where order_id in (select order_id from covered_orders)
-    group by order_id
+    where order_row in (select row_no from covered_orders)
+    group by order_row
 ),
 
 final as (
@@ -58,20 +50,20 @@ final as (
         covered_orders.nbo_r::double as nbo_r,
         covered_orders.nbbo_r_quoted_at,
         covered_orders.is_locked,
-        coalesce(per_order.fill_count, 0) as fill_count,
-        coalesce(per_order.executed_shares, 0)::double as executed_shares,
-        per_order.notional / nullif(per_order.executed_shares, 0) as avg_price,
-        per_order.net_pi_usd / nullif(per_order.executed_shares, 0) as net_pi_ps,
-        coalesce(per_order.net_pi_usd, 0)::double as net_pi_usd,
-        coalesce(per_order.pi_usd, 0)::double as pi_usd,
-        coalesce(per_order.disimprovement_usd, 0)::double as disimprovement_usd,
-        coalesce(per_order.es_usd, 0)::double as es_usd,
-        coalesce(per_order.qs_usd, 0)::double as qs_usd,
-        coalesce(per_order.exec_share_ms, 0)::double as exec_share_ms,
-        per_order.first_fill_ms::double as first_fill_ms,
-        per_order.executed_venues,
+        coalesce(covered_orders.attributed_fills, 0) as fill_count,
+        coalesce(covered_orders.executed_shares, 0)::double as executed_shares,
+        covered_orders.executed_notional / nullif(covered_orders.executed_shares, 0) as avg_price,
+        covered_orders.net_pi_usd / nullif(covered_orders.executed_shares, 0) as net_pi_ps,
+        coalesce(covered_orders.net_pi_usd, 0)::double as net_pi_usd,
+        coalesce(covered_orders.pi_usd, 0)::double as pi_usd,
+        coalesce(covered_orders.disimprovement_usd, 0)::double as disimprovement_usd,
+        coalesce(covered_orders.es_usd, 0)::double as es_usd,
+        coalesce(covered_orders.qs_usd, 0)::double as qs_usd,
+        coalesce(covered_orders.exec_share_ms, 0)::double as exec_share_ms,
+        covered_orders.first_fill_ms::double as first_fill_ms,
+        venues.executed_venues,
     from covered_orders
-    left join per_order on covered_orders.order_id = per_order.order_id
+    left join venues on covered_orders.row_no = venues.order_row
 )
 
 select * from final

@@ -20,51 +20,8 @@ covered_orders as (
         and ($venue is null or venue = $venue)
 ),
 
-fills as (
-    -- widen the quantity before multiplying: DECIMAL(18,6) × DECIMAL(18,6) would overflow (stack-check §6)
-    select
-        order_id,
-        quantity::decimal(38, 6) as qty,
-        pi_ps,
-        es_ps,
-        qs_ps,
-        exec_ms,
-        rs_1m_ps,
-        rs_5m_ps,
-    from fct_fills
-    where order_id in (select order_id from covered_orders)
-),
-
-per_order as (
-    select
-        order_id,
-        count(*) as fill_count,
-        sum(qty) as executed_shares,
-        sum(qty) filter (where pi_ps > 0) as improved_shares,
-        sum(qty) filter (where pi_ps = 0) as at_quote_shares,
-        sum(qty) filter (where pi_ps < 0) as outside_shares,
-        sum(qty * pi_ps) filter (where pi_ps > 0) as pi_usd,
-        sum(qty * -pi_ps) filter (where pi_ps < 0) as disimprovement_usd,
-        sum(qty * pi_ps) as net_pi_usd,
-        sum(qty * es_ps) as es_usd,
-        sum(qty * qs_ps) as qs_usd,
-        sum(qty * exec_ms) as exec_share_ms,
-        sum(qty) filter (where rs_1m_ps is not null) as rs_1m_shares,
-        sum(qty * rs_1m_ps) as rs_1m_usd,
-        sum(qty) filter (where rs_5m_ps is not null) as rs_5m_shares,
-        sum(qty * rs_5m_ps) as rs_5m_usd,
-    from fills
-    group by order_id
-),
-
-orders_with_fills as (
-    select
-        covered_orders.*,
-        per_order.* exclude (order_id),
-    from covered_orders
-    left join per_order on covered_orders.order_id = per_order.order_id
-),
-
+-- each order's fills were summed once, at build time (marts/int_order_fill_sums, stored on its
+-- fct_orders row): the sums of this table are sums of those per-order sums
 sums as (
     select
         /*group_by*/
@@ -84,10 +41,10 @@ sums as (
         coalesce(sum(rs_1m_usd), 0) as rs_1m_usd,
         coalesce(sum(rs_5m_shares), 0) as rs_5m_shares,
         coalesce(sum(rs_5m_usd), 0) as rs_5m_usd,
-        count(*) filter (where fill_count > 0) as orders_filled,
+        count(*) filter (where attributed_fills > 0) as orders_filled,
         -- an order is improved when its share-weighted PI is > 0, i.e. Σ q·PI > 0
         count(*) filter (where net_pi_usd > 0) as orders_improved,
-    from orders_with_fills
+    from covered_orders
     group by all
     having count(*) > 0
 ),

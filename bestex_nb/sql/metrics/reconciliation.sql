@@ -10,7 +10,7 @@
 -- Orders in are counted from fct_orders (or given as $orders_in), the excluded ones from the stored
 -- exclusions table (the same rows, reason, scope, receipt date and venue as fct_orders gives them:
 -- marts/exclusions.sql), and analysed = in - excluded. Counting reasons off fct_orders itself would evaluate every exclusion rule
--- for every order row at each call: about 3 s at 10M orders when fct_orders is a view over files.
+-- for every order row at each call (about 3 s at 10M orders when fct_orders was a view over files).
 with
 
 -- fct_orders has one row per order row, so the build passes their number rather than have it counted:

@@ -1,0 +1,67 @@
+"""The store's physical form: which model is a stored table, a view, a view over the files beside the
+store or a temporary table of the build, decided here and nowhere else.
+
+The rule (issue 18): **what the review reads is stored; what only the build or a drill-down reads is
+computed when read.**
+
+- ``fct_orders`` is a table at every scale, with each order's fill sums on its row
+  (``marts/int_order_fill_sums``), sorted by New York receipt date, routed venue and row. Every metric
+  table of the review (price improvement, limit fills, the venue comparison's sums, the exclusions'
+  reconciliation, the Rule 5310 .05 check) reads its orders there and groups their sums: no read groups
+  the fills by order or evaluates the order facts again. The sort gives each row group of 122,880 rows
+  a narrow range of receipt dates and venues, so DuckDB's zone maps skip the row groups of other periods
+  and venues (tests/unit/test_layout.py reads that from DuckDB's profile). The sums are exact decimals,
+  so a table grouped from them equals the old per-query group by, digit for digit.
+- ``fct_fills`` and ``fct_limit_orders`` are views over it from :data:`TABLES_BELOW_ORDERS` order rows
+  up: arithmetic on one row and a join on row numbers, read whole only by the drill-down to the fill and
+  the limit-order tables (which filter by period first). Below that they are tables too: writing them
+  costs a fraction of a second there.
+- ``fct_orders_base`` and ``fct_fills_base`` (the stored NBBO answers) are views over the Parquet files
+  beside a large store when orders and executions are single Parquet files
+  (:mod:`bestex_nb.build.sidecar`), tables otherwise; only the build reads them whole.
+- ``int_order_facts`` and ``int_order_fill_sums`` are the build's temporary tables: the order facts are
+  computed once, for the fill sums and for fct_orders.
+
+What this costs the build and saves the reads is measured by ``make bench`` (benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Form(Enum):
+    TABLE = "stored table"
+    TEMP = "temporary table of the build"
+    VIEW_AT_SCALE = "view from TABLES_BELOW_ORDERS order rows up, table below"
+    BASE = "view over the files beside a large store, table otherwise"
+
+
+#: Below this many order rows the VIEW_AT_SCALE models are stored as tables after all; from here up, when
+#: orders and executions are single Parquet files, the BASE models are views over files beside the store.
+TABLES_BELOW_ORDERS = 2_000_000
+
+#: Build steps after the NBBO lookups (:mod:`bestex_nb.build.nbbo.answers`), in order: (query name, table it
+#: creates, its form).
+MARTS = (
+    ("staging/int_data_end", "int_data_end", Form.TABLE),
+    ("marts/fct_orders_base", "fct_orders_base", Form.BASE),
+    ("marts/fct_fills_base", "fct_fills_base", Form.BASE),
+    ("marts/int_order_facts", "int_order_facts", Form.TEMP),
+    ("marts/int_order_fill_sums", "int_order_fill_sums", Form.TEMP),
+    ("marts/fct_orders", "fct_orders", Form.TABLE),
+    ("marts/fct_fills", "fct_fills", Form.VIEW_AT_SCALE),
+    ("marts/fct_limit_orders", "fct_limit_orders", Form.VIEW_AT_SCALE),
+)
+
+
+def materialize_kwargs(form: Form, *, small: bool, sidecar: bool) -> dict:
+    """How :func:`bestex_nb.build.sql_steps.materialize` makes a model of ``form`` in a store with
+    ``small`` (fewer than :data:`TABLES_BELOW_ORDERS` order rows) and ``sidecar`` (files beside it)."""
+    if form is Form.TEMP:
+        return {"temp": True}
+    if form is Form.VIEW_AT_SCALE:
+        return {"view": not small}
+    if form is Form.BASE:
+        return {"view": sidecar}
+    return {}
