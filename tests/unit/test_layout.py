@@ -20,12 +20,10 @@ from bestex_nb.sample import generate
 ORDERS = 400_000
 
 #: The per-order sums as the metric queries computed them before the build stored them: fct_fills grouped
-#: by order, read from the store (the old CTEs of price_improvement, comparison_pi_sums, order_pi and
-#: marketable_limit_exceptions, together).
+#: by order, read from the store (the old CTEs of price_improvement and comparison_pi_sums, together).
 OLD_PER_ORDER = """
 with fills as (
-    select order_id, quantity::decimal(38, 6) as qty, price, executed_at, pi_ps, es_ps, qs_ps, exec_ms,
-        rs_1m_ps, rs_5m_ps
+    select order_id, quantity::decimal(38, 6) as qty, pi_ps, es_ps, qs_ps, exec_ms, rs_1m_ps, rs_5m_ps
     from fct_fills
 )
 select
@@ -33,7 +31,6 @@ select
     count(*) as attributed_fills,
     count(*) filter (where qs_ps > 0) as qs_fills,
     count(rs_1m_ps) as rs_1m_fills,
-    count(*) filter (where pi_ps < 0) as outside_fills,
     sum(qty) as executed_shares,
     sum(qty) filter (where pi_ps > 0) as improved_shares,
     sum(qty) filter (where pi_ps = 0) as at_quote_shares,
@@ -48,11 +45,6 @@ select
     sum(qty * rs_1m_ps) as rs_1m_usd,
     sum(qty) filter (where rs_5m_ps is not null) as rs_5m_shares,
     sum(qty * rs_5m_ps) as rs_5m_usd,
-    sum(qty * price) as executed_notional,
-    sum(qty * price) filter (where pi_ps < 0) as outside_notional,
-    min(exec_ms) as first_fill_ms,
-    max(-pi_ps) filter (where pi_ps < 0) as max_shortfall_ps,
-    min(executed_at) filter (where pi_ps < 0) as first_outside_at,
 from fills
 group by order_id
 order by order_id
@@ -88,15 +80,6 @@ def test_the_stored_sums_are_the_fills_grouped_by_order(mid_store):
                            "(select order_id from fct_fills)").fetchone()[0]
     assert len(old) > ORDERS // 2 and none == 0
     pd.testing.assert_frame_equal(old, new)
-    # worst_price: the price of the fill with the largest shortfall (one exception fill per order here)
-    with query.connect(mid_store) as con:
-        bad = con.execute("""
-            select count(*) from fct_orders o
-            where o.outside_fills = 1 and o.worst_price is distinct from
-                (select f.price from fct_fills f where f.order_row = o.row_no and f.pi_ps < 0)
-        """).fetchone()[0]
-        some = con.execute("select count(*) from fct_orders where outside_fills = 1").fetchone()[0]
-    assert some > 0 and bad == 0
 
 
 def _scans(con, sql_text: str, params: dict) -> list[dict]:

@@ -5,14 +5,13 @@
 -- params: none
 -- sign: as fct_fills (PI > 0 improved; a fill with PI < 0 is outside the quote, worse than the far touch)
 -- columns: order_row; attributed_fills, qs_fills (fills with QS_r > 0), rs_1m_fills (fills whose
---   M_{t+1m} exists), outside_fills (fills with PI < 0) (counts); executed_shares, improved_shares,
---   at_quote_shares, outside_shares (PI > 0, = 0, < 0), rs_1m_shares, rs_5m_shares (fills whose M_{t+Δ}
---   exists) (shares); pi_usd (Σ q·PI over PI > 0), disimprovement_usd (Σ q·(−PI) over PI < 0),
---   net_pi_usd (Σ q·PI), es_usd, qs_usd, rs_1m_usd, rs_5m_usd (Σ q·x), executed_notional (Σ q·P),
---   outside_notional (Σ q·P over PI < 0) (USD, exact decimal); exec_share_ms (Σ q·ms); first_fill_ms
---   (the least time to execution, ms); max_shortfall_ps (max −PI over PI < 0) and worst_price (the price
---   of that fill) (USD/share); first_outside_at (UTC, the first fill with PI < 0). A sum over no fill
---   (a FILTER that keeps none) is null, as in the metric queries.
+--   M_{t+1m} exists) (counts); executed_shares, improved_shares, at_quote_shares, outside_shares
+--   (PI > 0, = 0, < 0), rs_1m_shares, rs_5m_shares (fills whose M_{t+Δ} exists) (shares); pi_usd
+--   (Σ q·PI over PI > 0), disimprovement_usd (Σ q·(−PI) over PI < 0), net_pi_usd (Σ q·PI), es_usd,
+--   qs_usd, rs_1m_usd, rs_5m_usd (Σ q·x) (USD, exact decimal); exec_share_ms (Σ q·ms). A sum over no
+--   fill (a FILTER that keeps none) is null, as in the metric queries. Only what the metric tables
+--   group is summed here (each sum is a 16-byte state per order while the build groups 10M orders): the
+--   drill-downs (order_pi, the Rule 5310 .05 list) read the few orders' fills they show.
 with
 
 fills as (
@@ -20,8 +19,6 @@ fills as (
     select
         order_row,
         quantity::decimal(38, 6) as qty,
-        price,
-        executed_at,
         pi_ps,
         es_ps,
         qs_ps,
@@ -37,7 +34,6 @@ final as (
         count(*) as attributed_fills,
         count(*) filter (where qs_ps > 0) as qs_fills,
         count(rs_1m_ps) as rs_1m_fills,
-        count(*) filter (where pi_ps < 0) as outside_fills,
         sum(qty) as executed_shares,
         sum(qty) filter (where pi_ps > 0) as improved_shares,
         sum(qty) filter (where pi_ps = 0) as at_quote_shares,
@@ -52,12 +48,6 @@ final as (
         sum(qty * rs_1m_ps) as rs_1m_usd,
         sum(qty) filter (where rs_5m_ps is not null) as rs_5m_shares,
         sum(qty * rs_5m_ps) as rs_5m_usd,
-        sum(qty * price) as executed_notional,
-        sum(qty * price) filter (where pi_ps < 0) as outside_notional,
-        min(exec_ms) as first_fill_ms,
-        max(-pi_ps) filter (where pi_ps < 0) as max_shortfall_ps,
-        arg_max(price, -pi_ps) filter (where pi_ps < 0) as worst_price,
-        min(executed_at) filter (where pi_ps < 0) as first_outside_at,
     from fills
     group by order_row
 )

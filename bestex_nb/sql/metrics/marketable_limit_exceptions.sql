@@ -24,15 +24,27 @@ checked_orders as (
 ),
 
 -- each order's fills were summed once, at build time (marts/int_order_fill_sums, on its fct_orders row):
--- outside_fills and the other outside_ columns count only its fills with PI < 0. Only the executing
--- venues' names are gathered here, from the exception fills of the orders that have one.
-venues as (
+-- an order has a fill outside the quote when its outside_shares is not null. The exception fills of those
+-- orders only are read here.
+fills as (
+    select order_row, executed_venue, executed_at, quantity::decimal(38, 6) as qty, price, pi_ps,
+    from fct_fills
+    where order_row in (select row_no from checked_orders where outside_shares is not null)
+        and pi_ps < 0
+),
+
+per_order as (
     select
         order_row,
+        count(*) as fills,
+        sum(qty) as outside_shares,
+        sum(qty * price) as outside_notional,
+        sum(qty * -pi_ps) as shortfall_usd,
+        max(-pi_ps) as max_shortfall_ps,
+        arg_max(price, -pi_ps) as worst_price,
+        min(executed_at) as first_outside_at,
         string_agg(distinct executed_venue, ', ' order by executed_venue) as executed_venues,
-    from fct_fills
-    where order_row in (select row_no from checked_orders where outside_fills > 0)
-        and pi_ps < 0
+    from fills
     group by order_row
 ),
 
@@ -51,19 +63,18 @@ final as (
         checked_orders.nbo_r::double as nbo_r,
         (case when checked_orders.side_sign = 1 then checked_orders.nbo_r else checked_orders.nbb_r end)::double
             as far_touch,
-        checked_orders.outside_fills as fills,
+        per_order.fills,
         checked_orders.attributed_fills as order_fills,
-        checked_orders.outside_shares::double as outside_shares,
-        (checked_orders.outside_notional / checked_orders.outside_shares)::double as avg_outside_price,
-        checked_orders.worst_price::double as worst_price,
-        checked_orders.max_shortfall_ps::double as max_shortfall_ps,
-        checked_orders.disimprovement_usd::double as shortfall_usd,
-        checked_orders.first_outside_at,
-        venues.executed_venues,
+        per_order.outside_shares::double as outside_shares,
+        (per_order.outside_notional / per_order.outside_shares)::double as avg_outside_price,
+        per_order.worst_price::double as worst_price,
+        per_order.max_shortfall_ps::double as max_shortfall_ps,
+        per_order.shortfall_usd::double as shortfall_usd,
+        per_order.first_outside_at,
+        per_order.executed_venues,
         checked_orders.exclusion_reason,
     from checked_orders
-    left join venues on checked_orders.row_no = venues.order_row
-    where checked_orders.outside_fills > 0
+    join per_order on checked_orders.row_no = per_order.order_row
 )
 
 select * from final

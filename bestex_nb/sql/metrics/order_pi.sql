@@ -22,10 +22,12 @@ covered_orders as (
 ),
 
 -- each order's fills were summed once, at build time (marts/int_order_fill_sums, on its fct_orders row);
--- only the executing venues' names are gathered here, from the covered orders' fills
-venues as (
+-- what only this drill-down shows is gathered here, from the covered orders' fills
+drill as (
     select
         order_row,
+        sum(quantity::decimal(38, 6) * price) as notional,
+        min(exec_ms) as first_fill_ms,
         string_agg(distinct executed_venue, ', ' order by executed_venue) as executed_venues,
     from fct_fills
     where order_row in (select row_no from covered_orders)
@@ -52,7 +54,7 @@ final as (
         covered_orders.is_locked,
         coalesce(covered_orders.attributed_fills, 0) as fill_count,
         coalesce(covered_orders.executed_shares, 0)::double as executed_shares,
-        covered_orders.executed_notional / nullif(covered_orders.executed_shares, 0) as avg_price,
+        drill.notional / nullif(covered_orders.executed_shares, 0) as avg_price,
         covered_orders.net_pi_usd / nullif(covered_orders.executed_shares, 0) as net_pi_ps,
         coalesce(covered_orders.net_pi_usd, 0)::double as net_pi_usd,
         coalesce(covered_orders.pi_usd, 0)::double as pi_usd,
@@ -60,10 +62,10 @@ final as (
         coalesce(covered_orders.es_usd, 0)::double as es_usd,
         coalesce(covered_orders.qs_usd, 0)::double as qs_usd,
         coalesce(covered_orders.exec_share_ms, 0)::double as exec_share_ms,
-        covered_orders.first_fill_ms::double as first_fill_ms,
-        venues.executed_venues,
+        drill.first_fill_ms::double as first_fill_ms,
+        drill.executed_venues,
     from covered_orders
-    left join venues on covered_orders.row_no = venues.order_row
+    left join drill on covered_orders.row_no = drill.order_row
 )
 
 select * from final
