@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True, help="folder of extracts (see data/README.md)")
     p.add_argument("--store", default=None, help="DuckDB file (default: a cache folder outside the data)")
     p.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
-    p.add_argument("--memory-limit", default=None, help="DuckDB memory limit, e.g. 12GB (spills beyond)")
+    p.add_argument("--memory-limit", default=None, help="the build's memory budget, e.g. 12GB: DuckDB gets 3/4 of it and spills beyond")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("run", help="execute review notebooks with papermill and freeze them to HTML")

@@ -126,3 +126,14 @@ def test_the_layout_names_every_model_once():
     tables = [t for _, t, _ in layout.MARTS]
     assert len(tables) == len(set(tables)) and "fct_orders" in tables
     assert {t: f for _, t, f in layout.MARTS}["fct_orders"] is layout.Form.TABLE
+
+
+def test_the_build_gives_duckdb_three_quarters_of_its_memory_budget():
+    from bestex_nb.build.store import _duckdb_share
+    from bestex_nb.contract.errors import BestexError
+
+    assert _duckdb_share("12GB") == "8583MiB"  # 12·10^9 · 0.75 = 9·10^9 bytes = 8583.07 MiB
+    assert _duckdb_share("8GiB") == "6144MiB"
+    assert _duckdb_share("1.5 gb") == "1072MiB"  # 1.125·10^9 bytes
+    with pytest.raises(BestexError, match="write a size"):
+        _duckdb_share("a lot")
