@@ -65,6 +65,7 @@ def pi_explorer(review: Review, pi: PriceImprovement, colors: dict, page_size: i
             monthly = review.pi_filtered(pi.period, ["venue", "month"], **filters)
             if monthly.empty:
                 print("No covered orders match these filters.")
+                box.shown = box.shown.iloc[:0]
                 previous.disabled = following.disabled = True
                 return
             fig = px.line(monthly, x="month", y="net_pi_ps", color="venue", markers=True,
@@ -86,6 +87,8 @@ def pi_explorer(review: Review, pi: PriceImprovement, colors: dict, page_size: i
 
     def turn(step):
         def go(_=None):
+            if (following if step > 0 else previous).disabled:
+                return
             state["page"] = max(0, state["page"] + step)
             draw()
         return go

@@ -22,9 +22,9 @@ final as (
         venue,
         end_state,
         count(*) as orders,
-        sum(quantity::double) as order_shares,
-        sum(filled_qty::double) as filled_shares,
-        sum(cancelled_qty::double) as cancelled_shares,
+        sum(quantity)::double as order_shares,
+        sum(filled_qty)::double as filled_shares,
+        sum(cancelled_qty)::double as cancelled_shares,
     from covered_orders
     group by all
 )

@@ -28,10 +28,10 @@ sums as (
     select
         /*group_by*/
         count(*) as orders,
-        sum(quantity::double) as order_shares,
-        sum(filled_qty::double) as filled_shares,
+        sum(quantity)::double as order_shares,
+        sum(filled_qty)::double as filled_shares,
         count(*) filter (where is_any_fill) as orders_filled,
-        sum(cancelled_qty::double) as cancelled_shares,
+        sum(cancelled_qty)::double as cancelled_shares,
     from covered_orders
     group by all
     having count(*) > 0

@@ -1,6 +1,6 @@
 -- pi_distribution: how each venue's filled orders spread over their net price improvement per share
 -- (the distribution chart of the price-improvement review): $bins equal bins from the 0.5th to the 99.5th
--- percentile of all filled orders (quantile_cont: linear interpolation, as numpy's percentile); values
+-- percentile of all filled orders (linear interpolation, exactly as numpy's percentile); values
 -- beyond are counted in the end bins (clipped), a value on an inner edge in the bin above. When the two
 -- percentiles are equal: one bin 0.0001 wide around them. Bin edges as numpy's linspace (i·step + lo, the
 -- last edge hi itself).
@@ -83,11 +83,44 @@ filled as (
     where executed_shares > 0 and net_pi_ps is not null
 ),
 
-percentiles as (
-    select
-        quantile_cont(net_pi_ps, 0.005) as p_lo,
-        quantile_cont(net_pi_ps, 0.995) as p_hi,
+ranked as (
+    -- k: the value's position among the filled orders sorted (0-based)
+    select net_pi_ps, row_number() over (order by net_pi_ps) - 1 as k
     from filled
+),
+
+positions as (
+    -- each percentile's position in the sorted values, as numpy's linear method puts it: (n − 1)·q
+    select n, vi_lo, vi_hi, floor(vi_lo) as k_lo, floor(vi_hi) as k_hi
+    from (
+        select count(*) as n, (count(*) - 1)::double * 0.005 as vi_lo, (count(*) - 1)::double * 0.995 as vi_hi
+        from filled
+    )
+),
+
+neighbours as (
+    -- the two sorted values around each position
+    select
+        positions.*,
+        max(net_pi_ps) filter (where k = least(k_lo, n - 1)) as lo_a,
+        max(net_pi_ps) filter (where k = least(k_lo + 1, n - 1)) as lo_b,
+        max(net_pi_ps) filter (where k = least(k_hi, n - 1)) as hi_a,
+        max(net_pi_ps) filter (where k = least(k_hi + 1, n - 1)) as hi_b,
+    from ranked
+    cross join positions
+    group by all
+),
+
+percentiles as (
+    -- interpolated as numpy does it (a + (b − a)·g, or b − (b − a)·(1 − g) when g ≥ 1/2), so the bins
+    -- are numpy's to the last bit; quantile_cont always takes the first form
+    select
+        case when g_lo >= 0.5 then lo_b - (lo_b - lo_a) * (1 - g_lo) else lo_a + (lo_b - lo_a) * g_lo end as p_lo,
+        case when g_hi >= 0.5 then hi_b - (hi_b - hi_a) * (1 - g_hi) else hi_a + (hi_b - hi_a) * g_hi end as p_hi,
+    from (
+        select *, vi_lo - k_lo as g_lo, vi_hi - k_hi as g_hi
+        from neighbours
+    )
 ),
 
 bounds as (
