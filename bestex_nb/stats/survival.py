@@ -200,6 +200,7 @@ def survival_curves_from_counts(counts: pd.DataFrame, by: Sequence[str], grid_ms
 
 
 def count_steps(counts: pd.DataFrame) -> pd.DataFrame:
-    """:func:`steps_from_counts` of one group's rows of ``fill_survival_counts``."""
-    counts = counts.sort_values("survival_ms", kind="stable")
-    return steps_from_counts(counts["survival_ms"], counts["filled"], counts["censored"])
+    """:func:`steps_from_counts` of one group's rows of ``fill_survival_counts`` (rows of one time, from
+    finer groups, are added up)."""
+    counts = counts.groupby("survival_ms", sort=True)[["filled", "censored"]].sum()
+    return steps_from_counts(counts.index, counts["filled"], counts["censored"])
