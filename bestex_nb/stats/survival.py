@@ -182,8 +182,8 @@ def survival_curves(orders: pd.DataFrame, by: Sequence[str], grid_ms=None, level
 def survival_curves_from_counts(counts: pd.DataFrame, by: Sequence[str], grid_ms=None, level: float = 0.95,
                                 ci: str = "loglog") -> pd.DataFrame:
     """:func:`survival_curves` from the per group × distinct time counts of
-    ``sql/metrics/fill_survival_counts.sql`` (columns ``by``, ``survival_ms``, ``filled``, ``censored``,
-    ascending time within each group): the same curves, without a row per order."""
+    ``sql/metrics/fill_survival_counts.sql`` (columns ``by`` or finer, ``survival_ms``, ``filled``,
+    ``censored``): the same curves to the last bit, without a row per order."""
     by = list(by)
     cols = [*by, *CURVE_COLUMNS]
     if counts.empty:
