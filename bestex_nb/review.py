@@ -114,6 +114,14 @@ class Review:
             **parse_period(period).params(), "venue": venue, "order_category": order_category,
             "size_bucket": size_bucket, "symbol": symbol}, by)
 
+    def symbols(self, period, coverage: str = "pi", venue: str | None = None) -> list[str]:
+        """The symbols of the covered orders (``coverage``: ``pi`` market and marketable-limit, ``fills``
+        non-marketable limit), sorted (``sql/metrics/explorer_symbols.sql``)."""
+        if coverage not in COMPARISON_SUMS:
+            raise ValueError(f"coverage must be one of {list(COMPARISON_SUMS)}, not {coverage!r}")
+        params = {**parse_period(period).params(), "venue": venue, "coverage": coverage}
+        return self._run("metrics/explorer_symbols", params)["symbol"].tolist()
+
     # -- reconciliation and exclusions ---------------------------------------------------------
     def exclusions(self, period=None, venue: str | None = None) -> pd.DataFrame:
         """Every excluded order row (table ``orders``) and orphan fill (table ``executions``).

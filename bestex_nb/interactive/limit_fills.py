@@ -26,7 +26,7 @@ RATE_COLUMNS = ["venue", "order_category", "orders", "order_shares", "fill_rate_
 
 def limit_fill_explorer(review: Review, lf: LimitFills, colors: dict) -> w.VBox:
     """Venue / category / size / distance / symbol filters that redraw the survival curves and fill rates."""
-    symbols = review.limit_filtered(lf.period, ["symbol"], lf.venue)["symbol"]
+    symbols = review.symbols(lf.period, "fills", lf.venue)
     controls = {
         "venue": w.Dropdown(options=options(lf.by_venue["venue"]), description="venue"),
         "order_category": w.Dropdown(options=options(lf.by_venue["order_category"], LIMIT_CATEGORIES),

@@ -48,7 +48,7 @@ def worst_page(review: Review, period, filters: dict, page: int, page_size: int 
 def pi_explorer(review: Review, pi: PriceImprovement, colors: dict, page_size: int = PAGE_SIZE) -> w.VBox:
     """Venue / order category / size bucket / symbol filters that redraw the monthly net PI and the
     costliest orders, a page at a time (previous / next)."""
-    symbols = review.pi_filtered(pi.period, ["symbol"], pi.venue)["symbol"]
+    symbols = review.symbols(pi.period, "pi", pi.venue)
     venue = w.Dropdown(options=options(pi.by_venue["venue"]), description="venue")
     category = w.Dropdown(options=options(pi.by_cell["order_category"]), description="category")
     size = w.Dropdown(options=options(pi.by_cell["size_bucket"], SIZE_BUCKETS), description="size")

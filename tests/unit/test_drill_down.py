@@ -111,6 +111,16 @@ def test_survival_counts_by_hand(limit_review):
         limit_review.survival_counts("2026Q3", ["venue"], side="buy")
 
 
+def test_explorer_symbols(limit_review, pi_review):
+    assert limit_review.symbols("2026Q3", "fills") == ["AAA", "BBB"]  # L1–L7 (L8 directed)
+    assert limit_review.symbols("2026Q3", "fills", venue="V2") == ["BBB"]
+    assert limit_review.symbols("2026Q3", "pi") == ["AAA", "BBB"]  # L9–L11 are marketable limits
+    assert limit_review.symbols("2026-08", "fills") == []
+    assert pi_review.symbols("2026Q3", "pi", venue="V1") == ["AAA"] and pi_review.symbols("2026Q3", "fills") == []
+    with pytest.raises(ValueError, match="coverage"):
+        pi_review.symbols("2026Q3", "limit")
+
+
 def test_time_to_fill_and_end_states_by_hand(limit_review):
     t = limit_review.time_to_fill("2026Q3").set_index(["venue", "order_category"])
     at_v1 = t.loc[("V1", "at_quote_limit")]  # L1 (fill after 10 s), L2, L4

@@ -7,7 +7,8 @@
 -- columns: orders (count), executed_shares (shares), net_pi_usd, es_usd, qs_usd (USD), net_pi_ps (USD/share),
 --   eq_ratio (ratio), pct_orders_improved (fraction of filled orders with net PI > 0)
 -- per order: the CTEs covered_orders, per_order and order_pi are metrics/order_pi.sql's (its final),
--- copied so that a change of the order's fill sums is made the same way in each file.
+-- copied so that a change of the order's fill sums is made the same way in each file; here without
+-- executed_venues (a string aggregate per order that nothing here shows).
 with
 
 covered_orders as (
@@ -36,7 +37,6 @@ per_order as (
         sum(quantity::decimal(38, 6) * qs_ps) as qs_usd,
         sum(quantity::decimal(38, 6) * exec_ms) as exec_share_ms,
         min(exec_ms) as first_fill_ms,
-        string_agg(distinct executed_venue, ', ' order by executed_venue) as executed_venues,
     from fct_fills
     where order_id in (select order_id from covered_orders)
     group by order_id
@@ -71,7 +71,6 @@ order_pi as (
         coalesce(per_order.qs_usd, 0)::double as qs_usd,
         coalesce(per_order.exec_share_ms, 0)::double as exec_share_ms,
         per_order.first_fill_ms::double as first_fill_ms,
-        per_order.executed_venues,
     from covered_orders
     left join per_order on covered_orders.order_id = per_order.order_id
 ),

@@ -10,7 +10,8 @@
 --   avg_price, net_pi_ps (USD/share), net_pi_usd (USD), executed_venues; ordered by net_pi_usd, net_pi_ps,
 --   order_id
 -- per order: the CTEs covered_orders, per_order and order_pi are metrics/order_pi.sql's (its final),
--- copied so that a change of the order's fill sums is made the same way in each file.
+-- copied so that a change of the order's fill sums is made the same way in each file; here without
+-- executed_venues, which page_venues aggregates for the page's orders only.
 with
 
 covered_orders as (
@@ -39,7 +40,6 @@ per_order as (
         sum(quantity::decimal(38, 6) * qs_ps) as qs_usd,
         sum(quantity::decimal(38, 6) * exec_ms) as exec_share_ms,
         min(exec_ms) as first_fill_ms,
-        string_agg(distinct executed_venue, ', ' order by executed_venue) as executed_venues,
     from fct_fills
     where order_id in (select order_id from covered_orders)
     group by order_id
@@ -74,34 +74,50 @@ order_pi as (
         coalesce(per_order.qs_usd, 0)::double as qs_usd,
         coalesce(per_order.exec_share_ms, 0)::double as exec_share_ms,
         per_order.first_fill_ms::double as first_fill_ms,
-        per_order.executed_venues,
     from covered_orders
     left join per_order on covered_orders.order_id = per_order.order_id
 ),
 
-final as (
-    select
-        order_id,
-        venue,
-        symbol,
-        side,
-        order_category,
-        received_at,
-        quantity,
-        limit_price,
-        nbb_r,
-        nbo_r,
-        nbbo_r_quoted_at,
-        is_locked,
-        executed_shares,
-        avg_price,
-        net_pi_ps,
-        net_pi_usd,
-        executed_venues,
+page as (
+    select *
     from order_pi
     where executed_shares > 0
+    order by net_pi_usd, net_pi_ps, order_id
+    limit $limit::bigint offset $offset::bigint
+),
+
+page_venues as (
+    -- the venues that executed the page's orders (string_agg for these orders only, not for every order)
+    select
+        order_id,
+        string_agg(distinct executed_venue, ', ' order by executed_venue) as executed_venues,
+    from fct_fills
+    where order_id in (select order_id from page)
+    group by order_id
+),
+
+final as (
+    select
+        page.order_id,
+        page.venue,
+        page.symbol,
+        page.side,
+        page.order_category,
+        page.received_at,
+        page.quantity,
+        page.limit_price,
+        page.nbb_r,
+        page.nbo_r,
+        page.nbbo_r_quoted_at,
+        page.is_locked,
+        page.executed_shares,
+        page.avg_price,
+        page.net_pi_ps,
+        page.net_pi_usd,
+        page_venues.executed_venues,
+    from page
+    left join page_venues on page.order_id = page_venues.order_id
 )
 
 select * from final
 order by net_pi_usd, net_pi_ps, order_id
-limit $limit::bigint offset $offset::bigint
