@@ -88,8 +88,8 @@ def time_widgets(store: Path, period: str = "2026Q3") -> list[dict]:
     rows = []
     parameters, decisions = load_run(period)
     with contextlib.redirect_stdout(io.StringIO()):
-        explorers = {"price_improvement": lambda: pi_explorer(pi_compute.compute(review, period), colors),
-                     "limit_fill_likelihood": lambda: limit_fill_explorer(lf_compute.compute(
+        explorers = {"price_improvement": lambda: pi_explorer(review, pi_compute.compute(review, period), colors),
+                     "limit_fill_likelihood": lambda: limit_fill_explorer(review, lf_compute.compute(
                          review, period, parameters=parameters, decisions=decisions), colors)}
         for name, make in explorers.items():
             times = _time_redraws(make())

@@ -21,7 +21,7 @@ from bestex_nb.contract.parameters import ReviewParameters
 from bestex_nb.contract.periods import Period, parse_period
 from bestex_nb.stats import comparison
 from bestex_nb.stats import deterioration as det
-from bestex_nb.stats.survival import survival_curves
+from bestex_nb.stats.survival import survival_curves_from_counts
 
 #: The sums query behind each coverage of the venue comparison (metrics.md section 8).
 COMPARISON_SUMS = {"pi": "metrics/comparison_pi_sums", "fills": "metrics/comparison_fill_sums"}
@@ -89,6 +89,39 @@ class Review:
         p = parse_period(period)
         return self._run("metrics/order_pi", {**p.params(), "venue": venue})
 
+    def pi_distribution(self, period, venue: str | None = None, bins: int = 80) -> pd.DataFrame:
+        """Filled orders per venue in ``bins`` equal bins of net PI per share between the 0.5th and 99.5th
+        percentiles of all of them (``sql/metrics/pi_distribution.sql``): venue, bin, bin_lo, bin_hi,
+        orders, pct."""
+        return self._run("metrics/pi_distribution", {**parse_period(period).params(), "venue": venue,
+                                                     "bins": int(bins)})
+
+    def worst_orders(self, period, venue: str | None = None, *, limit: int = 25, offset: int = 0,
+                     order_category: str | None = None, size_bucket: str | None = None,
+                     symbol: str | None = None) -> pd.DataFrame:
+        """One page (``limit`` rows from row ``offset``) of the filled orders with the lowest net PI in USD,
+        optionally only those of an order category, size bucket or symbol (``sql/metrics/pi_worst_orders.sql``)."""
+        return self._run("metrics/pi_worst_orders", {
+            **parse_period(period).params(), "venue": venue, "order_category": order_category,
+            "size_bucket": size_bucket, "symbol": symbol, "limit": int(limit), "offset": int(offset)})
+
+    def pi_filtered(self, period, by=("venue",), venue: str | None = None, *, order_category: str | None = None,
+                    size_bucket: str | None = None, symbol: str | None = None) -> pd.DataFrame:
+        """Orders, executed shares, net PI and E/Q per group of ``by`` over the orders matching the filters
+        (None = all; ``sql/metrics/pi_filtered.sql``): the explorer's figures."""
+        by = [by] if isinstance(by, str) else list(by)
+        return self._run("metrics/pi_filtered", {
+            **parse_period(period).params(), "venue": venue, "order_category": order_category,
+            "size_bucket": size_bucket, "symbol": symbol}, by)
+
+    def symbols(self, period, coverage: str = "pi", venue: str | None = None) -> list[str]:
+        """The symbols of the covered orders (``coverage``: ``pi`` market and marketable-limit, ``fills``
+        non-marketable limit), sorted (``sql/metrics/explorer_symbols.sql``)."""
+        if coverage not in COMPARISON_SUMS:
+            raise ValueError(f"coverage must be one of {list(COMPARISON_SUMS)}, not {coverage!r}")
+        params = {**parse_period(period).params(), "venue": venue, "coverage": coverage}
+        return self._run("metrics/explorer_symbols", params)["symbol"].tolist()
+
     # -- reconciliation and exclusions ---------------------------------------------------------
     def exclusions(self, period=None, venue: str | None = None) -> pd.DataFrame:
         """Every excluded order row (table ``orders``) and orphan fill (table ``executions``).
@@ -130,8 +163,8 @@ class Review:
 
     def require_orders(self, period, venue: str | None = None, orders: pd.DataFrame | None = None) -> None:
         """Raise :class:`EmptyPeriodError` when the period (and venue) has no covered order (``orders``:
-        the :meth:`order_pi` frame when the caller already has it)."""
-        if (self.order_pi(period, venue) if orders is None else orders).empty:
+        a frame of them, e.g. a :meth:`price_improvement` table, when the caller already has one)."""
+        if (self.price_improvement(period, (), venue) if orders is None else orders).empty:
             where = f" at venue {venue}" if venue else ""
             raise EmptyPeriodError(
                 f"no market or marketable-limit orders to review in {parse_period(period).label}{where}; "
@@ -262,8 +295,39 @@ class Review:
         (see :mod:`bestex_nb.stats.survival`).
         """
         by = [by] if isinstance(by, str) else list(by)
-        query.render("metrics/limit_fills", by)  # the same allow-list as the table
-        return survival_curves(self.limit_orders(period, venue), by, grid_ms, level, ci)
+        return survival_curves_from_counts(self.survival_counts(period, by, venue), by, grid_ms, level, ci)
+
+    def survival_counts(self, period, by=("venue",), venue: str | None = None, **filters: str | None) -> pd.DataFrame:
+        """Per group of ``by`` and distinct survival time (ms): the orders whose survival ends there in a
+        first fill (``filled``) or censored (``censored``), what Kaplan–Meier needs
+        (``sql/metrics/fill_survival_counts.sql``). ``filters``: ``order_category``, ``size_bucket``,
+        ``distance_bucket``, ``symbol`` (None = all)."""
+        by = [by] if isinstance(by, str) else list(by)
+        return self._run("metrics/fill_survival_counts", self._limit_filters(period, venue, filters), by)
+
+    def limit_filtered(self, period, by=("venue",), venue: str | None = None, **filters: str | None) -> pd.DataFrame:
+        """Orders, shares and fill rates per group of ``by`` over the limit orders matching ``filters`` (as
+        :meth:`survival_counts`; ``sql/metrics/fill_filtered.sql``): the explorer's table."""
+        by = [by] if isinstance(by, str) else list(by)
+        return self._run("metrics/fill_filtered", self._limit_filters(period, venue, filters), by)
+
+    @staticmethod
+    def _limit_filters(period, venue, filters: dict) -> dict:
+        names = ("order_category", "size_bucket", "distance_bucket", "symbol")
+        if set(filters) - set(names):
+            raise ValueError(f"filter on {sorted(set(filters) - set(names))}? choose from {list(names)}")
+        return {**parse_period(period).params(), "venue": venue, **{n: filters.get(n) for n in names}}
+
+    def time_to_fill(self, period, by=("venue", "order_category"), venue: str | None = None) -> pd.DataFrame:
+        """Time to first fill per group of ``by``: orders, orders_filled, quantiles p10/q1/median/q3/p90 over
+        the filled orders and their share-weighted mean, in ms (``sql/metrics/fill_time_quantiles.sql``)."""
+        by = [by] if isinstance(by, str) else list(by)
+        return self._run("metrics/fill_time_quantiles", {**parse_period(period).params(), "venue": venue}, by)
+
+    def end_states(self, period, venue: str | None = None) -> pd.DataFrame:
+        """Covered limit orders per venue and end state with their ordered, filled and cancelled shares
+        (``sql/metrics/fill_end_states.sql``)."""
+        return self._run("metrics/fill_end_states", {**parse_period(period).params(), "venue": venue})
 
     def marketable_limit_exceptions(self, period, venue: str | None = None,
                                     include_excluded: bool = False) -> pd.DataFrame:

@@ -18,9 +18,11 @@
 # the reconciliation at the end.
 #
 # *Where each figure is computed* (package `bestex_nb`): fill rates in `sql/metrics/limit_fills.sql`, each
-# order's outcome and survival time in `sql/metrics/limit_orders.sql`, the Kaplan–Meier curves in
-# `stats/survival.py`, the Rule 5310 .05 check in `sql/metrics/marketable_limit_exceptions.sql`, the
-# like-for-like comparison in `stats/comparison.py` over `sql/metrics/comparison_fill_sums.sql`.
+# order's outcome and survival time in `sql/metrics/limit_orders.sql` (counted per survival time in
+# `sql/metrics/fill_survival_counts.sql`), the Kaplan–Meier curves in `stats/survival.py`, time to first fill
+# in `sql/metrics/fill_time_quantiles.sql`, end states in `sql/metrics/fill_end_states.sql`, the Rule 5310 .05
+# check in `sql/metrics/marketable_limit_exceptions.sql`, the like-for-like comparison in `stats/comparison.py`
+# over `sql/metrics/comparison_fill_sums.sql`.
 
 # %% tags=["parameters"]
 # Parameters (papermill injects its own values below this cell)
@@ -183,7 +185,7 @@ venue_tables.styled(material, flags=["open"], columns=["disposition"]) if len(ma
 # %%
 if interactive:
     from bestex_nb.interactive.limit_fills import limit_fill_explorer
-    display(limit_fill_explorer(lf, colors))
+    display(limit_fill_explorer(review, lf, colors))
 
 # %% [markdown]
 # ## Reconciliation and exclusions

@@ -16,7 +16,8 @@
 # reason in the reconciliation at the end.
 #
 # *Where each figure is computed* (package `bestex_nb`): the tables by venue, type, size and month in
-# `sql/metrics/price_improvement.sql`, the per-order drill-down in `sql/metrics/order_pi.sql`, each fill's
+# `sql/metrics/price_improvement.sql`, the distribution of orders in `sql/metrics/pi_distribution.sql`, the
+# drill-down to the costliest orders in `sql/metrics/pi_worst_orders.sql`, each fill's
 # improvement against the NBBO at receipt in `sql/marts/fct_fills.sql`; the like-for-like comparison in
 # `stats/comparison.py` over `sql/metrics/comparison_pi_sums.sql`; the deterioration trigger in
 # `stats/deterioration.py`.
@@ -182,12 +183,12 @@ plots.style_table(pi_tables.worst_orders_display(pi.worst_orders), pi_tables.WOR
 # ## Explore (JupyterLab only)
 #
 # Filters by venue, order category, size bucket and symbol redraw the monthly trend and the costliest
-# orders. The frozen HTML shows the static charts above instead.
+# orders, a page at a time. The frozen HTML shows the static charts above instead.
 
 # %%
 if interactive:
     from bestex_nb.interactive.price_improvement import pi_explorer
-    display(pi_explorer(pi, colors))
+    display(pi_explorer(review, pi, colors))
 
 # %% [markdown]
 # ## Reconciliation and exclusions

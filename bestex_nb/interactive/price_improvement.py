@@ -1,7 +1,9 @@
 """ipywidgets controls for interactive use in JupyterLab (never imported by batch code paths).
 
-The explorer filters the per-order frame of a dimension and re-aggregates it (ratios of sums, like the
-API) so a redraw takes milliseconds, without a round trip to the store.
+Each redraw asks the store for what it shows and nothing more: the filtered orders re-aggregated by DuckDB
+(``sql/metrics/pi_filtered.sql``: ratios of sums, like the API) and one page of the costliest orders
+(``sql/metrics/pi_worst_orders.sql``, ORDER BY with LIMIT/OFFSET bound), so a redraw stays small on a
+store of millions of orders. The filters reach SQL as bound parameters; ``(all)`` is null.
 """
 
 from __future__ import annotations
@@ -12,47 +14,60 @@ import plotly.express as px
 from IPython.display import display
 
 from bestex_nb.contract.buckets import SIZE_BUCKETS
-from bestex_nb.dimensions.price_improvement.compute import PriceImprovement, aggregate_orders
+from bestex_nb.dimensions.price_improvement.compute import PriceImprovement
+from bestex_nb.review import Review
 
 ALL = "(all)"
+#: Orders per page of the explorer's drill-down.
+PAGE_SIZE = 15
+WORST_COLUMNS = ["order_id", "venue", "symbol", "side", "received_at", "quantity", "nbb_r", "nbo_r",
+                 "avg_price", "net_pi_ps", "net_pi_usd"]
 
 
-def _options(values) -> list[str]:
-    return [ALL] + sorted(str(v) for v in pd.unique(values) if pd.notna(v))
+def options(values, order=None) -> list[str]:
+    """``(all)`` then the distinct values present (in ``order`` when given, else sorted)."""
+    present = {str(v) for v in pd.unique(pd.Series(values)) if pd.notna(v)}
+    return [ALL] + ([v for v in order if v in present] if order else sorted(present))
 
 
-def filter_by(orders: pd.DataFrame, **chosen: str) -> pd.DataFrame:
-    """The orders whose columns match the chosen values (``(all)`` matches everything)."""
-    mask = pd.Series(True, index=orders.index)
-    for col, value in chosen.items():
-        if value != ALL:
-            mask &= orders[col].astype(str) == value
-    return orders[mask]
+def chosen(report_venue: str | None, **values: str) -> dict[str, str | None]:
+    """The dropdowns' values as query filters: ``(all)`` is None; the venue of a venue report stays."""
+    filters = {col: (None if v == ALL else v) for col, v in values.items()}
+    if filters.get("venue") is None:
+        filters["venue"] = report_venue
+    return filters
 
 
-def filter_orders(orders: pd.DataFrame, venue=ALL, category=ALL, size=ALL, symbol=ALL) -> pd.DataFrame:
-    """The orders matching the price-improvement explorer's filters."""
-    return filter_by(orders, venue=venue, order_category=category, size_bucket=size, symbol=symbol)
+def worst_page(review: Review, period, filters: dict, page: int, page_size: int = PAGE_SIZE):
+    """Page ``page`` (0, 1, ...) of the filled orders that cost customers most under ``filters``, and
+    whether a next page exists (one row beyond the page is asked for to know it)."""
+    rows = review.worst_orders(period, limit=page_size + 1, offset=page * page_size, **filters)
+    return rows.head(page_size), len(rows) > page_size
 
 
-def pi_explorer(pi: PriceImprovement, colors: dict) -> w.VBox:
-    """Venue / order category / size bucket / symbol filters that redraw PI charts and the worst orders."""
-    orders = pi.orders
-    venue = w.Dropdown(options=_options(orders["venue"]), description="venue")
-    category = w.Dropdown(options=_options(orders["order_category"]), description="category")
-    size = w.Dropdown(options=[ALL] + [b for b in SIZE_BUCKETS if b in set(orders["size_bucket"])],
-                      description="size")
-    symbol = w.Dropdown(options=_options(orders["symbol"]), description="symbol")
+def pi_explorer(review: Review, pi: PriceImprovement, colors: dict, page_size: int = PAGE_SIZE) -> w.VBox:
+    """Venue / order category / size bucket / symbol filters that redraw the monthly net PI and the
+    costliest orders, a page at a time (previous / next)."""
+    symbols = review.symbols(pi.period, "pi", pi.venue)
+    venue = w.Dropdown(options=options(pi.by_venue["venue"]), description="venue")
+    category = w.Dropdown(options=options(pi.by_cell["order_category"]), description="category")
+    size = w.Dropdown(options=options(pi.by_cell["size_bucket"], SIZE_BUCKETS), description="size")
+    symbol = w.Dropdown(options=options(symbols), description="symbol")
+    previous, following = w.Button(description="previous page"), w.Button(description="next page")
     out = w.Output()
+    state = {"page": 0}
 
-    def redraw(_=None):
-        sel = filter_orders(orders, venue.value, category.value, size.value, symbol.value)
+    def draw():
+        filters = chosen(pi.venue, venue=venue.value, order_category=category.value, size_bucket=size.value,
+                         symbol=symbol.value)
         with out:
             out.clear_output(wait=True)
-            if sel.empty:
+            monthly = review.pi_filtered(pi.period, ["venue", "month"], **filters)
+            if monthly.empty:
                 print("No covered orders match these filters.")
+                box.shown = box.shown.iloc[:0]
+                previous.disabled = following.disabled = True
                 return
-            monthly = aggregate_orders(sel, ["venue", "month"])
             fig = px.line(monthly, x="month", y="net_pi_ps", color="venue", markers=True,
                           color_discrete_map=colors, title="Net PI per share by month (filtered)",
                           labels={"net_pi_ps": "net PI per share (USD)"})
@@ -60,11 +75,29 @@ def pi_explorer(pi: PriceImprovement, colors: dict) -> w.VBox:
             fig.update_xaxes(type="category")
             fig.update_layout(height=380)
             fig.show()
-            worst = sel[sel["executed_shares"] > 0].nsmallest(15, "net_pi_usd")
-            display(worst[["order_id", "venue", "symbol", "side", "received_at", "quantity", "nbb_r", "nbo_r",
-                           "avg_price", "net_pi_ps", "net_pi_usd"]])
+            rows, more = worst_page(review, pi.period, filters, state["page"], page_size)
+            box.shown = rows[WORST_COLUMNS]
+            print(f"Costliest filled orders, page {state['page'] + 1} ({page_size} a page)")
+            display(box.shown)
+            previous.disabled, following.disabled = state["page"] == 0, not more
+
+    def redraw(_=None):
+        state["page"] = 0
+        draw()
+
+    def turn(step):
+        def go(_=None):
+            if (following if step > 0 else previous).disabled:
+                return
+            state["page"] = max(0, state["page"] + step)
+            draw()
+        return go
 
     for control in (venue, category, size, symbol):
         control.observe(redraw, names="value")
+    previous.on_click(turn(-1))
+    following.on_click(turn(+1))
+    box = w.VBox([w.HBox([venue, category]), w.HBox([size, symbol]), out, w.HBox([previous, following])])
+    box.shown = pd.DataFrame(columns=WORST_COLUMNS)  # the page of orders on screen
     redraw()
-    return w.VBox([w.HBox([venue, category]), w.HBox([size, symbol]), out])
+    return box

@@ -58,13 +58,32 @@ def kaplan_meier_steps(durations, events) -> pd.DataFrame:
         raise ValueError("durations and events must be 1-d arrays of the same length")
     if np.isnan(t).any() or (t < 0).any():
         raise ValueError("durations must be non-negative numbers")
+    return steps_from_counts(*_counts(t, e))
+
+
+def _counts(t: np.ndarray, e: np.ndarray):
+    """The distinct durations (ascending) with the number of events and of censorings at each."""
     order = np.argsort(t, kind="stable")
     t, e = t[order], e[order]
     times, first, counts = np.unique(t, return_index=True, return_counts=True)
     if len(times) == 0:
-        return pd.DataFrame(columns=["time_ms", "at_risk", "filled", "censored", "survival", "greenwood"])
+        return times, np.zeros(0, np.int64), np.zeros(0, np.int64)
     d = np.add.reduceat(e.astype(np.int64), first)
-    n = len(t) - first  # at risk at times[j]: every order whose duration is ≥ times[j]
+    return times, d, counts - d
+
+
+def steps_from_counts(times, filled, censored) -> pd.DataFrame:
+    """:func:`kaplan_meier_steps` from counts already aggregated: ``times`` the distinct durations
+    (ascending, ms), ``filled`` and ``censored`` the orders whose duration ends there in a first fill
+    and without one (what ``sql/metrics/fill_survival_counts.sql`` returns per group)."""
+    times = np.asarray(times, dtype=float)
+    d = np.asarray(filled, dtype=np.int64)
+    counts = d + np.asarray(censored, dtype=np.int64)
+    if len(times) == 0:
+        return pd.DataFrame(columns=["time_ms", "at_risk", "filled", "censored", "survival", "greenwood"])
+    if (np.diff(times) <= 0).any():
+        raise ValueError("times must be distinct and ascending")
+    n = counts.sum() - (np.cumsum(counts) - counts)  # at risk at times[j]: every order whose duration is ≥ times[j]
     with np.errstate(divide="ignore", invalid="ignore"):
         survival = np.cumprod(1.0 - d / n)
         term = np.where(d == 0, 0.0, np.where(n > d, d / (n * (n - d)), np.inf))
@@ -96,24 +115,32 @@ def kaplan_meier_grid(durations, events, grid_ms=None, level: float = 0.95, ci: 
     (duration ≥ τ), ``filled`` and ``censored`` (cumulative up to and including τ), ``survival`` =
     P(no fill yet at τ), its Greenwood standard error and the ``level`` band.
     """
-    grid = default_grid_ms() if grid_ms is None else np.asarray(grid_ms, dtype=float)
     steps = kaplan_meier_steps(durations, events)
-    t = np.sort(np.asarray(durations, dtype=float))
-    if len(t) == 0:
+    return grid_from_steps(steps, grid_ms, level, ci)
+
+
+def grid_from_steps(steps: pd.DataFrame, grid_ms=None, level: float = 0.95, ci: str = "loglog") -> pd.DataFrame:
+    """:func:`kaplan_meier_grid` from the steps (:func:`kaplan_meier_steps` or :func:`steps_from_counts`)."""
+    grid = default_grid_ms() if grid_ms is None else np.asarray(grid_ms, dtype=float)
+    if len(steps) == 0:
         nan = np.full(len(grid), np.nan)
         return pd.DataFrame({"tau_ms": grid, "orders": 0, "at_risk": 0, "filled": 0, "censored": 0,
                              "survival": nan, "std_err": nan, "ci_low": nan, "ci_high": nan})
-    k = np.searchsorted(steps["time_ms"].to_numpy(), grid, side="right") - 1  # last step at or before τ
+    times = steps["time_ms"].to_numpy()
+    ended_by = np.cumsum(steps["filled"].to_numpy() + steps["censored"].to_numpy())  # durations ≤ times[j]
+    total = int(ended_by[-1])
+    k = np.searchsorted(times, grid, side="right") - 1  # last step at or before τ
     seen = k >= 0
     k = np.where(seen, k, 0)
     survival = np.where(seen, steps["survival"].to_numpy()[k], 1.0)
     greenwood = np.where(seen, steps["greenwood"].to_numpy()[k], 0.0)
     filled = np.where(seen, np.cumsum(steps["filled"].to_numpy())[k], 0)
-    ended = np.searchsorted(t, grid, side="right")  # durations ≤ τ
+    ended = np.where(seen, ended_by[k], 0)  # durations ≤ τ
+    before = np.searchsorted(times, grid, side="left") - 1  # last step before τ
     z = NormalDist().inv_cdf(0.5 + level / 2)
     std_err, lo, hi = _bands(survival, greenwood, z, ci)
     return pd.DataFrame({
-        "tau_ms": grid, "orders": len(t), "at_risk": len(t) - np.searchsorted(t, grid, side="left"),
+        "tau_ms": grid, "orders": total, "at_risk": total - np.where(before >= 0, ended_by[np.maximum(before, 0)], 0),
         "filled": filled, "censored": ended - filled, "survival": survival, "std_err": std_err,
         "ci_low": lo, "ci_high": hi,
     })
@@ -121,7 +148,11 @@ def kaplan_meier_grid(durations, events, grid_ms=None, level: float = 0.95, ci: 
 
 def median_time_ms(durations, events) -> float:
     """The Kaplan–Meier median time to first fill: the first time S(τ) ≤ 0.5 (NaN if never)."""
-    steps = kaplan_meier_steps(durations, events)
+    return median_from_steps(kaplan_meier_steps(durations, events))
+
+
+def median_from_steps(steps: pd.DataFrame) -> float:
+    """:func:`median_time_ms` from the steps (:func:`kaplan_meier_steps` or :func:`steps_from_counts`)."""
     hit = steps.index[steps["survival"] <= 0.5]
     return float(steps.loc[hit[0], "time_ms"]) if len(hit) else float("nan")
 
@@ -146,3 +177,30 @@ def survival_curves(orders: pd.DataFrame, by: Sequence[str], grid_ms=None, level
             curve[col] = value
         parts.append(curve)
     return pd.concat(parts, ignore_index=True)[cols]
+
+
+def survival_curves_from_counts(counts: pd.DataFrame, by: Sequence[str], grid_ms=None, level: float = 0.95,
+                                ci: str = "loglog") -> pd.DataFrame:
+    """:func:`survival_curves` from the per group × distinct time counts of
+    ``sql/metrics/fill_survival_counts.sql`` (columns ``by`` or finer, ``survival_ms``, ``filled``,
+    ``censored``): the same curves to the last bit, without a row per order."""
+    by = list(by)
+    cols = [*by, *CURVE_COLUMNS]
+    if counts.empty:
+        return pd.DataFrame(columns=cols)
+    if not by:
+        return grid_from_steps(count_steps(counts), grid_ms, level, ci)[cols]
+    parts = []
+    for key, group in counts.groupby(by, sort=True, observed=True, dropna=False):
+        curve = grid_from_steps(count_steps(group), grid_ms, level, ci)
+        for col, value in zip(by, key if isinstance(key, tuple) else (key,), strict=True):
+            curve[col] = value
+        parts.append(curve)
+    return pd.concat(parts, ignore_index=True)[cols]
+
+
+def count_steps(counts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`steps_from_counts` of one group's rows of ``fill_survival_counts`` (rows of one time, from
+    finer groups, are added up)."""
+    counts = counts.groupby("survival_ms", sort=True)[["filled", "censored"]].sum()
+    return steps_from_counts(counts.index, counts["filled"], counts["censored"])

@@ -168,12 +168,12 @@ def test_widget_reaggregation_matches_the_api(review, monkeypatch):
 
     monkeypatch.setattr(pio.renderers, "default", "json")
     lf = lf_compute.compute(review, "2026Q3", **_committee("2026Q3"))
-    mine = limit_fills.fill_rates(lf.orders, ["venue"]).set_index("venue")
+    mine = review.limit_filtered("2026Q3", ["venue"]).set_index("venue")
     api = review.limit_fills("2026Q3", by=["venue"]).set_index("venue")
     for col in ("orders", "order_shares", "fill_rate_shares", "fill_rate_orders", "cancel_rate_shares"):
         np.testing.assert_allclose(mine[col], api[col])
-    assert set(limit_fills.filter_orders(lf.orders, venue="V2", order_category="(all)")["order_id"]) == {"L7"}
-    box = limit_fills.limit_fill_explorer(lf, {"V1": "#4E79A7", "V2": "#F28E2B"})
+    assert review.limit_filtered("2026Q3", [], venue="V2")["orders"].tolist() == [1]  # L7
+    box = limit_fills.limit_fill_explorer(review, lf, {"V1": "#4E79A7", "V2": "#F28E2B"})
     box.children[0].children[0].value = "V1"  # redraws without error
 
 

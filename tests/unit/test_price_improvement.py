@@ -151,32 +151,18 @@ def test_unknown_grouping_column_is_refused(review):
 
 def test_distribution_chart_is_binned_by_hand_and_embeds_no_order_values():
     """pi_distribution: the share of each venue's filled orders by order net PI per share, binned in
-    Python (plotly's histogram would put every order's value in the HTML: 94 MB at 8.8 M orders).
+    SQL (plotly's histogram would put every order's value in the HTML: 94 MB at 8.8 M orders).
     201 filled orders with net PI 0, 1, …, 200 (venue A: 0–100, B: 101–200): the 0.5th and 99.5th
-    percentiles are 1 and 199, so 4 bins have edges 1, 50.5, 100, 149.5, 199; 0 and 200 are clipped
-    into the end bins and 100, on an inner edge, goes to the bin above. An unfilled order and a filled
-    one without a net PI are not counted."""
-    import numpy as np
-    import pandas as pd
+    percentiles are 1 and 199, so 4 bins have edges 1, 50.5, 100, 149.5, 199 (the binning itself is
+    checked in tests/unit/test_drill_down.py)."""
+    from fixtures.drill_case import pi_store
 
-    from bestex_nb.dimensions.price_improvement.compute import distribution
+    from bestex_nb import query
     from bestex_nb.dimensions.price_improvement.figures import distribution_figure
 
-    values = np.arange(201, dtype=float)
-    orders = pd.DataFrame({"venue": ["A"] * 101 + ["B"] * 100 + ["A", "B"],
-                           "executed_shares": [100] * 201 + [0, 50],
-                           "net_pi_ps": list(values) + [-5.0, np.nan]})
-    d = distribution(orders, bins=4)
-    assert d[["venue", "bin", "orders"]].values.tolist() == [["A", 0, 51], ["A", 1, 49], ["A", 2, 1],
-                                                             ["B", 2, 49], ["B", 3, 51]]
-    assert d["bin_lo"].tolist() == [1.0, 50.5, 100.0, 100.0, 149.5]
-    assert d["bin_hi"].tolist() == [50.5, 100.0, 149.5, 149.5, 199.0]
-    assert np.allclose(d["pct"], [100 * 51 / 101, 100 * 49 / 101, 100 / 101, 49.0, 51.0])
-    same = distribution(orders.assign(net_pi_ps=0.0012), bins=4)  # one value: one narrow bin
-    assert same[["venue", "bin", "orders", "pct"]].values.tolist() == [["A", 0, 101, 100.0], ["B", 0, 101, 100.0]]
-    assert np.allclose(same[["bin_lo", "bin_hi"]].values[0], [0.00115, 0.00125])
-    assert distribution(orders.assign(executed_shares=0)).empty
-
+    con = pi_store([(f"O{i}", "A" if i <= 100 else "B") for i in range(201)], [(f"O{i}", float(i)) for i in range(201)])
+    d = query.run(con, "metrics/pi_distribution", {"period_start": "2026-07-01", "period_end": "2026-10-01",
+                                                   "venue": None, "bins": 4})
     fig = distribution_figure(d, {"B": "#222222", "A": "#111111"})
     assert [t.name for t in fig.data] == ["B", "A"]  # the venues in the colour map's order
     assert [len(t.x) for t in fig.data] == [2, 3]  # a bar per bin, not a value per order

@@ -22,8 +22,11 @@ from bestex_nb.stats.survival import (
     default_grid_ms,
     kaplan_meier_grid,
     kaplan_meier_steps,
+    median_from_steps,
     median_time_ms,
+    steps_from_counts,
     survival_curves,
+    survival_curves_from_counts,
 )
 
 A_T = [1, 2, 2, 2, 3, 4, 5, 5, 6]
@@ -122,3 +125,27 @@ def test_rejects_bad_input():
         kaplan_meier_steps([1, -1], [1, 0])
     with pytest.raises(ValueError):
         kaplan_meier_grid([1], [1], ci="plain")
+
+
+def test_counts_give_the_curves_of_the_orders_to_the_last_bit():
+    """What fill_survival_counts.sql returns (per group and distinct time: fills, censored) gives the same
+    steps, curves and medians as the orders themselves."""
+    rng = np.random.default_rng(11)
+    orders = pd.DataFrame({"venue": rng.choice(["X", "Y", "Z"], 500), "survival_ms": rng.integers(0, 60, 500) * 0.5,
+                           "is_fill_event": rng.random(500) < 0.55})
+    counts = (orders.assign(filled=orders["is_fill_event"].astype(int), censored=(~orders["is_fill_event"]).astype(int))
+              .groupby(["venue", "survival_ms"], as_index=False)[["filled", "censored"]].sum())
+    grid = [0, 0.5, 3, 7.25, 20, 29.5, 40]
+    for ci in ("loglog", "linear"):
+        pd.testing.assert_frame_equal(survival_curves_from_counts(counts, ["venue"], grid, ci=ci),
+                                      survival_curves(orders, ["venue"], grid, ci=ci), check_exact=True)
+    pd.testing.assert_frame_equal(survival_curves_from_counts(counts, [], grid), survival_curves(orders, [], grid),
+                                  check_exact=True)
+    x = counts[counts["venue"] == "X"]
+    steps = steps_from_counts(x["survival_ms"], x["filled"], x["censored"])
+    mine = orders[orders["venue"] == "X"]
+    pd.testing.assert_frame_equal(steps, kaplan_meier_steps(mine["survival_ms"], mine["is_fill_event"]), check_exact=True)
+    assert median_from_steps(steps) == median_time_ms(mine["survival_ms"], mine["is_fill_event"])
+    assert survival_curves_from_counts(counts.iloc[:0], ["venue"]).empty
+    with pytest.raises(ValueError, match="ascending"):
+        steps_from_counts([2.0, 1.0], [1, 1], [0, 0])

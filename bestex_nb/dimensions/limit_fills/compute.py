@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-import numpy as np
 import pandas as pd
 
 from bestex_nb import exception_register
@@ -14,7 +13,7 @@ from bestex_nb.contract.errors import EmptyPeriodError
 from bestex_nb.contract.parameters import Decision, ReviewParameters
 from bestex_nb.contract.periods import parse_period
 from bestex_nb.review import Review
-from bestex_nb.stats.survival import median_time_ms, survival_curves
+from bestex_nb.stats.survival import count_steps, median_from_steps, survival_curves_from_counts
 
 
 @dataclass
@@ -30,7 +29,6 @@ class LimitFills:
     survival: pd.DataFrame  # venue × order_category × grid time: Kaplan–Meier with Greenwood bands
     time_to_fill: pd.DataFrame  # venue × order_category: medians and means of time to first fill
     end_states: pd.DataFrame  # venue × end_state: orders and shares
-    orders: pd.DataFrame  # one row per covered order (survival, drill-down, filters)
     comparison: pd.DataFrame  # review group rows of review.compare_venues(period, "fill_rate_shares")
     exceptions: pd.DataFrame  # Rule 5310 .05: one row per marketable limit order with fills outside the quote
     exception_list: pd.DataFrame  # this review's rows of review.exceptions: fill-rate material differences, .05
@@ -66,8 +64,8 @@ def compute(review: Review, period: str, venue: str | None = None, *, parameters
             decisions: Mapping[str, Decision]) -> LimitFills:
     """All frames of the review for ``period`` (and one routed ``venue``, or the whole firm).
     ``parameters`` and ``decisions``: the committee's (:func:`bestex_nb.contract.parameters.load_run`)."""
-    orders = review.limit_orders(period, venue)
-    if orders.empty:
+    by_venue = review.limit_fills(period, ["venue", "order_category"], venue)
+    if by_venue.empty:
         where = f" at venue {venue}" if venue else ""
         raise EmptyPeriodError(
             f"no non-marketable limit orders to review in {parse_period(period).label}{where}; "
@@ -80,20 +78,16 @@ def compute(review: Review, period: str, venue: str | None = None, *, parameters
     if venue:
         comparison = comparison[comparison["venue"] == venue].reset_index(drop=True)
         exception_list = exception_list[exception_list["venue"] == venue].reset_index(drop=True)
-    end_states = (orders.groupby(["venue", "end_state"], as_index=False)
-                  .agg(orders=("order_id", "size"), order_shares=("quantity", "sum"),
-                       filled_shares=("filled_qty", "sum"), cancelled_shares=("cancelled_qty", "sum")))
+    counts = review.survival_counts(period, ["venue", "order_category"], venue)
     return LimitFills(
         period=period, venue=venue,
-        by_venue=review.limit_fills(period, ["venue", "order_category"], venue),
+        by_venue=by_venue,
         by_cell=review.limit_fills(period, ["venue", "order_category", "size_bucket"], venue),
         by_distance=review.limit_fills(period, ["venue", "distance_bucket"], venue),
         monthly=review.limit_fills(period, ["venue", "order_category", "month"], venue),
-        # review.fill_survival is survival_curves over review.limit_orders: reuse the frame read above
-        survival=survival_curves(orders, ["venue", "order_category"]),
-        time_to_fill=time_to_fill(orders),
-        end_states=end_states,
-        orders=orders,
+        survival=survival_curves_from_counts(counts, ["venue", "order_category"]),
+        time_to_fill=time_to_fill(review.time_to_fill(period, ["venue", "order_category"], venue), counts),
+        end_states=review.end_states(period, venue),
         comparison=comparison,
         exceptions=review.marketable_limit_exceptions(period, venue),
         exception_list=exception_list,
@@ -102,22 +96,17 @@ def compute(review: Review, period: str, venue: str | None = None, *, parameters
     )
 
 
-def time_to_fill(orders: pd.DataFrame) -> pd.DataFrame:
+def time_to_fill(quantiles: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     """Time to first fill per venue × category (ms): among filled orders, and the Kaplan–Meier median.
 
-    Columns: venue, order_category, orders, orders_filled, p10_ms, q1_ms, median_ms, q3_ms, p90_ms (over
-    filled orders, unweighted, interpolated), mean_ms (weighted by filled shares), km_median_ms (the time by which half of
-    all the orders would have filled had none been cancelled: NaN when the curve never reaches 0.5).
+    ``quantiles``: :meth:`Review.time_to_fill` by venue × category; ``counts``: :meth:`Review.survival_counts`
+    by the same. Columns: venue, order_category, orders, orders_filled, p10_ms, q1_ms, median_ms, q3_ms,
+    p90_ms (over filled orders, unweighted, interpolated), mean_ms (weighted by filled shares), km_median_ms
+    (the time by which half of all the orders would have filled had none been cancelled: NaN when the
+    curve never reaches 0.5).
     """
-    rows = []
-    for (v, cat), g in orders.groupby(["venue", "order_category"], sort=True):
-        f = g[g["is_any_fill"]]
-        ms = f["time_to_first_fill_ms"]
-        levels = [0.1, 0.25, 0.5, 0.75, 0.9]
-        q = ms.quantile(levels) if len(f) else pd.Series(np.nan, index=levels)
-        w = f["filled_qty"].sum()
-        rows.append({"venue": v, "order_category": cat, "orders": len(g), "orders_filled": len(f),
-                     "p10_ms": q[0.1], "q1_ms": q[0.25], "median_ms": q[0.5], "q3_ms": q[0.75], "p90_ms": q[0.9],
-                     "mean_ms": (ms * f["filled_qty"]).sum() / w if w > 0 else np.nan,
-                     "km_median_ms": median_time_ms(g["survival_ms"], g["is_fill_event"])})
-    return pd.DataFrame(rows)
+    keys = ["venue", "order_category"]
+    medians = {key: median_from_steps(count_steps(g)) for key, g in counts.groupby(keys, sort=True)}
+    out = quantiles.sort_values(keys).reset_index(drop=True)
+    out["km_median_ms"] = [medians.get(key, float("nan")) for key in zip(out["venue"], out["order_category"])]
+    return out

@@ -1,0 +1,52 @@
+-- fill_filtered: orders, shares and fill rates of the limit orders matching the explorer's filters, per
+-- group (ratios of sums, as metrics/limit_fills).
+-- grain: one row per group of the caller's grouping columns (/*group_by*/, from an allow-list)
+-- params: $period_start (DATE, New York, inclusive), $period_end (DATE, exclusive),
+--   $venue (routed venue, null = all), $order_category, $size_bucket, $distance_bucket, $symbol
+--   (VARCHAR, null = all)
+-- covers: the orders of metrics/limit_orders matching the filters.
+-- columns: orders (count), order_shares (shares), fill_rate_shares, fill_rate_orders, cancel_rate_shares
+--   (fractions)
+-- covered_orders is metrics/limit_orders.sql's (with the filters).
+with
+
+covered_orders as (
+    select *
+    from fct_limit_orders
+    where exclusion_reason is null
+        and not is_directed
+        and receipt_date >= $period_start
+        and receipt_date < $period_end
+        and ($venue is null or venue = $venue)
+        and ($order_category is null or order_category = $order_category)
+        and ($size_bucket is null or size_bucket = $size_bucket)
+        and ($distance_bucket is null or distance_bucket = $distance_bucket)
+        and ($symbol is null or symbol = $symbol)
+),
+
+sums as (
+    select
+        /*group_by*/
+        count(*) as orders,
+        sum(quantity)::double as order_shares,
+        sum(filled_qty)::double as filled_shares,
+        count(*) filter (where is_any_fill) as orders_filled,
+        sum(cancelled_qty)::double as cancelled_shares,
+    from covered_orders
+    group by all
+    having count(*) > 0
+),
+
+final as (
+    select
+        /*group_by*/
+        orders,
+        order_shares,
+        filled_shares / nullif(order_shares, 0) as fill_rate_shares,
+        orders_filled / orders as fill_rate_orders,
+        cancelled_shares / nullif(order_shares, 0) as cancel_rate_shares,
+    from sums
+)
+
+select * from final
+order by all

@@ -1,0 +1,40 @@
+-- fill_survival_counts: what a Kaplan-Meier curve of time to first fill needs, per group: at each distinct
+-- survival time, how many orders ended then in a first fill and how many were censored (cancelled,
+-- expired or open at the end of the data before any fill); stats/survival.py finishes the curves.
+-- grain: one row per group of the caller's grouping columns (/*group_by*/, from an allow-list) and
+--   distinct survival time
+-- params: $period_start (DATE, New York, inclusive), $period_end (DATE, exclusive),
+--   $venue (routed venue, null = all), $order_category, $size_bucket, $distance_bucket, $symbol
+--   (VARCHAR, null = all)
+-- covers: the orders of metrics/limit_orders matching the filters.
+-- columns: survival_ms (ms), filled (count of orders whose survival ends in a fill), censored (count of
+--   the others)
+-- covered_orders is metrics/limit_orders.sql's (with the filters).
+with
+
+covered_orders as (
+    select *
+    from fct_limit_orders
+    where exclusion_reason is null
+        and not is_directed
+        and receipt_date >= $period_start
+        and receipt_date < $period_end
+        and ($venue is null or venue = $venue)
+        and ($order_category is null or order_category = $order_category)
+        and ($size_bucket is null or size_bucket = $size_bucket)
+        and ($distance_bucket is null or distance_bucket = $distance_bucket)
+        and ($symbol is null or symbol = $symbol)
+),
+
+final as (
+    select
+        /*group_by*/
+        survival_ms::double as survival_ms,
+        count(*) filter (where is_fill_event) as filled,
+        count(*) filter (where not is_fill_event) as censored,
+    from covered_orders
+    group by all
+)
+
+select * from final
+order by all
