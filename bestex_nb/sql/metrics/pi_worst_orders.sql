@@ -9,9 +9,9 @@
 --   limit_price, nbb_r, nbo_r (USD/share), nbbo_r_quoted_at (UTC), is_locked, executed_shares (shares),
 --   avg_price, net_pi_ps (USD/share), net_pi_usd (USD), executed_venues; ordered by net_pi_usd, net_pi_ps,
 --   order_id
--- per order: the CTEs covered_orders, per_order and order_pi are metrics/order_pi.sql's (its final),
--- copied so that a change of the order's fill sums is made the same way in each file; here without
--- executed_venues, which page_venues aggregates for the page's orders only.
+-- per order: the CTEs covered_orders and order_pi are metrics/order_pi.sql's (its final), copied so that
+-- a change of the order's figures is made the same way in each file; avg_price and executed_venues are
+-- read from the fills of the page's orders only (page_fills).
 with
 
 covered_orders as (
@@ -27,26 +27,11 @@ covered_orders as (
         and ($symbol is null or symbol = $symbol)
 ),
 
-per_order as (
-    select
-        order_id,
-        count(*) as fill_count,
-        sum(quantity::decimal(38, 6)) as executed_shares,
-        sum(quantity::decimal(38, 6) * price) as notional,
-        sum(quantity::decimal(38, 6) * pi_ps) as net_pi_usd,
-        sum(quantity::decimal(38, 6) * pi_ps) filter (where pi_ps > 0) as pi_usd,
-        sum(quantity::decimal(38, 6) * -pi_ps) filter (where pi_ps < 0) as disimprovement_usd,
-        sum(quantity::decimal(38, 6) * es_ps) as es_usd,
-        sum(quantity::decimal(38, 6) * qs_ps) as qs_usd,
-        sum(quantity::decimal(38, 6) * exec_ms) as exec_share_ms,
-        min(exec_ms) as first_fill_ms,
-    from fct_fills
-    where order_id in (select order_id from covered_orders)
-    group by order_id
-),
-
+-- each order's fills were summed once, at build time (marts/int_order_fill_sums, on its fct_orders row):
+-- the per-order figures of metrics/order_pi.sql, from those sums
 order_pi as (
     select
+        covered_orders.row_no,
         covered_orders.order_id,
         covered_orders.venue,
         covered_orders.symbol,
@@ -63,19 +48,17 @@ order_pi as (
         covered_orders.nbo_r::double as nbo_r,
         covered_orders.nbbo_r_quoted_at,
         covered_orders.is_locked,
-        coalesce(per_order.fill_count, 0) as fill_count,
-        coalesce(per_order.executed_shares, 0)::double as executed_shares,
-        per_order.notional / nullif(per_order.executed_shares, 0) as avg_price,
-        per_order.net_pi_usd / nullif(per_order.executed_shares, 0) as net_pi_ps,
-        coalesce(per_order.net_pi_usd, 0)::double as net_pi_usd,
-        coalesce(per_order.pi_usd, 0)::double as pi_usd,
-        coalesce(per_order.disimprovement_usd, 0)::double as disimprovement_usd,
-        coalesce(per_order.es_usd, 0)::double as es_usd,
-        coalesce(per_order.qs_usd, 0)::double as qs_usd,
-        coalesce(per_order.exec_share_ms, 0)::double as exec_share_ms,
-        per_order.first_fill_ms::double as first_fill_ms,
+        coalesce(covered_orders.attributed_fills, 0) as fill_count,
+        covered_orders.executed_shares as executed_shares_exact,
+        coalesce(covered_orders.executed_shares, 0)::double as executed_shares,
+        covered_orders.net_pi_usd / nullif(covered_orders.executed_shares, 0) as net_pi_ps,
+        coalesce(covered_orders.net_pi_usd, 0)::double as net_pi_usd,
+        coalesce(covered_orders.pi_usd, 0)::double as pi_usd,
+        coalesce(covered_orders.disimprovement_usd, 0)::double as disimprovement_usd,
+        coalesce(covered_orders.es_usd, 0)::double as es_usd,
+        coalesce(covered_orders.qs_usd, 0)::double as qs_usd,
+        coalesce(covered_orders.exec_share_ms, 0)::double as exec_share_ms,
     from covered_orders
-    left join per_order on covered_orders.order_id = per_order.order_id
 ),
 
 page as (
@@ -86,14 +69,15 @@ page as (
     limit $limit::bigint offset $offset::bigint
 ),
 
-page_venues as (
-    -- the venues that executed the page's orders (string_agg for these orders only, not for every order)
+page_fills as (
+    -- the average price and the venues that executed the page's orders, from these orders' fills only
     select
-        order_id,
+        order_row,
+        sum(quantity::decimal(38, 6) * price) as notional,
         string_agg(distinct executed_venue, ', ' order by executed_venue) as executed_venues,
     from fct_fills
-    where order_id in (select order_id from page)
-    group by order_id
+    where order_row in (select row_no from page)
+    group by order_row
 ),
 
 final as (
@@ -111,12 +95,12 @@ final as (
         page.nbbo_r_quoted_at,
         page.is_locked,
         page.executed_shares,
-        page.avg_price,
+        page_fills.notional / nullif(page.executed_shares_exact, 0) as avg_price,
         page.net_pi_ps,
         page.net_pi_usd,
-        page_venues.executed_venues,
+        page_fills.executed_venues,
     from page
-    left join page_venues on page.order_id = page_venues.order_id
+    left join page_fills on page.row_no = page_fills.order_row
 )
 
 select * from final
