@@ -229,17 +229,17 @@ class CellMatched:
         Reproducible for ``seed`` and independent of the batch size: the counts are drawn from one
         stream, batch after batch (:func:`bestex_nb.stats.resample.replicate_sums`).
         """
-        where = {}  # metric → (its num's output, its den's output); metrics may share a den
+        where = {}  # metric → positions of its num and den among the outputs (metrics may share a den)
 
         def outputs(own, other):
             res, arrays = self._cell_matched(own, other, lambda x: x), []
             for m in self.metrics:
-                for part in ("num", "den"):
-                    x = res[m.name][part]
-                    at = next((i for i, y in enumerate(arrays) if y is x), None)
-                    if at is None:
-                        at, _ = len(arrays), arrays.append(x)
-                    where.setdefault(m.name, []).append(at) if len(where.get(m.name, [])) < 2 else None
+                at = []
+                for x in (res[m.name]["num"], res[m.name]["den"]):
+                    same = [i for i, y in enumerate(arrays) if y is x]
+                    at.append(same[0] if same else len(arrays))
+                    arrays += [] if same else [x]
+                where[m.name] = at
             return arrays
 
         parts = resample.replicate_sums(self, n, seed, outputs)

@@ -17,14 +17,19 @@ float32, whose rounding moved intervals by about 1e-7 of their width).
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from bestex_nb.stats.bootstrap import batches, cluster_counts
 
+#: Threads evaluating chunks of blocks (numpy releases the GIL in this elementwise work).
+THREADS = min(2, os.cpu_count() or 1)
 #: Replicate × symbol-day counts held at once (float64): bounds the memory of a batch of replicates.
 COUNTS_PER_BATCH = 8_000_000
 #: (tuple, venue-cell) evaluations per chunk of blocks, times the quantities: bounds the working arrays.
-UNITS_PER_CHUNK = 2_000_000
+UNITS_PER_CHUNK = 1_000_000
 #: Replicate × block-group values gathered at once.
 GATHER_ELEMENTS = 4_000_000
 #: A block's tuples are deduplicated when there are at most this many possible ones (and fewer than
@@ -105,16 +110,24 @@ def _batch(est, counts: np.ndarray, outputs) -> np.ndarray:
     blocks = est.blocks
     nb, n_blocks = counts.shape[0], len(blocks.k)
     found = tuples(counts, blocks, np.arange(n_blocks))
-    result, chunk, units = None, [], 0
+    chunks, chunk, units = [], [], 0
     for b in range(n_blocks):
         t, inv = found[b] if found[b] is not None else (counts[:, blocks.clusters[b]], None)
         chunk.append((b, t, inv))
         units += len(t) * blocks.n_pairs[b] * blocks.n_q
         if units >= UNITS_PER_CHUNK or b == n_blocks - 1:
-            part = _chunk(est, chunk, nb, outputs)
-            result = part if result is None else result + part
+            chunks.append(chunk)
             chunk, units = [], 0
-    return result if result is not None else np.zeros((nb, len(est.groups), 0))
+    workers = max(1, min(THREADS, len(chunks)))
+    if workers > 1:  # numpy releases the GIL in this work; the parts are added in order, as with one thread
+        with ThreadPoolExecutor(workers, thread_name_prefix="bestex-bootstrap") as pool:
+            parts = list(pool.map(lambda c: _chunk(est, c, nb, outputs), chunks))
+    else:
+        parts = [_chunk(est, c, nb, outputs) for c in chunks]
+    result = parts[0] if parts else np.zeros((nb, len(est.groups), 0))
+    for part in parts[1:]:
+        result = result + part
+    return result
 
 
 def _chunk(est, chunk, nb, outputs) -> np.ndarray:
