@@ -136,7 +136,9 @@ def _chunk(est, chunk, nb, outputs) -> np.ndarray:
     n_t = np.array([len(t) for _, t, _ in chunk])
     n_p = blocks.n_pairs[ids]
     # units (block, tuple, pair), block by block and tuple by tuple: each cell's pairs are contiguous
-    own = np.concatenate([(t @ blocks.matrix(b)).reshape(-1, blocks.n_q) for b, t, _ in chunk])
+    # einsum, not @: a multi-threaded BLAS on a busy machine spends longer synchronising than computing
+    own = np.concatenate([np.einsum("tk,kj->tj", t, blocks.matrix(b)).reshape(-1, blocks.n_q)
+                          for b, t, _ in chunk])
     own = np.ascontiguousarray(own.T)
     n_units = n_t * n_p
     unit_block = np.repeat(np.arange(len(ids)), n_units)
@@ -146,28 +148,29 @@ def _chunk(est, chunk, nb, outputs) -> np.ndarray:
     pair = blocks.j0[ids][unit_block] + local % n_p[unit_block]
     cell = est.cell_of_pair[pair]
     new = np.r_[True, (cell[1:] != cell[:-1]) | (tuple_of_unit[1:] != tuple_of_unit[:-1])]
-    other = np.add.reduceat(own, np.flatnonzero(new), axis=1)[:, np.cumsum(new) - 1] - own
+    starts = np.flatnonzero(new)
+    other = np.repeat(np.add.reduceat(own, starts, axis=1), np.diff(np.r_[starts, len(new)]), axis=1) - own
     values = outputs(own, other)  # outputs × units
     n_l = int(blocks.n_lgroups[ids].max())
     slot = tuple_of_unit * n_l + blocks.pair_lgroup[pair]
     n_slots = int(n_t.sum()) * n_l
     sums = np.stack([np.bincount(slot, weights=v, minlength=n_slots) for v in values], axis=1)
-    # each replicate's tuple in each block, summed into the review groups: the (block, local group)
-    # entries ordered by review group, gathered for every replicate and added up per group
-    n_groups = len(est.groups)
+    sums = sums.reshape(-1, n_l, len(values))  # tuples × local groups × outputs
+    # each replicate's tuple in each block, summed over the blocks whose local groups are the same review
+    # groups (blocks of one kind of symbol), then added into those groups
     inv = np.stack([tuple_offset[i] + (c[2] if c[2] is not None else np.arange(nb))
                     for i, c in enumerate(chunk)], axis=1)  # replicates × blocks: the tuple
-    entry_block = np.repeat(np.arange(len(ids)), blocks.n_lgroups[ids])
-    entry_l = np.arange(len(entry_block)) - np.repeat(np.r_[0, np.cumsum(blocks.n_lgroups[ids])[:-1]],
-                                                       blocks.n_lgroups[ids])
-    entry_group = blocks.lgroup_global[blocks.lgroup_offset[ids][entry_block] + entry_l]
-    order = np.argsort(entry_group, kind="stable")
-    entry_block, entry_l, entry_group = entry_block[order], entry_l[order], entry_group[order]
-    out = np.zeros((nb, n_groups, len(values)))
-    step = max(1, GATHER_ELEMENTS // max(1, nb * len(values)))
-    for a in range(0, len(order), step):
-        e = slice(a, a + step)
-        rows = inv[:, entry_block[e]] * n_l + entry_l[e]  # replicates × entries
-        starts = np.flatnonzero(np.r_[True, entry_group[e][1:] != entry_group[e][:-1]])
-        out[:, entry_group[e][starts]] += np.add.reduceat(sums[rows], starts, axis=1)
+    global_of = np.full((len(ids), n_l), -1)
+    for i, b in enumerate(ids):
+        global_of[i, :blocks.n_lgroups[b]] = blocks.lgroup_global[blocks.lgroup_offset[b]:
+                                                                  blocks.lgroup_offset[b] + blocks.n_lgroups[b]]
+    kinds, kind_of_block = np.unique(global_of, axis=0, return_inverse=True)
+    out = np.zeros((nb, len(est.groups), len(values)))
+    step = max(1, GATHER_ELEMENTS // max(1, nb * n_l * len(values)))
+    for kind, groups in enumerate(kinds):
+        members = np.flatnonzero(kind_of_block.ravel() == kind)
+        acc = np.zeros((nb, n_l, len(values)))
+        for a in range(0, len(members), step):
+            acc += sums[inv[:, members[a:a + step]]].sum(axis=1)
+        out[:, groups[groups >= 0]] += acc[:, groups >= 0]
     return out
