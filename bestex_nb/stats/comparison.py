@@ -105,15 +105,14 @@ def get_metric(metric: str | Metric) -> Metric:
 
 # -- the cell-matched estimator ---------------------------------------------------------------------
 
-def _unique(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    return df.loc[:, cols].drop_duplicates().sort_values(cols).reset_index(drop=True)
-
-
-def _positions(keys: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-    """For each row of ``rows``, the position of its key in the unique ``keys`` frame."""
-    pos = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(rows.loc[:, list(keys.columns)]))
-    assert (pos >= 0).all()
-    return pos
+def _keys(df: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct keys ``cols`` of ``df`` in sorted order, and each row's position among them."""
+    code = np.zeros(len(df), dtype=np.int64)
+    for c in cols:
+        codes, uniques = pd.factorize(df[c], sort=True, use_na_sentinel=False)
+        code = code * len(uniques) + codes
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    return df.iloc[first][cols].reset_index(drop=True), inverse.ravel()
 
 
 def _runs(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -148,21 +147,19 @@ class CellMatched:
         # sorted by pair (block, then cell, then venue), then receipt date: each pair is a run of rows,
         # each cell and each block a contiguous range of pairs, a pair's rows in symbol-day order
         df = sums.groupby([*pair_keys, "receipt_date"], as_index=False, sort=True, dropna=False)[qs].sum()
-        self.clusters = _unique(df, list(CLUSTER))
+        self.clusters, row_cluster = _keys(df, list(CLUSTER))
         self.n_clusters = len(self.clusters)
         row_pair = _runs(df, pair_keys)
         first = np.flatnonzero(np.r_[True, row_pair[1:] != row_pair[:-1]])
         self.pairs = pairs = df.loc[first, pair_keys].reset_index(drop=True)
         self.n_pairs = len(pairs)
-        self.groups = _unique(pairs, list(GROUP))
+        self.groups, self.group_of_pair = _keys(pairs, list(GROUP))
         self.cell_of_pair = _runs(pairs, cell_keys)
         self.cell_starts = np.flatnonzero(np.r_[True, self.cell_of_pair[1:] != self.cell_of_pair[:-1]])
-        self.group_of_pair = _positions(self.groups, pairs)
         self.group_matrix = np.zeros((self.n_pairs, len(self.groups)))  # pair → review group, for the point
         self.group_matrix[np.arange(self.n_pairs), self.group_of_pair] = 1.0
         block_of_pair = _runs(pairs, list(BLOCK))
         values = df[qs].to_numpy(dtype=float)
-        row_cluster = _positions(self.clusters, df)
         self.blocks = resample.Blocks(block_of_pair[row_pair], row_cluster, row_pair, values,
                                       np.flatnonzero(np.r_[True, np.diff(block_of_pair) != 0, True]),
                                       self.group_of_pair)
