@@ -193,8 +193,7 @@ class Review:
         ``avg_exec_ms`` (market and marketable-limit orders) or ``fill_rate_shares`` (non-marketable
         limit orders); a list gives each metric's rows one after the other (metrics of one coverage share
         the resamples). Each metric is computed once per review and period and then reused, so the
-        notebook's tables and the exceptions list show the same figures; computed alone or beside other
-        metrics, an interval can differ in float32 rounding of the bootstrap sums (≈1e-6 of the unit). Columns: ``venue, is_sp500,
+        notebook's tables and the exceptions list show the same figures. Columns: ``venue, is_sp500,
         order_category, metric, difference`` (positive = the venue is better for the customer; in the
         metric's unit), ``ci_low, ci_high`` (95% symbol-day bootstrap), ``p_holm, is_material,
         matched_shares, matched_pct``, then ``venue_shares, matched_cells, symbol_days, p_value,

@@ -75,8 +75,8 @@ def bootstrap_summary(estimate: np.ndarray, reps: np.ndarray, level: float = 0.9
 def cluster_counts(n_clusters: int, n_replicates: int, rng: np.random.Generator) -> np.ndarray:
     """Replicates × clusters matrix of how often each cluster is drawn (each row sums to n_clusters)."""
     draws = rng.integers(0, n_clusters, size=(n_replicates, n_clusters))
-    flat = draws + (np.arange(n_replicates) * n_clusters)[:, None]
-    return np.bincount(flat.ravel(), minlength=n_replicates * n_clusters).reshape(
+    draws += (np.arange(n_replicates) * n_clusters)[:, None]  # in place: one replicate × cluster array less
+    return np.bincount(draws.ravel(), minlength=n_replicates * n_clusters).reshape(
         n_replicates, n_clusters).astype(float)
 
 

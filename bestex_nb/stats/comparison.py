@@ -20,16 +20,14 @@ every count equal to 1.
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from bestex_nb.stats.bootstrap import batches, bootstrap_summary, cluster_counts, holm, required_replicates
+from bestex_nb.stats import resample
+from bestex_nb.stats.bootstrap import bootstrap_summary, holm, required_replicates
 
 GROUP = ("venue", "is_sp500", "order_category")
 CLUSTER = ("symbol", "receipt_date")
@@ -37,10 +35,6 @@ BLOCK = ("symbol", "month")  # every cell and every symbol-day lies in exactly o
 PI_CELL = ("symbol", "order_category", "size_bucket", "month")
 FILL_CELL = ("symbol", "order_category", "size_bucket", "distance_bucket", "month")
 
-#: Elements (replicates × pairs × quantities) processed per batch: bounds memory at a few tens of MB.
-BATCH_ELEMENTS = 4_000_000
-#: Threads evaluating bootstrap batches (numpy's elementwise work releases the GIL).
-THREADS = min(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -109,30 +103,30 @@ def get_metric(metric: str | Metric) -> Metric:
     return METRICS[metric]
 
 
-# -- statistics -------------------------------------------------------------------------------------
-
-
-
-def _unique(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    return df.loc[:, cols].drop_duplicates().sort_values(cols).reset_index(drop=True)
-
-
-def _positions(keys: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-    """For each row of ``rows``, the position of its key in the unique ``keys`` frame."""
-    pos = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(rows.loc[:, list(keys.columns)]))
-    assert (pos >= 0).all()
-    return pos
-
-
 # -- the cell-matched estimator ---------------------------------------------------------------------
 
-class CellMatched:
-    """The cell-matched differences of one or more metrics of one coverage, for any weighting of the
-    symbol-days.
+def _keys(df: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct keys ``cols`` of ``df`` in sorted order, and each row's position among them."""
+    code = np.zeros(len(df), dtype=np.int64)
+    for c in cols:
+        codes, uniques = pd.factorize(df[c], sort=True, use_na_sentinel=False)
+        code = code * len(uniques) + codes
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    return df.iloc[first][cols].reset_index(drop=True), inverse.ravel()
 
-    Build it once from a sums frame; :meth:`evaluate` takes a (replicates × clusters) matrix of
-    cluster counts and returns, per metric, the difference per review group in each replicate. Metrics
-    evaluated together share the resamples (and the work of summing them).
+
+def _runs(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """Run number of each row of a frame sorted by ``cols`` (a new run where any of them changes)."""
+    codes = np.column_stack([pd.factorize(df[c], use_na_sentinel=False)[0] for c in cols])
+    return np.cumsum(np.r_[True, (codes[1:] != codes[:-1]).any(axis=1)]) - 1
+
+
+class CellMatched:
+    """The cell-matched differences of one or more metrics of one coverage: the point estimate
+    (:meth:`point`) and the bootstrap replicates (:meth:`replicates`, :mod:`bestex_nb.stats.resample`).
+
+    Build it once from a sums frame. Metrics evaluated together share the resamples (and the work of
+    summing them).
     """
 
     def __init__(self, sums: pd.DataFrame, metrics: str | Metric | Sequence[str | Metric]):
@@ -148,72 +142,44 @@ class CellMatched:
         missing = need - set(sums.columns)
         if missing:
             raise ValueError(f"sums frame lacks columns {sorted(missing)}")
-        keys = list(dict.fromkeys([*BLOCK, *cell, "venue", "is_sp500", "receipt_date"]))
-        df = sums.groupby(keys, as_index=False, sort=True, dropna=False)[qs].sum()
-
-        # clusters (symbol-days) sorted; pairs (venue, cell) ordered by block, then cell, then venue, so
-        # that each block and each cell is a contiguous range of pair positions
-        self.clusters = _unique(df, list(CLUSTER))
+        cell_keys = list(dict.fromkeys([*BLOCK, *cell]))
+        pair_keys = list(dict.fromkeys([*cell_keys, "venue", "is_sp500"]))
+        # sorted by pair (block, then cell, then venue), then receipt date: each pair is a run of rows,
+        # each cell and each block a contiguous range of pairs, a pair's rows in symbol-day order
+        df = sums.groupby([*pair_keys, "receipt_date"], as_index=False, sort=True, dropna=False)[qs].sum()
+        self.clusters, row_cluster = _keys(df, list(CLUSTER))
         self.n_clusters = len(self.clusters)
-        pair_keys = list(dict.fromkeys([*BLOCK, *cell, "venue", "is_sp500"]))
-        self.pairs = pairs = _unique(df, pair_keys)
+        row_pair = _runs(df, pair_keys)
+        first = np.flatnonzero(np.r_[True, row_pair[1:] != row_pair[:-1]])
+        self.pairs = pairs = df.loc[first, pair_keys].reset_index(drop=True)
         self.n_pairs = len(pairs)
-        self.groups = _unique(pairs, list(GROUP))
-        row_cluster = _positions(self.clusters, df)
-        row_pair = _positions(pairs, df)
-        cell_of_pair = pairs.groupby(list(dict.fromkeys([*BLOCK, *cell])), sort=False).ngroup().to_numpy()
-        self.cell_of_pair = cell_of_pair
-        self.cell_starts = np.flatnonzero(np.r_[True, cell_of_pair[1:] != cell_of_pair[:-1]])
-        self.group_of_pair = _positions(self.groups, pairs)
-        # pair → review group as a 0/1 matrix: a group's sum over its pairs is one matrix product
-        self.group_matrix = np.zeros((self.n_pairs, len(self.groups)))
+        self.groups, self.group_of_pair = _keys(pairs, list(GROUP))
+        self.cell_of_pair = _runs(pairs, cell_keys)
+        self.cell_starts = np.flatnonzero(np.r_[True, self.cell_of_pair[1:] != self.cell_of_pair[:-1]])
+        self.group_matrix = np.zeros((self.n_pairs, len(self.groups)))  # pair → review group, for the point
         self.group_matrix[np.arange(self.n_pairs), self.group_of_pair] = 1.0
-
-        # block-diagonal sums: per block (symbol × month) a dense clusters × (pairs · quantities) array
+        block_of_pair = _runs(pairs, list(BLOCK))
         values = df[qs].to_numpy(dtype=float)
-        block_of_row = pairs.groupby(list(BLOCK), sort=False).ngroup().to_numpy()[row_pair]
-        order = np.argsort(block_of_row, kind="stable")
-        bounds = np.flatnonzero(np.r_[True, np.diff(block_of_row[order]) != 0, True])
-        self.blocks = []
-        for a, b in itertools.pairwise(bounds):
-            rows = order[a:b]
-            ks, k_local = np.unique(row_cluster[rows], return_inverse=True)
-            j0, j1 = row_pair[rows].min(), row_pair[rows].max() + 1
-            dense = np.zeros((len(ks), len(qs), j1 - j0))  # quantity-major, so each quantity is contiguous
-            np.add.at(dense, (k_local, slice(None), row_pair[rows] - j0), values[rows])
-            self.blocks.append((ks, j0, j1, dense.reshape(len(ks), -1)))
+        self.blocks = resample.Blocks(block_of_pair[row_pair], row_cluster, row_pair, values,
+                                      np.flatnonzero(np.r_[True, np.diff(block_of_pair) != 0, True]),
+                                      self.group_of_pair)
         self.row_cluster, self.row_pair, self.row_values = row_cluster, row_pair, values
+        self.row_rank = np.arange(len(df)) - first[row_pair]  # the row's place among its pair's rows
 
-    def pair_sums(self, counts: np.ndarray) -> np.ndarray:
-        """Quantities × replicates × pairs sums for the given cluster counts."""
-        b, q = counts.shape[0], len(self.quantities)
-        out = np.zeros((q, b, self.n_pairs), dtype=counts.dtype)
-        blocks = self.blocks if counts.dtype == np.float64 else self._blocks32()
-        for ks, j0, j1, dense in blocks:
-            # einsum, not @: these products are small, and a multi-threaded BLAS on a busy machine
-            # (several notebooks run in parallel) spends longer synchronising threads than computing
-            part = np.einsum("bk,kj->bj", counts[:, ks], dense).reshape(b, q, j1 - j0)
-            out[:, :, j0:j1] = part.transpose(1, 0, 2)
-        return out
+    def _pair_totals(self) -> np.ndarray:
+        """Quantities × pairs sums over every symbol-day once: each pair's rows added in symbol-day
+        order, starting from zero (as the block products with all counts 1 did)."""
+        own = np.zeros((len(self.quantities), self.n_pairs))
+        for r in range(int(self.row_rank.max()) + 1 if len(self.row_rank) else 0):
+            rows = np.flatnonzero(self.row_rank == r)
+            own[:, self.row_pair[rows]] += self.row_values[rows].T
+        return own
 
-    def _blocks32(self):
-        """The block sums in float32, for the replicates (see :meth:`replicates`)."""
-        if not hasattr(self, "_blocks_f32"):
-            self._blocks_f32 = [(ks, j0, j1, dense.astype(np.float32)) for ks, j0, j1, dense in self.blocks]
-            self._group_matrix_f32 = self.group_matrix.astype(np.float32)
-        return self._blocks_f32
-
-    def group_sums(self, x: np.ndarray) -> np.ndarray:
-        """Replicates × pairs → replicates × review groups (the sum over each group's pairs)."""
-        return x @ (self.group_matrix if x.dtype == np.float64 else self._group_matrix_f32)
-
-    def evaluate(self, counts: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
-        """Per metric, per replicate and review group: ``difference``, ``matched_shares``,
-        ``venue_shares``; and ``matched`` (replicates × pairs booleans)."""
-        own = self.pair_sums(counts)
-        totals = np.add.reduceat(own, self.cell_starts, axis=2)
-        other = totals[:, :, self.cell_of_pair] - own  # every other venue pooled, same cell
-        c, out, masks = self.col, {}, {}
+    def _cell_matched(self, own: np.ndarray, other: np.ndarray, aggregate, totals: bool = False) -> dict:
+        """Per metric, the sums over each aggregate (``aggregate`` maps a per-pair array to them) of
+        ``w·d`` (``num``) and of ``w`` over matched cells (``den``), and with ``totals`` of ``w``
+        (``venue_shares``) and the ``matched`` mask."""
+        c, out, masks, dens = self.col, {}, {}, {}
         for m in self.metrics:
             key = (m.support, m.defined)
             if key not in masks:  # metrics with the same support share the matched-cell mask
@@ -227,52 +193,63 @@ class CellMatched:
             w = own[c[m.weight]]
             wm = np.where(matched, w, 0.0)
             d[~matched] = 0.0  # unmatched cells (where d may be NaN) carry no weight
-            num, den, total = (self.group_sums(x) for x in (wm * d, wm, w))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                diff = np.where(den > 0, num / den, np.nan)
-            out[m.name] = {"difference": diff, "matched_shares": den, "venue_shares": total, "matched": matched}
+            if (key, m.weight) not in dens:
+                dens[key, m.weight] = aggregate(wm)
+            out[m.name] = {"num": aggregate(wm * d), "den": dens[key, m.weight]}
+            if totals:
+                out[m.name].update(venue_shares=aggregate(w), matched=matched)
         return out
 
     def point(self) -> dict[str, dict[str, np.ndarray]]:
         """Per metric, the point estimate (every symbol-day once), with matched cells and symbol-days
         (distinct symbol-days on which the venue has support in a matched cell of the group)."""
-        res = self.evaluate(np.ones((1, self.n_clusters)))
+        own = self._pair_totals()[:, None, :]
+        other = np.add.reduceat(own, self.cell_starts, axis=2)[:, :, self.cell_of_pair] - own
+        res = self._cell_matched(own, other, lambda x: x @ self.group_matrix, totals=True)
         n_groups, g = len(self.groups), self.group_of_pair
         for m in self.metrics:
             r = res[m.name]
-            matched = r["matched"][0]
+            num, den, matched = r["num"][0], r["den"][0], r["matched"][0]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                diff = np.where(den > 0, num / den, np.nan)
             rows = matched[self.row_pair] & (self.row_values[:, self.col[m.support]] > 0)
-            days = np.unique(np.c_[g[self.row_pair[rows]], self.row_cluster[rows]], axis=0)
-            res[m.name] = {"difference": r["difference"][0], "matched_shares": r["matched_shares"][0],
-                           "venue_shares": r["venue_shares"][0],
+            days = np.unique(g[self.row_pair[rows]] * max(1, self.n_clusters) + self.row_cluster[rows])
+            days = days // max(1, self.n_clusters)
+            res[m.name] = {"difference": diff, "matched_shares": den, "venue_shares": r["venue_shares"][0],
                            "matched_cells": np.bincount(g[matched], minlength=n_groups),
-                           "symbol_days": np.bincount(days[:, 0], minlength=n_groups) if len(days)
-                           else np.zeros(n_groups, dtype=int)}
+                           "symbol_days": np.bincount(days, minlength=n_groups)}
         return res
 
     def replicates(self, n: int, seed: int) -> dict[str, np.ndarray]:
         """Per metric, replicates × groups differences from ``n`` symbol-day resamples.
 
-        Reproducible for ``seed`` and independent of the batch size and of the threads: the counts are
-        drawn from one stream, batch after batch, before the batches are evaluated (on up to
-        :data:`THREADS` threads: numpy releases the GIL in this elementwise work) and stacked in order.
-
-        Replicates are summed in float32 (the point estimate, :meth:`point`, in float64): the work is
-        bound by memory traffic, and float32's relative error of about 1e-7 on a cell's sums moves a
-        replicate's difference by orders of magnitude less than the spread of the replicates, which is
-        all an interval or a p-value reads from them. Support counts stay exact integers in float32.
+        Reproducible for ``seed`` and independent of the batch size: the counts are drawn from one
+        stream, batch after batch (:func:`bestex_nb.stats.resample.replicate_sums`).
         """
-        rng = np.random.default_rng(seed)
-        per = max(1, BATCH_ELEMENTS // max(1, self.n_pairs * len(self.quantities)))
-        counts = [cluster_counts(self.n_clusters, b, rng).astype(np.float32) for b in batches(n, per)]
-        workers = max(1, min(THREADS, len(counts)))
-        if workers > 1:
-            with ThreadPoolExecutor(workers, thread_name_prefix="bestex-bootstrap") as pool:
-                results = list(pool.map(self.evaluate, counts))
-        else:
-            results = [self.evaluate(c) for c in counts]
-        return {m.name: np.vstack([r[m.name]["difference"] for r in results]) if results
-                else np.empty((0, len(self.groups))) for m in self.metrics}
+        where = {}  # metric → positions of its num and den among the outputs (metrics may share a den)
+
+        def outputs(own, other):
+            res, arrays = self._cell_matched(own, other, lambda x: x), []
+            for m in self.metrics:
+                at = []
+                for x in (res[m.name]["num"], res[m.name]["den"]):
+                    same = [i for i, y in enumerate(arrays) if y is x]
+                    at.append(same[0] if same else len(arrays))
+                    arrays += [] if same else [x]
+                where[m.name] = at
+            return arrays
+
+        parts = resample.replicate_sums(self, n, seed, outputs)
+        sums = np.concatenate(parts) if parts else None
+        out = {}
+        for m in self.metrics:
+            if sums is None:
+                out[m.name] = np.empty((0, len(self.groups)))
+                continue
+            num, den = sums[:, :, where[m.name][0]], sums[:, :, where[m.name][1]]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[m.name] = np.where(den > 0, num / den, np.nan)
+        return out
 
 
 def compare(sums: pd.DataFrame, metric: str | Metric, *, threshold: float, alpha: float = 0.05,

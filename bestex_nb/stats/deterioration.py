@@ -75,7 +75,7 @@ class _Period:
         if counts is None:
             num, den = self.num.sum(axis=0), self.den.sum(axis=0)
         else:
-            # einsum rather than a multi-threaded BLAS product (see comparison.CellMatched.pair_sums)
+            # einsum rather than a multi-threaded BLAS product (see resample._chunk)
             num, den = np.einsum("bk,kg->bg", counts, self.num), np.einsum("bk,kg->bg", counts, self.den)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(den > 0, num / den, np.nan)

@@ -11,7 +11,7 @@ import pytest
 from fixtures.venue_case import FILLS, ORDERS, QUOTES, VENUES
 
 from bestex_nb.contract.parameters import ReviewParameters
-from bestex_nb.stats import comparison
+from bestex_nb.stats import comparison, resample
 from bestex_nb.stats.comparison import RESULT_COLUMNS, compare, holm, required_replicates
 
 SPEC_COLUMNS = ["venue", "is_sp500", "order_category", "metric", "difference", "ci_low", "ci_high", "p_holm",
@@ -118,7 +118,8 @@ def test_reproducible_for_a_seed_and_independent_of_the_batch_size(monkeypatch):
     first = compare(sums, "net_pi_ps", threshold=0.0005, replicates=1000, seed=11)
     again = compare(sums, "net_pi_ps", threshold=0.0005, replicates=1000, seed=11)
     pd.testing.assert_frame_equal(first, again)
-    monkeypatch.setattr(comparison, "BATCH_ELEMENTS", 64)  # many small batches, same draws
+    monkeypatch.setattr(resample, "COUNTS_PER_BATCH", 64)  # many small batches, same draws
+    monkeypatch.setattr(resample, "UNITS_PER_CHUNK", 64)  # and many small chunks of blocks
     pd.testing.assert_frame_equal(first, compare(sums, "net_pi_ps", threshold=0.0005, replicates=1000, seed=11))
     other = compare(sums, "net_pi_ps", threshold=0.0005, replicates=1000, seed=12)
     assert not np.allclose(first["ci_low"], other["ci_low"])
