@@ -12,6 +12,10 @@ computed when read.**
   a narrow range of receipt dates and venues, so DuckDB's zone maps skip the row groups of other periods
   and venues (tests/unit/test_layout.py reads that from DuckDB's profile). The sums are exact decimals,
   so a table grouped from them equals the old per-query group by, digit for digit.
+- ``agg_pi_symbol_days`` and ``agg_fill_symbol_days``, the venue comparison's sums per venue × cell ×
+  symbol-day (what its bootstrap resamples), are tables summed once from fct_orders and sorted by
+  receipt date: a period's comparison reads its rows (tens of thousands at 10M orders) instead of
+  grouping millions of orders, in every notebook of a batch.
 - ``fct_fills`` and ``fct_limit_orders`` are views over it from :data:`TABLES_BELOW_ORDERS` order rows
   up: arithmetic on one row and a join on row numbers, read whole only by the drill-down to the fill and
   the limit-order tables (which filter by period first). Below that they are tables too: writing them
@@ -52,6 +56,8 @@ MARTS = (
     ("marts/int_order_facts", "int_order_facts", Form.TEMP_VIEW),
     ("marts/int_order_fill_sums", "int_order_fill_sums", Form.TEMP),
     ("marts/fct_orders", "fct_orders", Form.TABLE),
+    ("marts/agg_pi_symbol_days", "agg_pi_symbol_days", Form.TABLE),
+    ("marts/agg_fill_symbol_days", "agg_fill_symbol_days", Form.TABLE),
     ("marts/fct_fills", "fct_fills", Form.VIEW_AT_SCALE),
     ("marts/fct_limit_orders", "fct_limit_orders", Form.VIEW_AT_SCALE),
 )

@@ -1,5 +1,6 @@
 -- comparison_fill_sums: the sums behind the cell-matched venue comparison (metrics.md section 8) of the
 -- limit-order fill rate, one row per venue, comparison cell and symbol-day, for the bootstrap.
+-- the sums: marts/agg_fill_symbol_days.sql (summed once at build time)
 -- grain: one row per venue × is_sp500 × order_category × symbol × size_bucket × distance_bucket × month
 --   × receipt_date (cell = symbol × order_category × size_bucket × distance_bucket × month;
 --   cluster = symbol × receipt_date, New York)
@@ -9,17 +10,6 @@
 -- columns: orders (count); order_shares = Σ order quantity, filled_shares = Σ filled quantity (shares,
 --   every fill of the order whenever it happened). DOUBLE, summed exactly in DECIMAL first.
 with
-
-covered_orders as (
-    select
-        venue, is_sp500, order_category, symbol, size_bucket, distance_bucket, month, receipt_date, quantity,
-        coalesce(filled_qty, 0) as filled_qty,
-    from fct_orders
-    where exclusion_reason is null
-        and order_category in ('inside_quote_limit', 'at_quote_limit', 'near_quote_limit', 'away_limit')
-        and receipt_date >= $period_start
-        and receipt_date < $period_end
-),
 
 final as (
     select
@@ -31,11 +21,12 @@ final as (
         distance_bucket,
         month,
         receipt_date,
-        count(*)::double as orders,
-        sum(quantity)::double as order_shares,
-        sum(filled_qty)::double as filled_shares,
-    from covered_orders
-    group by all
+        orders::double as orders,
+        order_shares::double as order_shares,
+        filled_shares::double as filled_shares,
+    from agg_fill_symbol_days
+    where receipt_date >= $period_start
+        and receipt_date < $period_end
 )
 
 select * from final
