@@ -129,3 +129,20 @@ def test_bench_hands_the_read_path_the_build_store_and_figures(tmp_path, monkeyp
     # no store of ours at that scale (ours_build not run, or failed): nothing to read
     assert bench.reads_after_build(tmp_path, 10, 100, results[:1]) == 0 and len(calls) == 1
     assert "--no-reads" in bench._parser().format_help()
+
+
+def test_a_timed_process_reports_its_own_peak_not_the_bench_process(tmp_path):
+    """ru_maxrss of a child forked by a big process counts that process's memory: the launcher keeps the
+    bench's own frames out of the build's and the batch's peak."""
+    import sys
+
+    import numpy as np
+
+    held = np.ones(600 * 1024 ** 2 // 8)  # 600 MB touched in this process
+    _, small, code, _ = bench_reads._timed_process([sys.executable, "-c", "pass"], tmp_path / "small.log")
+    assert code == 0 and small < 0.3
+    grow = "import numpy as np; a = np.ones(400 * 1024 ** 2 // 8); print('done')"
+    _, big, code, out = bench_reads._timed_process([sys.executable, "-c", grow], tmp_path / "big.log")
+    assert code == 0 and "done" in out and 0.39 < big < 0.9
+    _, _, code, _ = bench_reads._timed_process([sys.executable, "-c", "raise SystemExit(3)"], tmp_path / "x.log")
+    assert code == 3 and held.sum() > 0
