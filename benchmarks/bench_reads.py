@@ -301,6 +301,11 @@ def text(table: list[dict], sample: dict | None = None, scale: dict | None = Non
         lines.append(f"{r['section']:<8} {r['what']:<{w}} {r['scope']:<5} {num(r['sample'], u):>9} "
                      f"{num(r['scale'], u):>9} {num(r['ratio'], '×'):>12} {num(r['sample_second']):>10} "
                      f"{num(r['scale_second']):>9}  {r['target']:<8} {r['verdict']}")
+    batches = [f"{name} {r.get('reports', '?')} reports" + ("" if r.get("store_reused") else " (store rebuilt)")
+               for name, m in (("sample", sample), ("scale", scale)) if m
+               for r in m["rows"] if r["section"] == "batch"]
+    if batches:
+        lines.append(f"batch: the firm and every routed venue, both notebooks: {', '.join(batches)}")
     over = sum(r["verdict"] == "OVER TARGET" for r in table)
     lines.append(f"{over} of {sum(bool(r['verdict']) for r in table)} targets over" if over else "every target met")
     return "\n".join(lines)

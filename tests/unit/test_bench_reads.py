@@ -85,6 +85,7 @@ def test_reads_harness_end_to_end_on_a_tiny_store(tmp_path, capsys, few_replicat
     assert all(r["ratio"] == 1.0 for r in both)
     assert next(r for r in both if r["section"] == "batch")["verdict"] == "OK"
     assert "scale/sample" in bench_reads.text(both, scale, scale)
+    assert "batch: the firm and every routed venue, both notebooks: scale 8 reports" in printed
 
 
 def _m(rows):
