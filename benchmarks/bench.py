@@ -35,6 +35,8 @@ SAMPLE = 1_000
 #: Runs of each contender per scale, round robin, the run of median time reported: on the 2-core VM these
 #: figures come from, one run of the same code varies by +-20% (benchmarks/README.md).
 DEFAULT_REPEAT = 3
+#: The quarter the read path is timed for: the bench extracts are in July 2026, as is the sample's quarter.
+READS_PERIOD = "2026Q3"
 
 
 def _spawn(cfg: dict, timeout: float | None) -> dict:
@@ -195,7 +197,8 @@ def scales(args) -> list[tuple[int, int]]:
 
 def main(args) -> int:
     """For each scale: generate (or reuse) the extracts, run each contender in its own process, check,
-    report; then how time grew between the scales, and the notebooks and widgets on the sample store."""
+    report; then how time grew between the scales, the review's read path on the largest scale's store
+    beside the sample store (when ``ours_build`` ran), and the notebooks and widgets on the sample store."""
     work = Path(args.work or "bench_data").resolve()
     asked = getattr(args, "contenders", None)
     names = asked or list(CONTENDERS)
@@ -218,6 +221,8 @@ def main(args) -> int:
         status |= 0 if ok else 1
     if len(runs) > 1:
         print(growth_text(runs))
+    if getattr(args, "reads", True) and runs:
+        status |= reads_after_build(work, *runs[-1])
     if getattr(args, "review", True) and not asked:
         from benchmarks import bench_review
 
@@ -226,6 +231,30 @@ def main(args) -> int:
         (work / "results-review.json").write_text(json.dumps({"notebooks": notebooks, "widgets": widgets,
                                                                "code": _code(), "machine": _machine()}, indent=2))
     return status
+
+
+def reads_after_build(work: Path, n: int, m: int, results: list[dict]) -> int:
+    """The review's read path (:mod:`benchmarks.bench_reads`) on the store ``ours_build`` left at this
+    scale, beside the sample store; its table is added to ``results-<n>x<m>.json``. 1 if it failed."""
+    from benchmarks import bench_data, bench_reads
+
+    build = next((r for r in results if r["contender"] == "ours_build" and r.get("seconds")), None)
+    if not build:
+        return 0  # no store of ours at this scale to read
+    data = work / bench_data.folder_name(n, m)
+    figures = {"process_s": build["process_s"], "peak_rss_gb": build["peak_rss_gb"],
+               "how": "ours_build (median run: spawn to exit; peak RSS: the largest run)"}
+    print(f"\nthe review's read path at {n:,} x {m:,} beside the sample store (period {READS_PERIOD}) …", flush=True)
+    try:
+        out = bench_reads.report(work, data, work / "stores" / f"{data.name}.duckdb", READS_PERIOD, figures)
+    except Exception as exc:  # noqa: BLE001 (reported: the build's results are already saved)
+        print(f"read path failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    path = work / f"results-{n}x{m}.json"
+    saved = json.loads(path.read_text())
+    saved["reads"] = {k: out[k] for k in ("period", "table")} | {"details": str(work / "results-reads.json")}
+    path.write_text(json.dumps(saved, indent=2))
+    return 0
 
 
 def growth_text(runs) -> str:
@@ -312,6 +341,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-limit", default=None, help=f"DuckDB memory limit for ours_build (default {BUILD_MEMORY_LIMIT})")
     p.add_argument("--no-review", dest="review", action="store_false",
                    help="skip timing the notebooks and widgets on the sample store")
+    p.add_argument("--no-reads", dest="reads", action="store_false",
+                   help="skip the review's read path on ours_build's store (benchmarks/bench_reads.py)")
     p.add_argument("--threads", type=int, default=None, help="DuckDB threads for ours_build")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--repeat", type=positive_int, default=DEFAULT_REPEAT,

@@ -31,24 +31,26 @@ def sample_store(work: Path) -> tuple[Path, Path]:
     return data, build(data, data.parent / "stores" / "sample.duckdb").store
 
 
-def time_notebooks(data: Path, store: Path, period: str = "2026Q3") -> list[dict]:
-    """Run each review notebook on the sample store (whole firm, static) and time it."""
+def time_notebooks(data: Path, store: Path, period: str = "2026Q3", venue: str = "",
+                   names: tuple[str, ...] = NOTEBOOKS) -> list[dict]:
+    """Run each review notebook (``names``) on ``store``, static, for the whole firm (or one ``venue``), and
+    time it."""
     import nbformat
 
     from bestex_nb.report.export import execute_notebook
     from bestex_nb.report.runner import notebook_path
 
     rows = []
-    for name in NOTEBOOKS:
+    for name in names:
         with tempfile.TemporaryDirectory(prefix="bx-bench-nb-") as tmp:
-            params = {"period": period, "venue": "", "data_dir": str(data), "store_path": str(store),
+            params = {"period": period, "venue": venue or "", "data_dir": str(data), "store_path": str(store),
                       "evidence_dir": "", "interactive": False}
             started = time.perf_counter()
             execute_notebook(notebook_path(name), Path(tmp) / f"{name}.ipynb", params, cwd=tmp)
             wall = time.perf_counter() - started
             nb = nbformat.read(Path(tmp) / f"{name}.ipynb", as_version=4)
         cells = sum(float(c.metadata.get("papermill", {}).get("duration") or 0) for c in nb.cells)
-        rows.append({"notebook": name, "cells_s": round(cells, 2), "wall_s": round(wall, 2),
+        rows.append({"notebook": name, "venue": venue or "", "cells_s": round(cells, 2), "wall_s": round(wall, 2),
                      "kernel_and_papermill_s": round(wall - cells, 2), "target_s": NOTEBOOK_TARGET_S,
                      "ok": cells < NOTEBOOK_TARGET_S})
     return rows
@@ -70,8 +72,9 @@ def _time_redraws(box) -> list[float]:
     return times
 
 
-def time_widgets(store: Path, period: str = "2026Q3") -> list[dict]:
-    """Build each explorer on the sample store and time its redraws (charts built, not shown)."""
+def time_widgets(store: Path, period: str = "2026Q3", venue: str | None = None) -> list[dict]:
+    """Build each explorer on ``store`` (for the whole firm or one ``venue``) and time its redraws (charts
+    built, not shown); ``compute_s``: the dimension's frames the explorer is built on, computed first."""
     import plotly.io as pio
 
     from bestex_nb.contract.parameters import load_run
@@ -88,12 +91,16 @@ def time_widgets(store: Path, period: str = "2026Q3") -> list[dict]:
     rows = []
     parameters, decisions = load_run(period)
     with contextlib.redirect_stdout(io.StringIO()):
-        explorers = {"price_improvement": lambda: pi_explorer(review, pi_compute.compute(review, period), colors),
-                     "limit_fill_likelihood": lambda: limit_fill_explorer(review, lf_compute.compute(
-                         review, period, parameters=parameters, decisions=decisions), colors)}
-        for name, make in explorers.items():
-            times = _time_redraws(make())
-            rows.append({"explorer": name, "redraws": len(times), "median_s": round(statistics.median(times), 3),
+        frames = {"price_improvement": (lambda: pi_compute.compute(review, period, venue), pi_explorer),
+                  "limit_fill_likelihood": (lambda: lf_compute.compute(
+                      review, period, venue, parameters=parameters, decisions=decisions), limit_fill_explorer)}
+        for name, (compute, explorer) in frames.items():
+            started = time.perf_counter()
+            box = explorer(review, compute(), colors)
+            built = time.perf_counter() - started
+            times = _time_redraws(box)
+            rows.append({"explorer": name, "venue": venue or "", "compute_s": round(built, 2), "redraws": len(times),
+                         "median_s": round(statistics.median(times), 3),
                          "max_s": round(max(times), 3), "target_s": REDRAW_TARGET_S,
                          "ok": max(times) < REDRAW_TARGET_S})
     review.close()

@@ -16,7 +16,8 @@ ORDERS, QUOTES = 2_000, 20_000
 
 
 def test_bench_tiny_contenders_agree(tmp_path, capsys):
-    args = SimpleNamespace(orders=ORDERS, quotes=QUOTES, work=str(tmp_path), review=False, repeat=1)
+    args = SimpleNamespace(orders=ORDERS, quotes=QUOTES, work=str(tmp_path), review=False, reads=False,
+                           repeat=1)
     assert bench.main(args) == 0
     printed = capsys.readouterr().out
     assert "all equal" in printed and "ours_receipt vs pandas_merge_asof" in printed
@@ -53,7 +54,7 @@ def test_bench_tiny_contenders_agree(tmp_path, capsys):
 
     # a second run reuses the extracts
     assert bench.main(SimpleNamespace(orders=ORDERS, quotes=QUOTES, work=str(tmp_path),
-                                      contenders=["pandas_merge_asof"], review=False, repeat=1)) == 0
+                                      contenders=["pandas_merge_asof"], review=False, reads=False, repeat=1)) == 0
     assert "(reused)" in capsys.readouterr().out
 
 
