@@ -11,12 +11,10 @@ to run the same comparison on the sample store's and a 10 M-order store's frames
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from fixtures.boot_case import fill_sums, pi_sums
 
 from bestex_nb.contract.units import fmt_value
@@ -104,23 +102,3 @@ def test_tuples_are_the_rows_they_stand_for():
             assert np.array_equal(t[inv], counts[:, est.blocks.clusters[b]])
             checked += 1
     assert checked == int((est.blocks.k == 2).sum()) > 0
-
-
-FRAMES = os.environ.get("BESTEX_BOOT_FRAMES")
-
-
-@pytest.mark.realdata
-@pytest.mark.skipif(not FRAMES, reason="set BESTEX_BOOT_FRAMES to a folder of dumped sums frames")
-@pytest.mark.parametrize("name", ["sample", "big"])
-def test_store_frames_equal_the_code_before(name):
-    folder = Path(FRAMES)
-    if not (folder / f"{name}_pi.parquet").exists():
-        pytest.skip(f"no {name} frames in {folder}")
-    pi, fills = pd.read_parquet(folder / f"{name}_pi.parquet"), pd.read_parquet(folder / f"{name}_fills.parquet")
-    kw = {**KW, "min_symbol_days": 20}
-    after = new_compare(pi, fills, kw, threshold=0.001)
-    before = pd.read_parquet(folder / f"{name}_before_compare.parquet")
-    assert_same(before, after, EXACT, INTERVALS)
-    prior = pd.read_parquet(folder / f"{name}_prior.parquet")
-    det = deterioration.deterioration(pi, prior, period="now", prior_period="before", **kw)
-    assert_same(pd.read_parquet(folder / f"{name}_before_deterioration.parquet"), det, list(det.columns), [])
