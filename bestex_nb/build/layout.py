@@ -41,6 +41,7 @@ class Form(Enum):
     TEMP_VIEW = "temporary view of the build"
     VIEW_AT_SCALE = "view from TABLES_BELOW_ORDERS order rows up, table below"
     BASE = "view over the files beside a large store, table otherwise"
+    MACROS = "table macros, created once the relations they read exist"
 
 
 #: Below this many order rows the VIEW_AT_SCALE models are stored as tables after all; from here up, when
@@ -56,10 +57,11 @@ MARTS = (
     ("marts/int_order_facts", "int_order_facts", Form.TEMP_VIEW),
     ("marts/int_order_fill_sums", "int_order_fill_sums", Form.TEMP),
     ("marts/fct_orders", "fct_orders", Form.TABLE),
-    ("marts/agg_pi_symbol_days", "agg_pi_symbol_days", Form.TABLE),
-    ("marts/agg_fill_symbol_days", "agg_fill_symbol_days", Form.TABLE),
     ("marts/fct_fills", "fct_fills", Form.VIEW_AT_SCALE),
     ("marts/fct_limit_orders", "fct_limit_orders", Form.VIEW_AT_SCALE),
+    ("macros/coverage", "coverage", Form.MACROS),  # reads fct_orders and fct_limit_orders; the aggs read it
+    ("marts/agg_pi_symbol_days", "agg_pi_symbol_days", Form.TABLE),
+    ("marts/agg_fill_symbol_days", "agg_fill_symbol_days", Form.TABLE),
 )
 
 

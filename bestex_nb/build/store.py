@@ -43,8 +43,9 @@ UNIQUE_IN_IDMATCH = {"executions": frozenset({"execution_id"})}
 #: Macros the build creates first, in the store (the views that use them read them there): the exclusion
 #: rulebook, which fct_orders, the exclusions and the reconciliation apply, and the order facts' queries
 #: over the relations they read (fct_orders_base and fct_orders over all rows, the exclusions over some),
-#: and the fill facts' (fct_fills, and the build's per-order fill sums). Which model is a table or a view:
-#: :mod:`bestex_nb.build.layout`.
+#: the fill facts' (fct_fills, and the build's per-order fill sums), and which orders each review covers
+#: (macros/coverage, read by the metric files: created among the marts, once fct_orders exists). Which model
+#: is a table or a view: :mod:`bestex_nb.build.layout`.
 MACROS = ("macros/rulebook", "macros/order_facts", "macros/fill_facts")
 STORE_FORMAT = 4
 
@@ -250,6 +251,9 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
         for name in copies:  # from here on the build reads the copies, as the store will
             persist_view(con, name, selects[name], copies[name])
         for name, table, form in layout.MARTS:
+            if form is layout.Form.MACROS:
+                sql_steps.define(con, name)
+                continue
             sql_steps.materialize(con, name, table, **layout.materialize_kwargs(form, small=small,
                                                                                 sidecar=side is not None))
         _exclusions(con)

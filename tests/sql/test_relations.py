@@ -61,7 +61,9 @@ def reads(sql_text: str) -> set[str]:
             at = pos + alias.end() + item.end()
             _read(item.group(1), bool(item.group(2)), body, at, macros, found)
             pos = at if not item.group(2) else _closing(body, at)
-    return found - ctes
+    # a macro's own parameters, passed on to another macro (pi_orders(p_start, ...)), are not relations
+    params = {p for args in re.findall(rf"\bmacro\s+{NAME}\s*\(([^)]*)\)", body) for p in re.findall(NAME, args)}
+    return found - ctes - params
 
 
 #: Words that can follow a relation in a from list and are not its alias.
@@ -75,7 +77,8 @@ def _read(name: str, called: bool, body: str, at: int, macros: set[str], found: 
         found.add(name)
     elif name in macros:
         found.add(name)
-        found.update(re.findall(NAME, body[at:body.index(")", at)]))
+        # its relation arguments (order_facts(fct_orders_base)); bound values ($period_start) and null are not
+        found.update(n for n in re.findall(rf"(?<![$\w]){NAME}", body[at:body.index(")", at)]) if n != "null")
     elif name not in READS_NOTHING:
         raise AssertionError(f"unexpected table function {name}(...): say here what it reads")
 

@@ -116,6 +116,22 @@ def test_large_store_views_give_the_small_store_tables(tmp_path, monkeypatch):
                 assert len(listed) > 50 and listed == v.execute(
                     "select order_id, exclusion_reason from fct_orders where exclusion_reason is not null "
                     "order by all").fetchall()
+    # and every metric table of the review API, row by row, whichever physical form the store has
+    tables = {}
+    for name in ("tables", "views", "mixed"):
+        with bestex_nb.Review(tmp_path / f"{name}.duckdb") as r:
+            tables[name] = [
+                r.price_improvement("2026Q3", ["venue", "order_category", "size_bucket"]),
+                r.price_improvement("2026Q3", ["venue", "is_sp500", "month"], venue="WSA"),
+                r.order_pi("2026Q3"), r.limit_fills("2026Q3", ["venue", "distance_bucket"]), r.limit_orders("2026Q3"),
+                r.comparison_sums("2026Q3", "pi"), r.comparison_sums("2026Q3", "fills"),
+                r.marketable_limit_exceptions("2026Q3", include_excluded=True), r.reconciliation("2026Q3"),
+                r.exclusions(), r.pi_distribution("2026Q3"), r.worst_orders("2026Q3", limit=10),
+            ]
+    for name in ("views", "mixed"):
+        for a, b in zip(tables["tables"], tables[name], strict=True):
+            pd.testing.assert_frame_equal(a, b)
+    assert all(len(t) > 0 for t in tables["tables"][:7] + tables["tables"][8:])
     assert kinds == {"tables": {"fct_orders_base": "BASE TABLE", "fct_fills_base": "BASE TABLE"},
                      "views": {"fct_orders_base": "VIEW", "fct_fills_base": "VIEW"},
                      "mixed": {"fct_orders_base": "BASE TABLE", "fct_fills_base": "BASE TABLE"}}

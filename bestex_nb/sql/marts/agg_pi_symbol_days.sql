@@ -17,9 +17,7 @@ covered_orders as (
         venue, is_sp500, order_category, symbol, size_bucket, month, receipt_date, quantity,
         attributed_fills, qs_fills, rs_1m_fills, executed_shares, rs_1m_shares, net_pi_usd, es_usd, qs_usd,
         rs_1m_usd, exec_share_ms,
-    from fct_orders
-    where exclusion_reason is null
-        and order_category in ('market', 'marketable_limit')
+    from pi_orders(null, null, null)  -- macros/coverage.sql: every period and venue
 ),
 
 sums as (

@@ -10,25 +10,15 @@ with
 pi_orders as (
     -- the covered orders of metrics/order_pi
     select symbol
-    from fct_orders
-    where exclusion_reason is null
-        and order_category in ('market', 'marketable_limit')
-        and receipt_date >= $period_start
-        and receipt_date < $period_end
-        and ($venue is null or venue = $venue)
-        and $coverage = 'pi'
+    from pi_orders($period_start, $period_end, $venue)  -- macros/coverage.sql
+    where $coverage = 'pi'
 ),
 
 limit_orders as (
     -- the covered orders of metrics/limit_orders
     select symbol
-    from fct_limit_orders
-    where exclusion_reason is null
-        and not is_directed
-        and receipt_date >= $period_start
-        and receipt_date < $period_end
-        and ($venue is null or venue = $venue)
-        and $coverage = 'fills'
+    from limit_family_orders($period_start, $period_end, $venue)  -- macros/coverage.sql
+    where $coverage = 'fills'
 ),
 
 final as (

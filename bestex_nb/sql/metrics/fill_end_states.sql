@@ -4,17 +4,13 @@
 --   $venue (routed venue, null = all)
 -- covers: the orders of metrics/limit_orders.
 -- columns: venue, end_state, orders (count), order_shares, filled_shares, cancelled_shares (shares)
--- covered_orders is metrics/limit_orders.sql's.
+-- covered_orders: macros/coverage.sql (limit_family_orders), as metrics/limit_orders.sql.
 with
 
 covered_orders as (
+    -- the review's orders: macros/coverage.sql
     select *
-    from fct_limit_orders
-    where exclusion_reason is null
-        and not is_directed
-        and receipt_date >= $period_start
-        and receipt_date < $period_end
-        and ($venue is null or venue = $venue)
+    from limit_family_orders($period_start, $period_end, $venue)
 ),
 
 final as (

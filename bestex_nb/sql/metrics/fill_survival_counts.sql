@@ -9,18 +9,14 @@
 -- covers: the orders of metrics/limit_orders matching the filters.
 -- columns: survival_ms (ms), filled (count of orders whose survival ends in a fill), censored (count of
 --   the others)
--- covered_orders is metrics/limit_orders.sql's (with the filters).
+-- covered_orders: macros/coverage.sql (limit_family_orders), as metrics/limit_orders.sql.
 with
 
 covered_orders as (
+    -- the review's orders: macros/coverage.sql
     select *
-    from fct_limit_orders
-    where exclusion_reason is null
-        and not is_directed
-        and receipt_date >= $period_start
-        and receipt_date < $period_end
-        and ($venue is null or venue = $venue)
-        and ($order_category is null or order_category = $order_category)
+    from limit_family_orders($period_start, $period_end, $venue)
+    where ($order_category is null or order_category = $order_category)
         and ($size_bucket is null or size_bucket = $size_bucket)
         and ($distance_bucket is null or distance_bucket = $distance_bucket)
         and ($symbol is null or symbol = $symbol)

@@ -8,17 +8,13 @@
 -- covers: the orders of metrics/limit_orders.
 -- columns: orders, orders_filled (counts); p10_ms, q1_ms, median_ms, q3_ms, p90_ms (ms, over filled orders,
 --   unweighted); mean_ms (ms, over filled orders, weighted by filled shares)
--- covered_orders is metrics/limit_orders.sql's.
+-- covered_orders: macros/coverage.sql (limit_family_orders), as metrics/limit_orders.sql.
 with
 
 covered_orders as (
+    -- the review's orders: macros/coverage.sql
     select *
-    from fct_limit_orders
-    where exclusion_reason is null
-        and not is_directed
-        and receipt_date >= $period_start
-        and receipt_date < $period_end
-        and ($venue is null or venue = $venue)
+    from limit_family_orders($period_start, $period_end, $venue)
 ),
 
 ranked as (

@@ -11,13 +11,9 @@
 with
 
 covered_orders as (
+    -- the review's orders: macros/coverage.sql
     select *
-    from fct_limit_orders
-    where exclusion_reason is null
-        and not is_directed
-        and receipt_date >= $period_start
-        and receipt_date < $period_end
-        and ($venue is null or venue = $venue)
+    from limit_family_orders($period_start, $period_end, $venue)
 ),
 
 final as (

@@ -12,13 +12,9 @@
 with
 
 covered_orders as (
+    -- the review's orders with their figures: macros/coverage.sql (pi_order_rows)
     select *
-    from fct_orders
-    where exclusion_reason is null
-        and order_category in ('market', 'marketable_limit')
-        and receipt_date >= $period_start
-        and receipt_date < $period_end
-        and ($venue is null or venue = $venue)
+    from pi_order_rows($period_start, $period_end, $venue)
 ),
 
 -- each order's fills were summed once, at build time (marts/int_order_fill_sums, on its fct_orders row);
@@ -36,32 +32,16 @@ drill as (
 
 final as (
     select
-        covered_orders.order_id,
-        covered_orders.venue,
-        covered_orders.symbol,
-        covered_orders.is_sp500,
-        covered_orders.side,
-        covered_orders.order_category,
-        covered_orders.size_bucket,
-        covered_orders.share_bucket,
-        covered_orders.month,
-        covered_orders.received_at,
-        covered_orders.quantity::double as quantity,
-        covered_orders.limit_price::double as limit_price,
-        covered_orders.nbb_r::double as nbb_r,
-        covered_orders.nbo_r::double as nbo_r,
-        covered_orders.nbbo_r_quoted_at,
-        covered_orders.is_locked,
-        coalesce(covered_orders.attributed_fills, 0) as fill_count,
-        coalesce(covered_orders.executed_shares, 0)::double as executed_shares,
-        drill.notional / nullif(covered_orders.executed_shares, 0) as avg_price,
-        covered_orders.net_pi_usd / nullif(covered_orders.executed_shares, 0) as net_pi_ps,
-        coalesce(covered_orders.net_pi_usd, 0)::double as net_pi_usd,
-        coalesce(covered_orders.pi_usd, 0)::double as pi_usd,
-        coalesce(covered_orders.disimprovement_usd, 0)::double as disimprovement_usd,
-        coalesce(covered_orders.es_usd, 0)::double as es_usd,
-        coalesce(covered_orders.qs_usd, 0)::double as qs_usd,
-        coalesce(covered_orders.exec_share_ms, 0)::double as exec_share_ms,
+        covered_orders.* exclude (row_no, executed_shares_exact, net_pi_ps, net_pi_usd, pi_usd,
+            disimprovement_usd, es_usd, qs_usd, exec_share_ms),
+        drill.notional / nullif(covered_orders.executed_shares_exact, 0) as avg_price,
+        covered_orders.net_pi_ps,
+        covered_orders.net_pi_usd,
+        covered_orders.pi_usd,
+        covered_orders.disimprovement_usd,
+        covered_orders.es_usd,
+        covered_orders.qs_usd,
+        covered_orders.exec_share_ms,
         drill.first_fill_ms::double as first_fill_ms,
         drill.executed_venues,
     from covered_orders

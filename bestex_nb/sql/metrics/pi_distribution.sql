@@ -10,53 +10,13 @@
 -- covers: the orders of metrics/order_pi with executed shares and a net PI per share.
 -- columns: venue, bin (0, 1, ...), bin_lo, bin_hi (USD/share), orders (count), pct (% of the venue's
 --   orders counted)
--- per order: the CTEs covered_orders and order_pi are metrics/order_pi.sql's (its final), copied so that
--- a change of the order's figures is made the same way in each file; here without avg_price, first_fill_ms
--- and executed_venues (read from the fills: nothing here shows them).
+-- per order: macros/coverage.sql (pi_order_rows), as metrics/order_pi.sql.
 with
 
-covered_orders as (
-    select *
-    from fct_orders
-    where exclusion_reason is null
-        and order_category in ('market', 'marketable_limit')
-        and receipt_date >= $period_start
-        and receipt_date < $period_end
-        and ($venue is null or venue = $venue)
-),
-
--- each order's fills were summed once, at build time (marts/int_order_fill_sums, on its fct_orders row):
--- the per-order figures of metrics/order_pi.sql, from those sums
 order_pi as (
-    select
-        covered_orders.row_no,
-        covered_orders.order_id,
-        covered_orders.venue,
-        covered_orders.symbol,
-        covered_orders.is_sp500,
-        covered_orders.side,
-        covered_orders.order_category,
-        covered_orders.size_bucket,
-        covered_orders.share_bucket,
-        covered_orders.month,
-        covered_orders.received_at,
-        covered_orders.quantity::double as quantity,
-        covered_orders.limit_price::double as limit_price,
-        covered_orders.nbb_r::double as nbb_r,
-        covered_orders.nbo_r::double as nbo_r,
-        covered_orders.nbbo_r_quoted_at,
-        covered_orders.is_locked,
-        coalesce(covered_orders.attributed_fills, 0) as fill_count,
-        covered_orders.executed_shares as executed_shares_exact,
-        coalesce(covered_orders.executed_shares, 0)::double as executed_shares,
-        covered_orders.net_pi_usd / nullif(covered_orders.executed_shares, 0) as net_pi_ps,
-        coalesce(covered_orders.net_pi_usd, 0)::double as net_pi_usd,
-        coalesce(covered_orders.pi_usd, 0)::double as pi_usd,
-        coalesce(covered_orders.disimprovement_usd, 0)::double as disimprovement_usd,
-        coalesce(covered_orders.es_usd, 0)::double as es_usd,
-        coalesce(covered_orders.qs_usd, 0)::double as qs_usd,
-        coalesce(covered_orders.exec_share_ms, 0)::double as exec_share_ms,
-    from covered_orders
+    -- the review's orders with their figures: macros/coverage.sql (pi_order_rows)
+    select *
+    from pi_order_rows($period_start, $period_end, $venue)
 ),
 
 filled as (

@@ -11,13 +11,9 @@
 with
 
 covered_orders as (
+    -- the review's orders: macros/coverage.sql
     select *
-    from fct_orders
-    where exclusion_reason is null
-        and order_category in ('market', 'marketable_limit')
-        and receipt_date >= $period_start
-        and receipt_date < $period_end
-        and ($venue is null or venue = $venue)
+    from pi_orders($period_start, $period_end, $venue)
 ),
 
 -- each order's fills were summed once, at build time (marts/int_order_fill_sums, stored on its
