@@ -12,7 +12,7 @@
 -- per order: macros/coverage.sql (pi_order_rows), as metrics/order_pi.sql.
 with
 
-order_pi as (
+order_pi as not materialized (
     -- the review's orders with their figures: macros/coverage.sql (pi_order_rows)
     select *
     from pi_order_rows($period_start, $period_end, $venue)
@@ -21,21 +21,34 @@ order_pi as (
         and ($symbol is null or symbol = $symbol)
 ),
 
+-- the ($offset + $limit)-th lowest net PI in USD: no order above it can be on the page, so only the orders
+-- up to it (ties included) are put in the page's full order; null when there are fewer orders
+cutoff as (
+    select net_pi_usd
+    from order_pi
+    where executed_shares > 0
+    order by net_pi_usd
+    limit 1 offset greatest($limit::bigint + $offset::bigint - 1, 0)
+),
+
 page as (
     select *
     from order_pi
     where executed_shares > 0
+        and net_pi_usd <= coalesce((select net_pi_usd from cutoff), 'infinity'::double)
     order by net_pi_usd, net_pi_ps, order_id
     limit $limit::bigint offset $offset::bigint
 ),
 
 page_fills as (
     -- the average price and the venues that executed the page's orders, from these orders' fills only
+    -- (fct_fills_base: the attributed fills, the rows of fct_fills, without the per-fill measures that
+    -- would join every fill to its order first)
     select
         order_row,
         sum(quantity::decimal(38, 6) * price) as notional,
         string_agg(distinct executed_venue, ', ' order by executed_venue) as executed_venues,
-    from fct_fills
+    from fct_fills_base
     where order_row in (select row_no from page)
     group by order_row
 ),
