@@ -24,13 +24,21 @@ checked_orders as (
 ),
 
 -- each order's fills were summed once, at build time (marts/int_order_fill_sums, on its fct_orders row):
--- an order has a fill outside the quote when its outside_shares is not null. The exception fills of those
--- orders only are read here.
+-- an order has a fill outside the quote when its outside_shares is not null. Only those orders' fills are
+-- measured here, by the fill facts' own query (macros/fill_facts.sql) over them: not every fill of the
+-- store joined to its order first.
+outside_orders as (
+    select * from checked_orders where outside_shares is not null
+),
+
+outside_order_fills as (
+    select * from fct_fills_base where order_row in (select row_no from outside_orders)
+),
+
 fills as (
     select order_row, executed_venue, executed_at, quantity::decimal(38, 6) as qty, price, pi_ps,
-    from fct_fills
-    where order_row in (select row_no from checked_orders where outside_shares is not null)
-        and pi_ps < 0
+    from fill_facts(outside_orders, outside_order_fills)
+    where pi_ps < 0
 ),
 
 per_order as (
