@@ -147,3 +147,12 @@ def test_a_timed_process_reports_its_own_peak_not_the_bench_process(tmp_path):
     assert code == 0 and "done" in out and 0.39 < big < 0.9
     _, _, code, _ = bench_reads._timed_process([sys.executable, "-c", "raise SystemExit(3)"], tmp_path / "x.log")
     assert code == 3 and held.sum() > 0
+
+
+def test_a_figure_never_prints_as_the_whole_number_it_is_not():
+    from benchmarks.bench_reads import figure
+
+    assert figure(1.003) == "1.003"  # beside "< 1 s ... OVER TARGET": not "1.00"
+    assert figure(0.998) == "0.998"
+    assert figure(1.0) == "1.00" and figure(0.5) == "0.50" and figure(1.234, " GB") == "1.23 GB"
+    assert figure(29.996) == "29.996" and figure(None) == "—"
