@@ -68,6 +68,8 @@ class Review:
         return parse_period(period)
 
     def _run(self, name: str, params: dict, group_by=()) -> pd.DataFrame:
+        """Run ``name`` with ``params``; ``group_by``: a column name or a sequence of them."""
+        group_by = [group_by] if isinstance(group_by, str) else list(group_by)
         return query.run(self.con, name, params, group_by)
 
     # -- price improvement (metrics.md section 5) ---------------------------------------------
@@ -80,7 +82,6 @@ class Review:
         shares, USD per share ``_ps``, USD ``_usd``, fractions ``pct_``, milliseconds ``_ms``).
         A period with no covered orders returns an empty frame with those columns.
         """
-        by = [by] if isinstance(by, str) else list(by)
         p = parse_period(period)
         return self._run("metrics/price_improvement", {**p.params(), "venue": venue}, by)
 
@@ -109,7 +110,6 @@ class Review:
                     size_bucket: str | None = None, symbol: str | None = None) -> pd.DataFrame:
         """Orders, executed shares, net PI and E/Q per group of ``by`` over the orders matching the filters
         (None = all; ``sql/metrics/pi_filtered.sql``): the explorer's figures."""
-        by = [by] if isinstance(by, str) else list(by)
         return self._run("metrics/pi_filtered", {
             **parse_period(period).params(), "venue": venue, "order_category": order_category,
             "size_bucket": size_bucket, "symbol": symbol}, by)
@@ -277,7 +277,6 @@ class Review:
         (fractions), ``median_time_to_first_fill_ms`` and ``mean_time_to_first_fill_ms`` (ms, over
         orders with a fill; the mean weighted by filled shares).
         """
-        by = [by] if isinstance(by, str) else list(by)
         return self._run("metrics/limit_fills", {**parse_period(period).params(), "venue": venue}, by)
 
     def limit_orders(self, period, venue: str | None = None) -> pd.DataFrame:
@@ -301,13 +300,11 @@ class Review:
         first fill (``filled``) or censored (``censored``), what Kaplan–Meier needs
         (``sql/metrics/fill_survival_counts.sql``). ``filters``: ``order_category``, ``size_bucket``,
         ``distance_bucket``, ``symbol`` (None = all)."""
-        by = [by] if isinstance(by, str) else list(by)
         return self._run("metrics/fill_survival_counts", self._limit_filters(period, venue, filters), by)
 
     def limit_filtered(self, period, by=("venue",), venue: str | None = None, **filters: str | None) -> pd.DataFrame:
         """Orders, shares and fill rates per group of ``by`` over the limit orders matching ``filters`` (as
         :meth:`survival_counts`; ``sql/metrics/fill_filtered.sql``): the explorer's table."""
-        by = [by] if isinstance(by, str) else list(by)
         return self._run("metrics/fill_filtered", self._limit_filters(period, venue, filters), by)
 
     @staticmethod
@@ -320,7 +317,6 @@ class Review:
     def time_to_fill(self, period, by=("venue", "order_category"), venue: str | None = None) -> pd.DataFrame:
         """Time to first fill per group of ``by``: orders, orders_filled, quantiles p10/q1/median/q3/p90 over
         the filled orders and their share-weighted mean, in ms (``sql/metrics/fill_time_quantiles.sql``)."""
-        by = [by] if isinstance(by, str) else list(by)
         return self._run("metrics/fill_time_quantiles", {**parse_period(period).params(), "venue": venue}, by)
 
     def end_states(self, period, venue: str | None = None) -> pd.DataFrame:

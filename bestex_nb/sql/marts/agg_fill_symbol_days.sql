@@ -4,18 +4,15 @@
 -- grain: one row per venue × is_sp500 × order_category × symbol × size_bucket × distance_bucket × month
 --   × receipt_date
 -- params: none
--- covers: limit orders that are not excluded whose category at receipt is inside_quote_limit,
---   at_quote_limit, near_quote_limit or away_limit (section 6)
+-- covers: the limit-order review's orders (macros/coverage.sql, limit_family_orders: section 6)
 -- columns: the grain's columns; orders (count); order_shares, filled_shares (shares, exact DECIMAL)
 with
 
 covered_orders as (
     select
         venue, is_sp500, order_category, symbol, size_bucket, distance_bucket, month, receipt_date, quantity,
-        coalesce(filled_qty, 0) as filled_qty,
-    from fct_orders
-    where exclusion_reason is null
-        and order_category in ('inside_quote_limit', 'at_quote_limit', 'near_quote_limit', 'away_limit')
+        filled_qty,  -- every fill of the order whenever it happened, 0 when none
+    from limit_family_orders(null, null, null)  -- macros/coverage.sql: every period and venue
 ),
 
 final as (
