@@ -148,6 +148,11 @@ class Review:
         """Venues with orders routed to them in the period."""
         return self._run("metrics/routed_venues", parse_period(period).params())
 
+    def venue_context(self, period) -> pd.DataFrame:
+        """Each venue's name, type, affiliation, whether it pays for order flow, and its share of the
+        period's routed orders, shares and value at the midpoint (``sql/metrics/venue_context.sql``)."""
+        return self._run("metrics/venue_context", parse_period(period).params())
+
     def venue_ids(self) -> list[str]:
         """Every venue id in the venues extract, sorted (stable colours across reports)."""
         return [r[0] for r in self.con.execute("select venue_id from stg_venues order by venue_id").fetchall()]

@@ -1,25 +1,93 @@
-"""Figures in their units (metrics.md: USD/share ``_ps``, USD ``_usd``, fractions, ms) as text, the one
-way every table and exception detail prints them."""
+"""Figures in their units (metrics.md: USD/share ``_ps``, USD ``_usd``, fractions, ms, basis points) as
+text, the one way every table and exception detail prints them.
+
+Honest precision: a figure printed beside a threshold is never printed so that it rounds onto the
+threshold (or across it). ``fmt_value(x, unit, threshold=t)`` adds decimals, one at a time, until the
+printed figure differs from the printed threshold whenever the two numbers differ, so "−$0.000503 against
+−$0.00050" cannot read "−$0.00050 against −$0.00050".
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pandas as pd
+
+#: decimals each unit prints with by default (of the printed number: percent points for fractions)
+DECIMALS = {"USD/share": 5, "ratio": 1, "fraction": 1, "fraction of prior": 1, "ms": 1, "USD": 2, "bps": 2}
+#: the most decimals a figure is given to tell it from its threshold
+MAX_EXTRA = 6
 
 
-def fmt_value(x, unit: str, signed: bool = False) -> str:
-    """A figure in its unit: USD/share with 5 decimals, fractions in percent or points, ms."""
-    if x is None or (isinstance(x, float) and np.isnan(x)):
-        return "—"
-    sign = "+" if signed and x > 0 else ("−" if x < 0 else "")
-    a = abs(float(x))
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA
+
+
+def _text(a: float, unit: str, signed: bool, decimals: int) -> str:
     if unit == "USD/share":
-        return f"{sign}${a:.5f}"
+        return f"${a:.{decimals}f}"
     if unit in ("ratio", "fraction"):
-        return f"{sign}{a * 100:.1f} pts" if signed else f"{sign}{a * 100:.1f}%"
+        return f"{a * 100:.{decimals}f} pts" if signed else f"{a * 100:.{decimals}f}%"
     if unit == "fraction of prior":
-        return f"{sign}{a * 100:.1f}%"
+        return f"{a * 100:.{decimals}f}%"
     if unit == "ms":
-        return f"{sign}{a:,.1f} ms"
+        return f"{a:,.{decimals}f} ms"
     if unit == "USD":
-        return f"{sign}${a:,.2f}"
-    return f"{sign}{a:.6g}"
+        return f"${a:,.{decimals}f}"
+    if unit == "bps":
+        return f"{a:,.{decimals}f} bp"
+    return f"{a:.6g}"
+
+
+def _fmt(x: float, unit: str, signed: bool, decimals: int) -> str:
+    a = abs(float(x))
+    body = _text(a, unit, signed, decimals)
+    # the sign goes with what is printed: a value that prints as zero has none
+    zero = unit in DECIMALS and float(body.replace("$", "").replace(",", "").split()[0].rstrip("%")) == 0
+    sign = "" if zero else ("+" if signed and x > 0 else ("−" if x < 0 else ""))
+    return sign + body
+
+
+def fmt_value(x, unit: str, signed: bool = False, threshold=None) -> str:
+    """A figure in its unit: USD/share with 5 decimals, fractions in percent (``signed``: points), ms, bp.
+
+    With ``threshold`` (in the same unit), as many more decimals as it takes (up to 6 more) for the
+    figure not to print as the threshold when it is not equal to it.
+    """
+    if _missing(x):
+        return "—"
+    decimals = DECIMALS.get(unit, 0)
+    text = _fmt(x, unit, signed, decimals)
+    if threshold is None or _missing(threshold) or unit not in DECIMALS or float(x) == float(threshold):
+        return text
+    for extra in range(MAX_EXTRA + 1):
+        text = _fmt(x, unit, signed, decimals + extra)
+        if text != _fmt(threshold, unit, signed, decimals + extra) and not _crosses(x, threshold, text, unit):
+            return text
+    return text
+
+
+def _crosses(x, threshold, text: str, unit: str) -> bool:
+    """True when the printed figure sits on the other side of the threshold from the figure itself."""
+    printed = float(text.lstrip("+−").replace("$", "").replace(",", "").split()[0].rstrip("%"))
+    if unit in ("ratio", "fraction", "fraction of prior"):
+        printed /= 100
+    printed = -printed if text.startswith("−") else printed
+    return math.copysign(1, float(x) - float(threshold)) != math.copysign(1, printed - float(threshold)) \
+        or printed == float(threshold)
+
+
+def fmt_pair(x, threshold, unit: str, signed: bool = True) -> tuple[str, str]:
+    """The figure and its threshold printed with the same number of decimals, the figure never rounding
+    onto (or across) the threshold."""
+    text = fmt_value(x, unit, signed, threshold=threshold)
+    if _missing(x) or _missing(threshold) or unit not in DECIMALS:
+        return text, fmt_value(threshold, unit, signed)
+    shown = _decimals_of(text)
+    return text, _fmt(threshold, unit, signed, max(shown, DECIMALS[unit]))
+
+
+def _decimals_of(text: str) -> int:
+    number = text.lstrip("+−").replace("$", "").split()[0].rstrip("%")
+    return len(number.split(".")[1]) if "." in number else 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from bestex_nb.contract.units import fmt_value
+from bestex_nb.contract.units import fmt_pair, fmt_value
 from bestex_nb.report import plots
 from bestex_nb.stats import comparison
 from bestex_nb.stats.comparison import METRIC_LABELS
@@ -106,11 +106,53 @@ def exceptions_table(exc: pd.DataFrame, kinds=None) -> pd.DataFrame:
     """The exceptions with their dispositions, for reading (only ``kinds`` when given)."""
     if kinds is not None:
         exc = exc[exc["kind"].isin(list(kinds))]
+    # the figure never printed so that it rounds onto its threshold (contract/units.py)
+    pairs = [fmt_pair(v, t, u) for v, t, u in zip(exc["value"], exc["threshold"], exc["unit"])]
     return pd.DataFrame({
         "exception id": exc["exception_id"].tolist(), "kind": [str(k).replace("_", " ") for k in exc["kind"]],
-        "figure": [fmt_value(v, u, True) for v, u in zip(exc["value"], exc["unit"])],
-        "threshold": [fmt_value(t, u, True) for t, u in zip(exc["threshold"], exc["unit"])],
+        "figure": [f for f, _ in pairs],
+        "threshold": [t for _, t in pairs],
         "detail": exc["detail"].tolist(), "disposition": [str(d).replace("_", " ") for d in exc["disposition"]],
         "rationale": exc["rationale"].tolist(),
         "decided": [f"{on} {by}".strip() for on, by in zip(exc["decided_on"], exc["decided_by"])],
     }, columns=["exception id", "kind", "figure", "threshold", "detail", "disposition", "rationale", "decided"])
+
+
+def _yes_no(v) -> str:
+    return "—" if pd.isna(v) else ("yes" if bool(v) else "no")
+
+
+def venue_context_table(ctx: pd.DataFrame) -> pd.DataFrame:
+    """Who each venue is and what share of the period's routed flow it received (``Review.venue_context``),
+    as text: orders, shares and value at the midpoint, each with its share of the routed total."""
+    def count_share(n, pct, fmt):
+        return f"{fmt(n)} ({fmt_value(pct, 'fraction')})"
+    return pd.DataFrame({
+        "venue": ctx["venue"], "name": ctx["name"].fillna("(not in the venues table)"),
+        "type": ctx["venue_type"].fillna("—"), "affiliate": ctx["is_affiliate"].map(_yes_no),
+        "pays PFOF": ctx["pays_pfof"].map(_yes_no),
+        "orders": [count_share(n, p, plots.fmt_int) for n, p in zip(ctx["routed_orders"], ctx["pct_orders"])],
+        "shares": [count_share(n, p, plots.fmt_int) for n, p in zip(ctx["routed_shares"], ctx["pct_shares"])],
+        "value at the midpoint": [count_share(n, p, lambda x: fmt_value(x, "USD").rsplit(".", 1)[0])
+                                  for n, p in zip(ctx["routed_usd"], ctx["pct_usd"])],
+        "directed orders": [plots.fmt_int(n) for n in ctx["directed_orders"]],
+    })
+
+
+def venue_context_line(ctx: pd.DataFrame, venue: str, period_label: str) -> str:
+    """One sentence for the top of a venue's page: its identity and share of the routed flow."""
+    rows = ctx[ctx["venue"] == venue]
+    if rows.empty:
+        return f"{venue}: no orders were routed to this venue in {period_label}."
+    r = rows.iloc[0]
+    kind = r["venue_type"] if pd.notna(r["venue_type"]) else "not in the venues table"
+    affiliate = "an affiliate of the firm" if _yes_no(r["is_affiliate"]) == "yes" else "not affiliated"
+    pfof = "pays for order flow" if _yes_no(r["pays_pfof"]) == "yes" else "does not pay for order flow"
+    usd = fmt_value(r["routed_usd"], "USD").rsplit(".", 1)[0]
+    text = (f"{venue} — {r['name']}: {kind}, {affiliate}, {pfof}. In {period_label} it received "
+            f"{plots.fmt_int(r['routed_orders'])} orders ({fmt_value(r['pct_orders'], 'fraction')} of routed "
+            f"orders), {plots.fmt_int(r['routed_shares'])} shares ({fmt_value(r['pct_shares'], 'fraction')}) and "
+            f"{usd} at the midpoint ({fmt_value(r['pct_usd'], 'fraction')} of routed value)")
+    if r["directed_orders"]:
+        text += f"; {plots.fmt_int(r['directed_orders'])} of its orders were directed by the customer"
+    return text + "."

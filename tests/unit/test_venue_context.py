@@ -1,0 +1,76 @@
+"""Venue context (issue 19): each venue's identity and its share of the period's routed flow,
+hand-computed on the venue-comparison case (tests/fixtures/venue_case.py) plus a directed order, an order
+that was not routed and a venue that received nothing."""
+
+import pytest
+from conftest import order
+from fixtures.venue_case import D1, FILLS, ORDERS, QUOTES, VENUES
+
+from bestex_nb.dimensions.venues.tables import venue_context_line, venue_context_table
+
+V4 = {"venue_id": "V4", "name": "Idle Venue", "venue_type": "exchange", "is_affiliate": "true",
+      "pays_pfof": "false", "mic": "XIDL", "rule605_code": ""}
+EXTRA = [
+    order("D1", D1 + "14:02:00Z", routed_venue="V2", is_directed="true"),  # 100 AAA, mid 10.02
+    order("N1", D1 + "14:02:01Z", routed_venue=""),                       # not routed: in no share
+]
+
+
+@pytest.fixture(scope="module")
+def context(tmp_path_factory):
+    from conftest import write_extracts
+
+    from bestex_nb import open_review
+    folder = write_extracts(tmp_path_factory.mktemp("ctx"), ORDERS + EXTRA, FILLS, QUOTES, VENUES + [V4])
+    with open_review(folder, store=folder / "store.duckdb") as review:
+        yield review.venue_context("2026-07").set_index("venue")
+
+
+def test_identity_columns(context):
+    assert context.loc["V1", ["name", "venue_type", "is_affiliate", "pays_pfof"]].tolist() == [
+        "Wholesaler One", "wholesaler", False, True]
+    assert context.loc["V4", "is_affiliate"]
+
+
+def test_counts_and_value(context):
+    # V1: O1 O2 O5 O9 L1 L2; AAA 450 shares × mid 10.02 + BBB 100 × 20.01
+    v1 = context.loc["V1"]
+    assert (v1.routed_orders, v1.directed_orders, v1.routed_shares, v1.executed_shares) == (6, 0, 550, 350)
+    assert v1.routed_usd == pytest.approx(450 * 10.02 + 100 * 20.01, abs=1e-9)
+    # V2: O3 O6 O8 L3 and the directed D1; fills F3 F6 F8 F10
+    v2 = context.loc["V2"]
+    assert (v2.routed_orders, v2.directed_orders, v2.routed_shares, v2.executed_shares) == (5, 1, 450, 280)
+    assert v2.routed_usd == pytest.approx(350 * 10.02 + 100 * 20.01, abs=1e-9)
+    assert (context.loc["V3", "routed_orders"], context.loc["V3", "routed_usd"]) == (1, pytest.approx(2004.0))
+
+
+def test_shares_of_routed_flow(context):
+    # the not-routed order is in no venue's share; totals 12 orders, 1,200 shares, $14,022
+    assert context.loc["V1", "pct_orders"] == pytest.approx(6 / 12)
+    assert context.loc["V2", "pct_shares"] == pytest.approx(450 / 1200)
+    assert context.loc["V1", "pct_usd"] == pytest.approx(6510 / 14022)
+    assert context["pct_orders"].sum() == pytest.approx(1.0)
+
+
+def test_a_venue_that_received_nothing_keeps_its_row(context):
+    v4 = context.loc["V4"]
+    assert (v4.routed_orders, v4.routed_shares, v4.pct_orders, v4.pct_usd) == (0, 0, 0, 0)
+
+
+def test_readable_table_and_line(context):
+    table = venue_context_table(context.reset_index())
+    row = table[table["venue"] == "V1"].iloc[0]
+    assert row["type"] == "wholesaler" and row["pays PFOF"] == "yes" and row["affiliate"] == "no"
+    assert row["orders"] == "6 (50.0%)"
+    line = venue_context_line(context.reset_index(), "V2", "2026-07")
+    assert line == ("V2 — Exchange Two: exchange, not affiliated, does not pay for order flow. In 2026-07 it "
+                    "received 5 orders (41.7% of routed orders), 450 shares (37.5%) and $5,508 at the "
+                    "midpoint (39.3% of routed value); 1 of its orders were directed by the customer.")
+
+
+def test_line_of_an_affiliate_and_a_payer(context):
+    ctx = context.reset_index()
+    assert venue_context_line(ctx, "V4", "2026-07").startswith(
+        "V4 — Idle Venue: exchange, an affiliate of the firm, does not pay for order flow.")
+    assert "wholesaler, not affiliated, pays for order flow." in venue_context_line(ctx, "V1", "2026-07")
+    assert venue_context_line(ctx, "V9", "2026-07") == "V9: no orders were routed to this venue in 2026-07."
