@@ -99,20 +99,23 @@ class Review:
 
     def worst_orders(self, period, venue: str | None = None, *, limit: int = 25, offset: int = 0,
                      order_category: str | None = None, size_bucket: str | None = None,
-                     symbol: str | None = None) -> pd.DataFrame:
+                     symbol: str | None = None, is_sp500: bool | None = None) -> pd.DataFrame:
         """One page (``limit`` rows from row ``offset``) of the filled orders with the lowest net PI in USD,
-        optionally only those of an order category, size bucket or symbol (``sql/metrics/pi_worst_orders.sql``)."""
+        optionally only those of an order category, size bucket, symbol or segment (``is_sp500``)
+        (``sql/metrics/pi_worst_orders.sql``)."""
         return self._run("metrics/pi_worst_orders", {
             **parse_period(period).params(), "venue": venue, "order_category": order_category,
-            "size_bucket": size_bucket, "symbol": symbol, "limit": int(limit), "offset": int(offset)})
+            "size_bucket": size_bucket, "symbol": symbol, "is_sp500": is_sp500, "limit": int(limit),
+            "offset": int(offset)})
 
     def pi_filtered(self, period, by=("venue",), venue: str | None = None, *, order_category: str | None = None,
-                    size_bucket: str | None = None, symbol: str | None = None) -> pd.DataFrame:
+                    size_bucket: str | None = None, symbol: str | None = None,
+                    is_sp500: bool | None = None) -> pd.DataFrame:
         """Orders, executed shares, net PI and E/Q per group of ``by`` over the orders matching the filters
         (None = all; ``sql/metrics/pi_filtered.sql``): the explorer's figures."""
         return self._run("metrics/pi_filtered", {
             **parse_period(period).params(), "venue": venue, "order_category": order_category,
-            "size_bucket": size_bucket, "symbol": symbol}, by)
+            "size_bucket": size_bucket, "symbol": symbol, "is_sp500": is_sp500}, by)
 
     def symbols(self, period, coverage: str = "pi", venue: str | None = None) -> list[str]:
         """The symbols of the covered orders (``coverage``: ``pi`` market and marketable-limit, ``fills``
@@ -304,7 +307,7 @@ class Review:
         """Per group of ``by`` and distinct survival time (ms): the orders whose survival ends there in a
         first fill (``filled``) or censored (``censored``), what Kaplan–Meier needs
         (``sql/metrics/fill_survival_counts.sql``). ``filters``: ``order_category``, ``size_bucket``,
-        ``distance_bucket``, ``symbol`` (None = all)."""
+        ``distance_bucket``, ``symbol``, ``is_sp500`` (None = all)."""
         return self._run("metrics/fill_survival_counts", self._limit_filters(period, venue, filters), by)
 
     def limit_filtered(self, period, by=("venue",), venue: str | None = None, **filters: str | None) -> pd.DataFrame:
@@ -314,7 +317,7 @@ class Review:
 
     @staticmethod
     def _limit_filters(period, venue, filters: dict) -> dict:
-        names = ("order_category", "size_bucket", "distance_bucket", "symbol")
+        names = ("order_category", "size_bucket", "distance_bucket", "symbol", "is_sp500")
         if set(filters) - set(names):
             raise ValueError(f"filter on {sorted(set(filters) - set(names))}? choose from {list(names)}")
         return {**parse_period(period).params(), "venue": venue, **{n: filters.get(n) for n in names}}

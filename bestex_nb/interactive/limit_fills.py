@@ -52,7 +52,7 @@ def limit_fill_explorer(review: Review, lf: LimitFills, colors: dict) -> w.VBox:
             fig.update_layout(title="P(no fill yet) for the filtered orders, with 95% bands")
             fig.show()
             display(plots.style_table(table[RATE_COLUMNS], {
-                "orders": "int", "order_shares": "{:,.0f}", "fill_rate_shares": "pct", "fill_rate_orders": "pct",
+                "orders": "int", "order_shares": "shares", "fill_rate_shares": "pct", "fill_rate_orders": "pct",
                 "cancel_rate_shares": "pct"}))
 
     for control in controls.values():

@@ -164,11 +164,32 @@ def fmt_int(x: Any) -> str:
     return f"{round(float(x)):,d}"
 
 
+def fmt_shares(x: Any) -> str:
+    """Shares, fractional ones too: thousands separators, up to 6 decimals with trailing zeros dropped,
+    never scientific notation: ``8010.0 -> "8,010"``, ``1234567 -> "1,234,567"``, ``0.125 -> "0.125"``."""
+    if _is_missing(x):
+        return NA_REP
+    text = f"{float(x):,.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+#: The time zone people read (New York); CSVs keep ISO UTC (``received_at`` columns, labelled UTC).
+READING_TZ = "America/New_York"
+
+
+def ny_times(values: Any) -> pd.Series:
+    """Instants as New York wall-clock text to the millisecond, ``2026-07-01 09:45:32.213`` (the column
+    that shows them says "New York"); missing instants as :data:`NA_REP`."""
+    ts = pd.to_datetime(pd.Series(values), utc=True, format="ISO8601").dt.tz_convert(READING_TZ)
+    return ts.dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3].fillna(NA_REP)
+
+
 FORMATS: dict[str, Callable[[Any], str]] = {
     "usd_ps": fmt_usd_ps,
     "usd": fmt_usd,
     "pct": fmt_pct,
     "int": fmt_int,
+    "shares": fmt_shares,
 }
 
 

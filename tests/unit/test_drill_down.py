@@ -65,6 +65,8 @@ def test_worst_orders_pages_and_filters(pi_review):
     assert ids(venue="V1") == ["O5", "O2", "O1"]
     assert ids(order_category="market") == ["O3", "O2", "O1"]
     assert ids(symbol="BBB") == ["O4"] and ids(symbol="BBB", venue="V1") == []
+    # the segment filter: BBB is the only stock outside the S&P 500
+    assert ids(is_sp500=False) == ["O4"] and ids(is_sp500=True) == ["O3", "O5", "O2", "O1"]
     row = pi_review.worst_orders("2026Q3", limit=1).iloc[0]
     assert list(row.index) == old.WORST_COLUMNS
     assert row["net_pi_usd"] == pytest.approx(-0.375 * 0.0051) and row["executed_shares"] == 0.375
@@ -80,6 +82,8 @@ def test_filtered_sums_by_hand_and_like_the_table(pi_review):
     assert market.loc["V2", "net_pi_usd"] == pytest.approx(-0.375 * 0.0051)
     assert pi_review.pi_filtered("2026Q3", [], symbol="BBB")["orders"].tolist() == [1]
     assert pi_review.pi_filtered("2026Q3", [], symbol="ZZZ").empty
+    assert pi_review.pi_filtered("2026Q3", [], is_sp500=False)["orders"].tolist() == [1]
+    assert pi_review.pi_filtered("2026Q3", [], is_sp500=True)["orders"].tolist() == [4]
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +111,9 @@ def test_survival_counts_by_hand(limit_review):
     near = limit_review.survival_counts("2026Q3", [], distance_bucket="3-5")
     assert near.values.tolist() == [[81_900_000.0, 1, 0]]  # L5 only
     assert limit_review.survival_counts("2026Q3", ["venue"], venue="V2", symbol="AAA").empty
+    # the segment filter: V1's orders are in AAA (S&P 500), V2's L7 in BBB (other stocks)
+    assert limit_review.survival_counts("2026Q3", ["venue"], is_sp500=True).values.tolist() == c.values.tolist()[:6]
+    assert limit_review.survival_counts("2026Q3", ["venue"], is_sp500=False).values.tolist() == [["V2", 2000.0, 1, 0]]
     with pytest.raises(ValueError, match="filter on"):
         limit_review.survival_counts("2026Q3", ["venue"], side="buy")
 

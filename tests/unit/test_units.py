@@ -43,3 +43,12 @@ def test_units_and_signs():
     assert fmt_value(1234.5, "USD") == "$1,234.50"
     # a figure that prints as zero carries no sign
     assert fmt_value(-0.0000001, "USD/share", True) == "$0.00000"
+
+
+def test_shares_and_new_york_times():
+    from bestex_nb.report.plots import fmt_shares, ny_times
+    assert [fmt_shares(x) for x in (8010.0, 1234567, 0.125, 12.5, 2_000_000.0, -0.0, None)] == [
+        "8,010", "1,234,567", "0.125", "12.5", "2,000,000", "0", "—"]
+    # EDT (UTC−4) in July, EST (UTC−5) in December; microseconds cut to milliseconds, not rounded
+    assert ny_times(["2026-07-01T13:45:32.213852Z", "2026-12-01T14:30:00Z", None]).tolist() == [
+        "2026-07-01 09:45:32.213", "2026-12-01 09:30:00.000", "—"]

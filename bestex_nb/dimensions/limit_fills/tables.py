@@ -44,7 +44,7 @@ def summary_table(by_venue: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-SUMMARY_FORMATS = {"orders": "int", "order shares": "{:,.0f}", "fill rate (shares)": "pct",
+SUMMARY_FORMATS = {"orders": "int", "order shares": "shares", "fill rate (shares)": "pct",
                    "fill rate (orders)": "pct", "fully filled (orders)": "pct", "cancelled or expired (shares)": "pct"}
 
 
@@ -77,16 +77,15 @@ def exceptions_summary_display(exceptions: pd.DataFrame) -> pd.DataFrame:
 
 
 EXCEPTION_SUMMARY_FORMATS = {"orders with exceptions": "int", "fills outside the quote": "int",
-                             "shares outside the quote": "{:,.6g}", "shortfall USD": "usd"}
+                             "shares outside the quote": "shares", "shortfall USD": "usd"}
 
 
 def exceptions_display(exceptions: pd.DataFrame, n: int = 25) -> pd.DataFrame:
     """The ``n`` exceptions with the largest shortfall, with New York receipt times (for reading)."""
     top = exceptions.sort_values(["shortfall_usd", "order_id"], ascending=[False, True]).head(n)
-    received = pd.to_datetime(top["received_at"], utc=True).dt.tz_convert("America/New_York")
     return pd.DataFrame({
         "order_id": top["order_id"], "venue": top["venue"], "symbol": top["symbol"], "side": top["side"],
-        "received (New York)": received.dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3],
+        "received (New York)": plots.ny_times(top["received_at"]).to_numpy(),
         "limit": top["limit_price"],
         "NBBO at receipt": [f"{b:,.4f}\u00a0×\u00a0{a:,.4f}" for b, a in zip(top["nbb_r"], top["nbo_r"])],
         "fills outside": top["fills"], "shares outside": top["outside_shares"], "worst price": top["worst_price"],
@@ -94,7 +93,7 @@ def exceptions_display(exceptions: pd.DataFrame, n: int = 25) -> pd.DataFrame:
     })
 
 
-EXCEPTION_FORMATS = {"limit": "usd_ps", "fills outside": "int", "shares outside": "{:,.6g}",
+EXCEPTION_FORMATS = {"limit": "usd_ps", "fills outside": "int", "shares outside": "shares",
                      "worst price": "usd_ps", "shortfall USD": "usd"}
 NO_EXCEPTIONS = "No fill of a marketable limit order was priced worse than the far touch at receipt in this period."
 

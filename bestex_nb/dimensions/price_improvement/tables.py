@@ -13,12 +13,12 @@ from bestex_nb.report import plots
 
 SUMMARY_ROWS = (
     ("orders", "orders covered", "int"),
-    ("executed_shares", "shares executed", "{:,.0f}"),
+    ("executed_shares", "shares executed", "shares"),
     ("pct_shares_improved", "% of shares price-improved", "pct"),
     ("pct_shares_at_or_better", "% of shares at the quote or better", "pct"),
     ("avg_improvement_ps", "average improvement per improved share", "usd_ps"),
     ("avg_disimprovement_ps", "average dis-improvement per outside share", "usd_ps"),
-    ("outside_shares", "shares executed outside the quote", "{:,.0f}"),
+    ("outside_shares", "shares executed outside the quote", "shares"),
     ("net_pi_ps", "net price improvement per share", "usd_ps"),
     ("net_pi_usd", "net price improvement, USD", "usd"),
     ("disimprovement_usd", "dis-improvement, USD", "usd"),
@@ -74,7 +74,7 @@ def worst_orders_display(worst: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "order_id": worst["order_id"], "venue": worst["venue"], "symbol": worst["symbol"],
         "side": worst["side"], "category": worst["order_category"],
-        "received (New York)": received.dt.tz_convert("America/New_York").dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3],
+        "received (New York)": plots.ny_times(received).to_numpy(),
         "quote age ms": ((received - quoted).dt.total_seconds() * 1000).round(3),
         "quantity": worst["quantity"], "limit": worst["limit_price"],
         "NBBO at receipt": [f"{b:,.4f}\u00a0×\u00a0{a:,.4f}" for b, a in zip(worst["nbb_r"], worst["nbo_r"])],
@@ -84,6 +84,6 @@ def worst_orders_display(worst: pd.DataFrame) -> pd.DataFrame:
 
 
 WORST_DISPLAY_FORMATS = {
-    "quote age ms": "{:,.0f}", "quantity": "{:,.6g}", "limit": "usd_ps",
-    "filled": "{:,.6g}", "avg price": "usd_ps", "net PI/share": "usd_ps", "net PI USD": "usd",
+    "quote age ms": "{:,.0f}", "quantity": "shares", "limit": "usd_ps",
+    "filled": "shares", "avg price": "usd_ps", "net PI/share": "usd_ps", "net PI USD": "usd",
 }

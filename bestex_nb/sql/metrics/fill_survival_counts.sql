@@ -5,7 +5,7 @@
 --   distinct survival time
 -- params: $period_start (DATE, New York, inclusive), $period_end (DATE, exclusive),
 --   $venue (routed venue, null = all), $order_category, $size_bucket, $distance_bucket, $symbol
---   (VARCHAR, null = all)
+--   (VARCHAR, null = all), $is_sp500 (BOOLEAN: S&P 500 or other stocks, null = both)
 -- covers: the orders of metrics/limit_orders matching the filters.
 -- columns: survival_ms (ms), filled (count of orders whose survival ends in a fill), censored (count of
 --   the others)
@@ -20,6 +20,7 @@ covered_orders as (
         and ($size_bucket is null or size_bucket = $size_bucket)
         and ($distance_bucket is null or distance_bucket = $distance_bucket)
         and ($symbol is null or symbol = $symbol)
+        and ($is_sp500 is null or is_sp500 = $is_sp500)
 ),
 
 final as (

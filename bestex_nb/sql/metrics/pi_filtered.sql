@@ -2,7 +2,8 @@
 -- per group (ratios of sums over the orders' fills, as metrics/price_improvement).
 -- grain: one row per group of the caller's grouping columns (/*group_by*/, from an allow-list)
 -- params: $period_start (DATE, New York, inclusive), $period_end (DATE, exclusive),
---   $venue (routed venue, null = all), $order_category, $size_bucket, $symbol (VARCHAR, null = all)
+--   $venue (routed venue, null = all), $order_category, $size_bucket, $symbol (VARCHAR, null = all),
+--   $is_sp500 (BOOLEAN: S&P 500 or other stocks, null = both)
 -- covers: the orders of metrics/order_pi matching the filters.
 -- columns: orders (count), executed_shares (shares), net_pi_usd, es_usd, qs_usd (USD), net_pi_ps (USD/share),
 --   eq_ratio (ratio), pct_orders_improved (fraction of filled orders with net PI > 0)
@@ -16,6 +17,7 @@ order_pi as (
     where ($order_category is null or order_category = $order_category)
         and ($size_bucket is null or size_bucket = $size_bucket)
         and ($symbol is null or symbol = $symbol)
+        and ($is_sp500 is null or is_sp500 = $is_sp500)
 ),
 
 sums as (

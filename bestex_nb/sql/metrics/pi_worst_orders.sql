@@ -3,6 +3,7 @@
 -- grain: one row per covered order with executed shares, at most $limit rows from row $offset
 -- params: $period_start (DATE, New York, inclusive), $period_end (DATE, exclusive),
 --   $venue (routed venue, null = all), $order_category, $size_bucket, $symbol (VARCHAR, null = all),
+--   $is_sp500 (BOOLEAN: S&P 500 or other stocks, null = both),
 --   $limit (INTEGER, rows), $offset (INTEGER, rows skipped)
 -- covers: the orders of metrics/order_pi (with the filters) that have executed shares.
 -- columns: order_id, venue, symbol, side, order_category, received_at (UTC), quantity (shares),
@@ -19,6 +20,7 @@ order_pi as not materialized (
     where ($order_category is null or order_category = $order_category)
         and ($size_bucket is null or size_bucket = $size_bucket)
         and ($symbol is null or symbol = $symbol)
+        and ($is_sp500 is null or is_sp500 = $is_sp500)
 ),
 
 -- the ($offset + $limit)-th lowest net PI in USD: no order above it can be on the page, so only the orders
