@@ -41,7 +41,7 @@ def _cmd_run(args) -> int:
     result = run_batch(
         period=args.period, notebooks=args.notebook, data=args.data, store=args.store,
         venues=args.venue, all_venues=args.all_venues or not args.venue, outputs=args.outputs,
-        workers=args.workers,
+        workers=args.workers, drill=args.drill,
     )
     print(f"run {result.run_id}: {len(result.reports)} report(s) in {result.seconds:.1f} s")
     for path in result.html_paths():
@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--all-venues", action="store_true", help="the firm plus every venue with routed orders")
     p.add_argument("--outputs", default="outputs")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--drill", default="", help="drill-down filters, as an explorer's 'copy as parameters' shows "
+                   "them, e.g. \"is_sp500=true order_category=market\"")
     p.set_defaults(func=_cmd_run)
 
     # the arguments go to the benchmark as they are (main hands them over before parsing)

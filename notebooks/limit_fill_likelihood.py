@@ -34,11 +34,13 @@ evidence_dir: str = ""  # folder for the CSV tables behind each chart; empty for
 exceptions_n: int = 25  # how many Rule 5310 .05 exceptions to list (largest shortfall first)
 interactive: bool = True  # widgets in JupyterLab; the batch runner passes False
 parameters_dir: str = ""  # folder with defaults.yaml and decisions.yaml; empty: $BESTEX_PARAMETERS or parameters/
+drill: str = ""  # drill-down filters, as an explorer's "copy as parameters" gives them: "is_sp500=true distance_bucket=0"
 
 # %%
 from IPython.display import Markdown, display
 
 import bestex_nb
+from bestex_nb.contract.drill import applicable, describe, parse_drill
 from bestex_nb.contract.parameters import load_run
 from bestex_nb.dimensions.limit_fills import compute as lf_compute
 from bestex_nb.dimensions.limit_fills import figures as lf_figures
@@ -46,17 +48,19 @@ from bestex_nb.dimensions.limit_fills import tables as lf_tables
 from bestex_nb.dimensions.venues import figures as venue_figures
 from bestex_nb.dimensions.venues import tables as venue_tables
 from bestex_nb.report import plots
-from bestex_nb.report.evidence import provenance, write_tables
+from bestex_nb.report.evidence import evidence_note, provenance, write_tables
 
 plots.setup()
 review = bestex_nb.open_review(data_dir, store_path or None, build=not store_path)
 params, decisions = load_run(period, parameters_dir or None)  # the committee's thresholds and dispositions
 venue_filter = venue or None
+drill_filters, drill_left_out = applicable(parse_drill(drill), "fills")  # checked: a typo is an error
 lf = lf_compute.compute(review, period, venue_filter, parameters=params, decisions=decisions)
 colors = plots.venue_colors(review.venue_ids())
 figs = lf_figures.figures(lf, colors)
 plots.params_table({"period": period, "venue": venue or "whole firm", "data": data_dir,
-                    "store": str(review.store), "exceptions listed": exceptions_n})
+                    "store": str(review.store), "exceptions listed": exceptions_n,
+                    "drill-down filters": drill or "none"})
 
 # %% [markdown]
 # ## About the data
@@ -80,7 +84,7 @@ Markdown(lf_tables.source_notes(data_dir) or "No adapter import report next to t
 # over shares ordered; *cancelled or expired* is the unfilled shares of orders that were cancelled or
 # expired over shares ordered (GTC orders still open at the end of the data are neither). Times run from
 # our receipt to the first fill, over the orders that filled. The full table is
-# `tables/limit_fills_by_venue_category.csv`.
+# the evidence table `limit_fills_by_venue_category.csv`.
 
 # %%
 plots.style_table(lf_tables.summary_table(lf.by_venue), lf_tables.SUMMARY_FORMATS)
@@ -138,7 +142,7 @@ plots.style_table(lf_tables.time_to_fill_display(lf.time_to_fill), {"orders": "i
 # venues did for comparable orders. The intervals are 95% bootstrap intervals over symbol-days; a
 # difference is **material** when it is worse than the committee's threshold (`parameters/defaults.yaml`,
 # `fill_rate_shares`) and significant after Holm's correction across the review groups. The full table is
-# `tables/limit_fill_venue_comparison.csv`.
+# the evidence table `limit_fill_venue_comparison.csv`.
 
 # %%
 venue_figures.forest(lf.comparison, ["fill_rate_shares"], colors,
@@ -153,7 +157,7 @@ plots.style_table(lf_tables.comparison_display(lf.comparison))
 # Every fill of a marketable limit order priced worse than the far touch at receipt (the offer for a buy,
 # the bid for a sell) is an exception. The shortfall is Σ shares × how much worse than the far touch, in
 # dollars. The summary is per routed venue; the list shows the largest shortfalls, and
-# `tables/rule5310_05_exceptions.csv` lists every exception order by order.
+# the evidence table `rule5310_05_exceptions.csv` lists every exception order by order.
 
 # %%
 for view in lf_tables.exceptions_views(lf.exceptions, exceptions_n):
@@ -165,7 +169,7 @@ for view in lf_tables.exceptions_views(lf.exceptions, exceptions_n):
 # The exceptions this review raises: material differences in share fill rate, and the Rule 5310 .05
 # marketable limit orders above. Each needs a disposition recorded in `parameters/decisions.yaml` under its
 # id (routing changed, or a written rationale); one without an entry is **open**. The price-improvement
-# review lists the venue-level exceptions of the other metrics; `tables/limit_exceptions.csv` lists these
+# review lists the venue-level exceptions of the other metrics; the evidence table `limit_exceptions.csv` lists these
 # order by order.
 
 # %%
@@ -177,15 +181,29 @@ venue_tables.styled(material, flags=["open"], columns=["disposition"]) if len(ma
     "No venue's share fill rate differs materially from the other venues' in this period.")
 
 # %% [markdown]
+# ## Drill-down for the run's filters
+#
+# The fill rates of the orders the run's `drill` parameter selects (S&P 500 or not, category, size, distance
+# from the quote, symbol), per venue and category, in distance order: the explorer's view below, frozen.
+
+# %%
+print(describe(drill_filters, drill_left_out))
+drilled = review.limit_filtered(period, ["venue", "order_category"], venue_filter, **drill_filters)
+plots.style_table(lf_tables.rates_display(drilled), lf_tables.RATE_FORMATS) if len(drilled) else Markdown(
+    "No covered limit order matches these filters.")
+
+# %% [markdown]
 # ## Explore (JupyterLab only)
 #
-# Filters by venue, category, size, distance from the quote and symbol redraw the survival curves and the
-# fill rates. The frozen HTML shows the static charts above instead.
+# Filters by venue, S&P 500 or other stocks, category, size, distance from the quote and symbol redraw the
+# survival curves and the fill rates. Below the explorer, its view is written as the parameters of a batch
+# run (`drill`), which freezes the same view into the HTML evidence (the section above). The frozen HTML
+# shows the static charts above instead.
 
 # %%
 if interactive:
     from bestex_nb.interactive.limit_fills import limit_fill_explorer
-    display(limit_fill_explorer(review, lf, colors))
+    display(limit_fill_explorer(review, lf, colors, drill=drill_filters))
 
 # %% [markdown]
 # ## Reconciliation and exclusions
@@ -205,6 +223,6 @@ plots.style_table(lf.exclusions_by_reason, {"order_rows": "int"})
 # ## Provenance
 
 # %%
-if evidence_dir:
-    write_tables(lf.tables(), evidence_dir)
+written = write_tables(lf.tables(), evidence_dir) if evidence_dir else []
+print(evidence_note(evidence_dir, written))
 plots.style_table(provenance(review), {})

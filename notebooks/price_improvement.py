@@ -32,11 +32,13 @@ evidence_dir: str = ""  # folder for the CSV tables behind each chart; empty for
 worst_n: int = 25  # how many of the costliest orders to list for drill-down
 interactive: bool = True  # widgets in JupyterLab; the batch runner passes False
 parameters_dir: str = ""  # folder with defaults.yaml and decisions.yaml; empty: $BESTEX_PARAMETERS or parameters/
+drill: str = ""  # drill-down filters, as an explorer's "copy as parameters" gives them: "is_sp500=true order_category=market"
 
 # %%
 from IPython.display import display
 
 import bestex_nb
+from bestex_nb.contract.drill import applicable, describe, parse_drill
 from bestex_nb.contract.parameters import load_run
 from bestex_nb.dimensions.price_improvement import compute as pi_compute
 from bestex_nb.dimensions.price_improvement import figures as pi_figures
@@ -45,17 +47,19 @@ from bestex_nb.dimensions.venues import compute as venue_compute
 from bestex_nb.dimensions.venues import figures as venue_figures
 from bestex_nb.dimensions.venues import tables as venue_tables
 from bestex_nb.report import plots
-from bestex_nb.report.evidence import provenance, write_tables
+from bestex_nb.report.evidence import evidence_note, provenance, write_tables
 
 plots.setup()
 review = bestex_nb.open_review(data_dir, store_path or None, build=not store_path)
 params, decisions = load_run(period, parameters_dir or None)  # the committee's thresholds and dispositions
 venue_filter = venue or None
-pi = pi_compute.compute(review, period, venue_filter, worst_n=worst_n)
+drill_filters, drill_left_out = applicable(parse_drill(drill), "pi")  # checked: a typo is an error
+pi = pi_compute.compute(review, period, venue_filter, worst_n=worst_n, drill=drill_filters)
 colors = plots.venue_colors(review.venue_ids())
 figs = pi_figures.figures(pi, colors)
 plots.params_table({"period": period, "venue": venue or "whole firm", "data": data_dir,
-                    "store": str(review.store), "worst orders listed": worst_n})
+                    "store": str(review.store), "worst orders listed": worst_n,
+                    "drill-down filters": drill or "none"})
 
 # %% [markdown]
 # ## Summary by venue
@@ -63,7 +67,7 @@ plots.params_table({"period": period, "venue": venue or "whole firm", "data": da
 # One column per routed venue. *Net price improvement per share* is Σ shares × (improvement −
 # dis-improvement) / executed shares; *E/Q* is the effective over the quoted spread (below 100% means
 # customers paid less than the quoted spread); time to execution is share-weighted from our receipt to the
-# fill. The full table, with every column of the specification, is `tables/pi_by_venue.csv`.
+# fill. The full table, with every column of the specification, is the evidence table `pi_by_venue.csv`.
 
 # %%
 plots.style_table(pi_tables.summary_table(pi.by_venue))
@@ -131,7 +135,7 @@ venue_tables.styled(venue_tables.comparison_table(vr.comparisons))
 # share), and the fall is significant after Holm's correction. For a quarter, each month is also compared
 # with the month before (monthly monitoring). Intervals resample each period's symbol-days independently.
 # The table lists the breaches, the falls beyond the threshold that are not significant, and the groups
-# with too few symbol-days to decide; every group is in `tables/deterioration.csv`.
+# with too few symbol-days to decide; every group is in the evidence table `deterioration.csv`.
 
 # %%
 venue_figures.deterioration_figure(vr.deterioration, colors)
@@ -147,7 +151,7 @@ venue_tables.styled(venue_tables.deterioration_table(vr.deterioration), columns=
 # a written rationale for keeping it. Dispositions are recorded in `parameters/decisions.yaml` under the
 # exception id, which stays the same when the review is re-run on the same data; an exception without an
 # entry is **open**. The summary counts every kind; the table lists the venue-level ones. The Rule 5310 .05
-# exceptions are listed order by order in the limit-order review, and all of them in `tables/exceptions.csv`.
+# exceptions are listed order by order in the limit-order review, and all of them in the evidence table `exceptions.csv`.
 
 # %%
 venue_tables.styled(venue_tables.exceptions_summary(vr.exceptions), flags=[], columns=[])
@@ -164,7 +168,7 @@ plots.style_table(vr.parameters.table(), caption="Committee parameters used")
 #
 # Each venue's filled orders by their net price improvement per share, in 80 equal bins between the 0.5th
 # and 99.5th percentiles of all filled orders (orders beyond are counted in the end bins). The bins are
-# `tables/pi_distribution.csv`.
+# the evidence table `pi_distribution.csv`.
 
 # %%
 figs["pi_distribution"]
@@ -172,23 +176,27 @@ figs["pi_distribution"]
 # %% [markdown]
 # ## Drill-down: the orders that cost customers most
 #
-# Orders ranked by net price improvement in dollars (most negative first), with the NBBO in force at receipt
-# and the age of that quote when the order arrived, so each can be traced to the order record. Times are
-# New York; `tables/worst_orders.csv` has the UTC timestamps.
+# The orders that lost money against the NBBO at receipt, ranked by net price improvement in dollars (most
+# negative first), with the NBBO in force at receipt and the age of that quote when the order arrived, so
+# each can be traced to the order record. Times are New York; the evidence table `worst_orders.csv` has the
+# UTC timestamps. The run's `drill` parameter narrows the list (S&P 500 or not, order type, size, symbol).
 
 # %%
-plots.style_table(pi_tables.worst_orders_display(pi.worst_orders), pi_tables.WORST_DISPLAY_FORMATS)
+print(describe(drill_filters, drill_left_out))
+pi_tables.worst_orders_view(pi.worst_orders)
 
 # %% [markdown]
 # ## Explore (JupyterLab only)
 #
-# Filters by venue, order category, size bucket and symbol redraw the monthly trend and the costliest
-# orders, a page at a time. The frozen HTML shows the static charts above instead.
+# Filters by venue, S&P 500 or other stocks, order type, size and symbol redraw the monthly trend and the
+# orders that cost customers money, a page at a time. Below the explorer, its view is written as the
+# parameters of a batch run (`drill`), which freezes the same drill-down into the HTML evidence. The frozen
+# HTML shows the static charts above instead.
 
 # %%
 if interactive:
     from bestex_nb.interactive.price_improvement import pi_explorer
-    display(pi_explorer(review, pi, colors))
+    display(pi_explorer(review, pi, colors, drill=drill_filters))
 
 # %% [markdown]
 # ## Reconciliation and exclusions
@@ -209,6 +217,6 @@ plots.style_table(pi.exclusions_by_reason, {"order_rows": "int"})
 # ## Provenance
 
 # %%
-if evidence_dir:
-    write_tables({**pi.tables(), **vr.tables()}, evidence_dir)
+written = write_tables({**pi.tables(), **vr.tables()}, evidence_dir) if evidence_dir else []
+print(evidence_note(evidence_dir, written))
 plots.style_table(provenance(review), {})

@@ -3,7 +3,8 @@
 Each redraw asks the store for aggregates only: the fill rates of the filtered orders
 (``sql/metrics/fill_filtered.sql``, ratios of sums like the API) and, per venue × category and distinct
 survival time, the counts of first fills and censored orders (``sql/metrics/fill_survival_counts.sql``), from
-which numpy finishes the Kaplan–Meier curves. No row per order reaches pandas.
+which numpy finishes the Kaplan–Meier curves. No row per order reaches pandas. Categories and distances
+read as the static tables do ("At the quote", "1-2 ticks"), in distance order, never alphabetically.
 """
 
 from __future__ import annotations
@@ -11,35 +12,40 @@ from __future__ import annotations
 import ipywidgets as w
 from IPython.display import display
 
-from bestex_nb.contract.buckets import DISTANCE_BUCKETS, LIMIT_CATEGORIES, SIZE_BUCKETS
+from bestex_nb.contract.buckets import DISTANCE_BUCKETS, LIMIT_CATEGORIES, LIMIT_CATEGORY_LABELS, SIZE_BUCKETS
 from bestex_nb.dimensions.limit_fills.compute import LimitFills
 from bestex_nb.dimensions.limit_fills.figures import survival_figure
-from bestex_nb.interactive.price_improvement import chosen, options
+from bestex_nb.dimensions.limit_fills.tables import DISTANCE_LABELS, RATE_FORMATS, rates_display
+from bestex_nb.interactive.controls import SEGMENTS, dropdown, filters_of, labelled, parameters_line
 from bestex_nb.report import plots
 from bestex_nb.review import Review
 from bestex_nb.stats.survival import survival_curves_from_counts
 
-#: What the explorer's table shows.
-RATE_COLUMNS = ["venue", "order_category", "orders", "order_shares", "fill_rate_shares", "fill_rate_orders",
-                "cancel_rate_shares"]
 
-
-def limit_fill_explorer(review: Review, lf: LimitFills, colors: dict) -> w.VBox:
-    """Venue / category / size / distance / symbol filters that redraw the survival curves and fill rates."""
+def limit_fill_explorer(review: Review, lf: LimitFills, colors: dict, drill: dict | None = None) -> w.VBox:
+    """Venue / S&P 500 or other / category / size / distance / symbol filters that redraw the survival
+    curves and fill rates. ``drill``: initial filters (:func:`bestex_nb.contract.drill.parse_drill`)."""
+    drill = drill or {}
     symbols = review.symbols(lf.period, "fills", lf.venue)
     controls = {
-        "venue": w.Dropdown(options=options(lf.by_venue["venue"]), description="venue"),
-        "order_category": w.Dropdown(options=options(lf.by_venue["order_category"], LIMIT_CATEGORIES),
-                                     description="category"),
-        "size_bucket": w.Dropdown(options=options(lf.by_cell["size_bucket"], SIZE_BUCKETS), description="size"),
-        "distance_bucket": w.Dropdown(options=options(lf.by_distance["distance_bucket"], DISTANCE_BUCKETS),
-                                      description="distance"),
-        "symbol": w.Dropdown(options=options(symbols), description="symbol"),
+        "venue": dropdown(labelled(lf.by_venue["venue"]), "venue"),
+        "is_sp500": dropdown(SEGMENTS, "stocks", drill.get("is_sp500")),
+        "order_category": dropdown(labelled(lf.by_venue["order_category"], LIMIT_CATEGORY_LABELS, LIMIT_CATEGORIES),
+                                   "category", drill.get("order_category")),
+        "size_bucket": dropdown(labelled(lf.by_cell["size_bucket"], order=SIZE_BUCKETS), "size (USD)",
+                                drill.get("size_bucket")),
+        "distance_bucket": dropdown(labelled(lf.by_distance["distance_bucket"], DISTANCE_LABELS, DISTANCE_BUCKETS),
+                                    "distance", drill.get("distance_bucket")),
+        "symbol": dropdown(labelled(symbols), "symbol", drill.get("symbol")),
     }
-    out = w.Output()
+    if lf.venue:  # a venue's report: the venue is fixed
+        controls["venue"].disabled = True
+    out, copy = w.Output(), w.HTML()
 
     def redraw(_=None):
-        filters = chosen(lf.venue, **{col: c.value for col, c in controls.items()})
+        filters = filters_of(controls, lf.venue)
+        copy.value = parameters_line("limit_fill_likelihood", lf.period,
+                                     {k: v for k, v in filters.items() if k != "venue"}, filters["venue"])
         by = ["venue", "order_category"]
         with out:
             out.clear_output(wait=True)
@@ -51,12 +57,12 @@ def limit_fill_explorer(review: Review, lf: LimitFills, colors: dict) -> w.VBox:
             fig = survival_figure(curves, colors)
             fig.update_layout(title="P(no fill yet) for the filtered orders, with 95% bands")
             fig.show()
-            display(plots.style_table(table[RATE_COLUMNS], {
-                "orders": "int", "order_shares": "shares", "fill_rate_shares": "pct", "fill_rate_orders": "pct",
-                "cancel_rate_shares": "pct"}))
+            display(plots.style_table(rates_display(table), RATE_FORMATS))
 
     for control in controls.values():
         control.observe(redraw, names="value")
     redraw()
-    boxes = list(controls.values())
-    return w.VBox([w.HBox(boxes[:3]), w.HBox(boxes[3:]), out])
+    c = list(controls.values())
+    box = w.VBox([w.HBox(c[:3]), w.HBox(c[3:]), out, copy])
+    box.controls = controls
+    return box

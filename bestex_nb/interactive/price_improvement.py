@@ -1,9 +1,11 @@
-"""ipywidgets controls for interactive use in JupyterLab (never imported by batch code paths).
+"""ipywidgets explorer of the price-improvement review (JupyterLab only; never imported by batch code paths).
 
 Each redraw asks the store for what it shows and nothing more: the filtered orders re-aggregated by DuckDB
-(``sql/metrics/pi_filtered.sql``: ratios of sums, like the API) and one page of the costliest orders
-(``sql/metrics/pi_worst_orders.sql``, ORDER BY with LIMIT/OFFSET bound), so a redraw stays small on a
-store of millions of orders. The filters reach SQL as bound parameters; ``(all)`` is null.
+(``sql/metrics/pi_filtered.sql``: ratios of sums, like the API) and one page of the orders that cost
+customers money (``sql/metrics/pi_worst_orders.sql``, ORDER BY with LIMIT/OFFSET bound), so a redraw stays
+small on a store of millions of orders. The filters reach SQL as bound parameters; ``(all)`` is null. The
+drill-down is formatted as the static one above it (New York times, shares, USD per share), and the view
+can be copied as the parameters of a batch run.
 """
 
 from __future__ import annotations
@@ -13,53 +15,53 @@ import pandas as pd
 import plotly.express as px
 from IPython.display import display
 
-from bestex_nb.contract.buckets import SIZE_BUCKETS
+from bestex_nb.contract.buckets import PI_CATEGORIES, SIZE_BUCKETS
+from bestex_nb.dimensions.price_improvement import tables as pi_tables
 from bestex_nb.dimensions.price_improvement.compute import PriceImprovement
+from bestex_nb.interactive.controls import SEGMENTS, dropdown, filters_of, labelled, parameters_line
+from bestex_nb.report import plots
 from bestex_nb.review import Review
 
-ALL = "(all)"
 #: Orders per page of the explorer's drill-down.
 PAGE_SIZE = 15
-WORST_COLUMNS = ["order_id", "venue", "symbol", "side", "received_at", "quantity", "nbb_r", "nbo_r",
-                 "avg_price", "net_pi_ps", "net_pi_usd"]
-
-
-def options(values, order=None) -> list[str]:
-    """``(all)`` then the distinct values present (in ``order`` when given, else sorted)."""
-    present = {str(v) for v in pd.unique(pd.Series(values)) if pd.notna(v)}
-    return [ALL] + ([v for v in order if v in present] if order else sorted(present))
-
-
-def chosen(report_venue: str | None, **values: str) -> dict[str, str | None]:
-    """The dropdowns' values as query filters: ``(all)`` is None; the venue of a venue report stays."""
-    filters = {col: (None if v == ALL else v) for col, v in values.items()}
-    if filters.get("venue") is None:
-        filters["venue"] = report_venue
-    return filters
+CATEGORY_LABELS = {"market": "market", "marketable_limit": "marketable limit"}
 
 
 def worst_page(review: Review, period, filters: dict, page: int, page_size: int = PAGE_SIZE):
-    """Page ``page`` (0, 1, ...) of the filled orders that cost customers most under ``filters``, and
-    whether a next page exists (one row beyond the page is asked for to know it)."""
+    """Page ``page`` (0, 1, ...) of the filled orders that cost customers money (net PI in USD below zero,
+    most negative first) under ``filters``, and whether a next page exists (one row beyond the page is asked
+    for to know it)."""
     rows = review.worst_orders(period, limit=page_size + 1, offset=page * page_size, **filters)
-    return rows.head(page_size), len(rows) > page_size
+    losing = rows[rows["net_pi_usd"] < 0]
+    return losing.head(page_size), len(losing) > page_size
 
 
-def pi_explorer(review: Review, pi: PriceImprovement, colors: dict, page_size: int = PAGE_SIZE) -> w.VBox:
-    """Venue / order category / size bucket / symbol filters that redraw the monthly net PI and the
-    costliest orders, a page at a time (previous / next)."""
+def pi_explorer(review: Review, pi: PriceImprovement, colors: dict, page_size: int = PAGE_SIZE,
+                drill: dict | None = None) -> w.VBox:
+    """Venue / S&P 500 or other / order category / size / symbol filters that redraw the monthly net PI
+    and the orders that cost customers money, a page at a time. ``drill``: initial filters
+    (:func:`bestex_nb.contract.drill.parse_drill`)."""
+    drill = drill or {}
     symbols = review.symbols(pi.period, "pi", pi.venue)
-    venue = w.Dropdown(options=options(pi.by_venue["venue"]), description="venue")
-    category = w.Dropdown(options=options(pi.by_cell["order_category"]), description="category")
-    size = w.Dropdown(options=options(pi.by_cell["size_bucket"], SIZE_BUCKETS), description="size")
-    symbol = w.Dropdown(options=options(symbols), description="symbol")
+    controls = {
+        "venue": dropdown(labelled(pi.by_venue["venue"]), "venue"),
+        "is_sp500": dropdown(SEGMENTS, "stocks", drill.get("is_sp500")),
+        "order_category": dropdown(labelled(pi.by_cell["order_category"], CATEGORY_LABELS, PI_CATEGORIES),
+                                   "order type", drill.get("order_category")),
+        "size_bucket": dropdown(labelled(pi.by_cell["size_bucket"], order=SIZE_BUCKETS), "size (USD)",
+                                drill.get("size_bucket")),
+        "symbol": dropdown(labelled(symbols), "symbol", drill.get("symbol")),
+    }
+    if pi.venue:  # a venue's report: the venue is fixed
+        controls["venue"].disabled = True
     previous, following = w.Button(description="previous page"), w.Button(description="next page")
-    out = w.Output()
+    out, copy = w.Output(), w.HTML()
     state = {"page": 0}
 
     def draw():
-        filters = chosen(pi.venue, venue=venue.value, order_category=category.value, size_bucket=size.value,
-                         symbol=symbol.value)
+        filters = filters_of(controls, pi.venue)
+        copy.value = parameters_line("price_improvement", pi.period,
+                                     {k: v for k, v in filters.items() if k != "venue"}, filters["venue"])
         with out:
             out.clear_output(wait=True)
             monthly = review.pi_filtered(pi.period, ["venue", "month"], **filters)
@@ -69,17 +71,23 @@ def pi_explorer(review: Review, pi: PriceImprovement, colors: dict, page_size: i
                 previous.disabled = following.disabled = True
                 return
             fig = px.line(monthly, x="month", y="net_pi_ps", color="venue", markers=True,
-                          color_discrete_map=colors, title="Net PI per share by month (filtered)",
-                          labels={"net_pi_ps": "net PI per share (USD)"})
+                          color_discrete_map=colors, hover_data={"orders": ":,", "executed_shares": ":,.0f"},
+                          title="Net price improvement per share by month, filtered orders",
+                          labels={"net_pi_ps": "net PI per share (USD)", "month": "receipt month (New York)"})
             fig.update_yaxes(tickformat="$.4f")
             fig.update_xaxes(type="category")
             fig.update_layout(height=380)
             fig.show()
             rows, more = worst_page(review, pi.period, filters, state["page"], page_size)
-            box.shown = rows[WORST_COLUMNS]
-            print(f"Costliest filled orders, page {state['page'] + 1} ({page_size} a page)")
-            display(box.shown)
+            box.shown = rows
             previous.disabled, following.disabled = state["page"] == 0, not more
+            if rows.empty:
+                print("No filled order matching these filters cost its customer money (net price improvement "
+                      "below zero)." if state["page"] == 0 else "No more orders.")
+                return
+            display(plots.style_table(pi_tables.worst_orders_display(rows), pi_tables.WORST_DISPLAY_FORMATS,
+                                      caption=f"Orders that cost customers most, page {state['page'] + 1} "
+                                              f"({page_size} a page; times New York)"))
 
     def redraw(_=None):
         state["page"] = 0
@@ -93,11 +101,13 @@ def pi_explorer(review: Review, pi: PriceImprovement, colors: dict, page_size: i
             draw()
         return go
 
-    for control in (venue, category, size, symbol):
+    for control in controls.values():
         control.observe(redraw, names="value")
     previous.on_click(turn(-1))
     following.on_click(turn(+1))
-    box = w.VBox([w.HBox([venue, category]), w.HBox([size, symbol]), out, w.HBox([previous, following])])
-    box.shown = pd.DataFrame(columns=WORST_COLUMNS)  # the page of orders on screen
+    c = list(controls.values())
+    box = w.VBox([w.HBox(c[:3]), w.HBox(c[3:]), out, w.HBox([previous, following]), copy])
+    box.controls = controls
+    box.shown = pd.DataFrame()  # the page of orders on screen
     redraw()
     return box

@@ -31,3 +31,14 @@ def provenance(review: Review) -> pd.DataFrame:
              for r in review.input_files().itertuples()]
     rows += [{"item": "build warning", "value": w} for w in review.build_warnings()[:20]]
     return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def evidence_note(evidence_dir: str | os.PathLike | None, written: list[Path] | None = None) -> str:
+    """Where this report's evidence tables are, in words: the folder they were written to, or, in an
+    interactive run without an evidence folder, that none were written and where a batch run puts them."""
+    if evidence_dir and written:
+        return (f"The {len(written)} evidence tables named in this report (CSV, full precision, times in UTC) "
+                f"were written to {Path(evidence_dir) / 'tables'}.")
+    return ("No evidence folder was given (parameter evidence_dir), so no table was written: the CSV files "
+            "this report names exist only for a batch run, which writes them to "
+            "outputs/<period>/<run id>/<firm or venue>/tables/ (bestex run --period … --notebook …).")

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from bestex_nb.build.hashing import sha256_file
 from bestex_nb.build.store import build
+from bestex_nb.contract.drill import drill_text, parse_drill
 from bestex_nb.contract.errors import BestexError, EmptyPeriodError, PeriodError
 from bestex_nb.contract.parameters import load_run
 from bestex_nb.contract.periods import parse_period
@@ -125,8 +126,11 @@ def _run_one(job: dict) -> dict:
 
 def run_batch(period: str, notebooks: list[str], data: str | os.PathLike, store: str | None = None,
               venues: list[str] | None = None, all_venues: bool = True, outputs: str | os.PathLike = "outputs",
-              workers: int = 2) -> RunResult:
+              workers: int = 2, drill: str = "") -> RunResult:
     """Run each notebook for the firm and each venue; return where the reports are.
+
+    ``drill``: the drill-down's filters as an explorer's "copy as parameters" writes them
+    (``is_sp500=true order_category=market``; :mod:`bestex_nb.contract.drill`), passed to every notebook.
 
     Before any notebook starts: the period is parsed, the committee's parameters for it are read and
     checked, the store is built (or reused), and the period must hold orders. A run that fails after its
@@ -135,6 +139,7 @@ def run_batch(period: str, notebooks: list[str], data: str | os.PathLike, store:
     """
     started = time.perf_counter()
     p = _period(period)
+    drill = drill_text(parse_drill(drill))  # checked before anything runs, in its canonical form
     srcs = [notebook_path(n) for n in notebooks]
     _check_parameters(p)
     report = build(data, store)  # once, before any notebook runs
@@ -167,6 +172,7 @@ def run_batch(period: str, notebooks: list[str], data: str | os.PathLike, store:
                     "venue": "" if i == 0 else scope,
                     "data_dir": str(Path(data).resolve()), "store_path": str(report.store),
                     "evidence_dir": str(scope_dir), "interactive": False,
+                    **({"drill": drill} if drill else {}),
                 },
             })
     done: list[dict] = []

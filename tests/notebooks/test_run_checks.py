@@ -95,3 +95,24 @@ def test_a_finished_run_says_complete(tmp_path, data, monkeypatch):
     assert manifest["status"] == "complete" and "error" not in manifest
     assert not (result.folder / "FAILED").exists()
     assert {s["folder"] for s in manifest["scopes"]} == {"firm", "V1", "V2"}
+
+
+def test_a_bad_drill_text_stops_the_run_before_the_build(tmp_path, data):
+    with pytest.raises(BestexError, match="choose from"):
+        run_batch("2026Q3", ["price_improvement"], data, store=str(tmp_path / "s.duckdb"),
+                  outputs=tmp_path / "outputs", drill="venue=WSB")
+    assert not (tmp_path / "s.duckdb").exists() and _no_run_folders(tmp_path / "outputs")
+
+
+def test_the_drill_text_reaches_every_notebook_in_its_canonical_form(tmp_path, data, monkeypatch):
+    books = tmp_path / "books"
+    books.mkdir()
+    _notebook(books / "ok.ipynb", "drill = ''\nprint(drill)")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", books)
+    result = run_batch("2026Q3", ["ok"], data, store=str(tmp_path / "s.duckdb"), outputs=tmp_path / "outputs",
+                       all_venues=False, drill="order_category=market,is_sp500=TRUE")
+    manifest = json.loads(result.manifest.read_text())
+    assert manifest["notebooks"][0]["parameters"]["drill"] == "is_sp500=true order_category=market"
+    executed = nbformat.read(result.reports[0].ipynb, as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert 'drill = "is_sp500=true order_category=market"' in injected[0].source

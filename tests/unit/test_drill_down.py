@@ -162,7 +162,6 @@ def _forbid_per_order(monkeypatch, review):
 
 
 def test_pi_compute_and_explorer_never_read_a_row_per_order(pi_review, monkeypatch):
-    import ipywidgets as w
     import plotly.io as pio
 
     from bestex_nb.interactive import price_improvement as explorer
@@ -175,24 +174,51 @@ def test_pi_compute_and_explorer_never_read_a_row_per_order(pi_review, monkeypat
     real = pi_review.worst_orders
     monkeypatch.setattr(pi_review, "worst_orders", lambda *a, **k: asked.append(k) or real(*a, **k))
     box = explorer.pi_explorer(pi_review, pi, {"V1": "#4E79A7", "V2": "#F28E2B"}, page_size=2)
-    assert box.shown["order_id"].tolist() == ["O3", "O4"] and asked[-1]["limit"] == 3
-    previous, following = box.children[-1].children
-    assert previous.disabled and not following.disabled
-    following.click()
-    assert box.shown["order_id"].tolist() == ["O5", "O2"] and asked[-1]["offset"] == 2
-    following.click()
-    assert box.shown["order_id"].tolist() == ["O1"] and following.disabled
-    venue = box.children[0].children[0]
-    assert venue.options == ("(all)", "V1", "V2")
-    venue.value = "V1"  # a new filter goes back to the first page
-    assert box.shown["order_id"].tolist() == ["O5", "O2"] and asked[-1]["offset"] == 0
-    for page in range(3):
-        assert len(box.shown) <= 2, page
-        following.click()
-    symbol = box.children[1].children[1]
-    assert isinstance(symbol, w.Dropdown) and symbol.options == ("(all)", "AAA", "BBB")
-    symbol.value = "BBB"  # V1 has no BBB order: nothing to show
+    # only O3 lost money (O4 and O5 are at zero): the drill-down lists only it, one row beyond asked for
+    assert box.shown["order_id"].tolist() == ["O3"] and asked[-1]["limit"] == 3
+    previous, following = box.children[3].children
+    assert previous.disabled and following.disabled
+    venue, segment, symbol = (box.controls[k] for k in ("venue", "is_sp500", "symbol"))
+    assert venue.options == (("(all)", None), ("V1", "V1"), ("V2", "V2"))
+    assert segment.options == (("(all)", None), ("S&P 500", True), ("other stocks", False))
+    assert box.controls["order_category"].options == (("(all)", None), ("market", "market"),
+                                                       ("marketable limit", "marketable_limit"))
+    venue.value = "V1"  # V1's orders all improved: nothing cost money, and the explorer says so
+    assert box.shown.empty and asked[-1]["venue"] == "V1" and asked[-1]["offset"] == 0
+    venue.value = None
+    segment.value = False  # other stocks: BBB's O4, at zero
+    assert box.shown.empty and asked[-1]["is_sp500"] is False
+    assert 'drill = "is_sp500=false"' in box.children[-1].value
+    assert "bestex run --period 2026Q3 --notebook price_improvement --drill &quot;is_sp500=false&quot;" \
+        in box.children[-1].value
+    segment.value = None
+    symbol.value = "BBB"
+    venue.value = "V1"  # V1 has no BBB order
     assert box.shown.empty and following.disabled
+
+
+def test_explorer_pages_through_the_losing_orders_only():
+    from bestex_nb.interactive.price_improvement import worst_page
+
+    class Fake:
+        def worst_orders(self, period, *, limit, offset, **filters):
+            usd = [-3.0, -2.0, -1.0, 0.0, 1.0][offset:offset + limit]
+            return pd.DataFrame({"order_id": [f"O{x}" for x in usd], "net_pi_usd": usd})
+
+    rows, more = worst_page(Fake(), "2026Q3", {}, 0, page_size=2)
+    assert rows["net_pi_usd"].tolist() == [-3.0, -2.0] and more
+    rows, more = worst_page(Fake(), "2026Q3", {}, 1, page_size=2)
+    assert rows["net_pi_usd"].tolist() == [-1.0] and not more
+
+
+def test_explorer_starts_from_a_drill_text(pi_review):
+    from bestex_nb.contract.drill import parse_drill
+    from bestex_nb.interactive import price_improvement as explorer
+
+    pi = pi_compute.compute(pi_review, "2026Q3", worst_n=3)
+    box = explorer.pi_explorer(pi_review, pi, {}, drill=parse_drill("is_sp500=true order_category=market"))
+    assert box.controls["is_sp500"].value is True and box.controls["order_category"].value == "market"
+    assert box.shown["order_id"].tolist() == ["O3"]
 
 
 def test_limit_compute_and_explorer_never_read_a_row_per_order(limit_review, monkeypatch):
@@ -206,10 +232,13 @@ def test_limit_compute_and_explorer_never_read_a_row_per_order(limit_review, mon
     lf = lf_compute.compute(limit_review, "2026Q3", parameters=parameters, decisions=decisions)
     assert lf.time_to_fill.set_index(["venue", "order_category"]).loc[("V1", "at_quote_limit"), "km_median_ms"] == 10_000
     box = explorer.limit_fill_explorer(limit_review, lf, {"V1": "#4E79A7", "V2": "#F28E2B"})
-    for control in (*box.children[0].children, *box.children[1].children):
-        for value in control.options[1:]:
-            control.value = value
-        control.value = control.options[0]
+    assert box.controls["order_category"].options == (
+        ("(all)", None), ("Inside the quote", "inside_quote_limit"), ("At the quote", "at_quote_limit"),
+        ("Near the quote", "near_quote_limit"), ("Away from the quote", "away_limit"))
+    for control in box.controls.values():
+        for index in range(1, len(control.options)):
+            control.index = index
+        control.index = 0
 
 
 # -- equality with the per-order pandas code on a generated sample store -----------------------------

@@ -174,7 +174,13 @@ def test_widget_reaggregation_matches_the_api(review, monkeypatch):
         np.testing.assert_allclose(mine[col], api[col])
     assert review.limit_filtered("2026Q3", [], venue="V2")["orders"].tolist() == [1]  # L7
     box = limit_fills.limit_fill_explorer(review, lf, {"V1": "#4E79A7", "V2": "#F28E2B"})
-    box.children[0].children[0].value = "V1"  # redraws without error
+    box.controls["venue"].value = "V1"  # redraws without error
+    from bestex_nb.dimensions.limit_fills.tables import rates_display
+    table = rates_display(review.limit_filtered("2026Q3", ["venue", "order_category"]))
+    # categories in distance order (not alphabetical: "Away" would come first), in words
+    assert table["order category"].tolist()[:3] == ["Inside the quote", "At the quote", "Near the quote"]
+    assert list(table.columns) == ["venue", "order category", "orders", "order shares", "fill rate (shares)",
+                                   "orders with a fill", "cancelled shares"]
 
 
 def test_reading_tables(review):

@@ -153,3 +153,20 @@ def monthly_pivot(monthly: pd.DataFrame) -> pd.DataFrame:
     for m in wide.columns:
         out[m] = [plots.fmt_pct(v) for v in out[m]]
     return out
+
+
+DISTANCE_LABELS = {"inside": "inside the quote", "0": "at the quote (0 ticks)", "1-2": "1-2 ticks away",
+                   "3-5": "3-5 ticks away", "6-10": "6-10 ticks away", ">10": "more than 10 ticks away"}
+#: The explorer's table: column → (heading, format)
+RATE_COLUMNS = {"venue": ("venue", None), "category": ("order category", None), "orders": ("orders", "int"),
+                "order_shares": ("order shares", "shares"), "fill_rate_shares": ("fill rate (shares)", "pct"),
+                "fill_rate_orders": ("orders with a fill", "pct"), "cancel_rate_shares": ("cancelled shares", "pct")}
+
+
+def rates_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The filtered fill rates for reading: categories labelled and in distance order, headings in words."""
+    rank = {c: i for i, c in enumerate(LIMIT_CATEGORIES)}
+    df = table.assign(_r=table["order_category"].map(rank)).sort_values(["venue", "_r"])
+    df = df.assign(category=df["order_category"].map(LIMIT_CATEGORY_LABELS).fillna(df["order_category"]))
+    return df[list(RATE_COLUMNS)].rename(columns={k: v[0] for k, v in RATE_COLUMNS.items()})
+RATE_FORMATS = {v[0]: v[1] for v in RATE_COLUMNS.values() if v[1]}

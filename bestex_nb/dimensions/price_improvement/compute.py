@@ -40,9 +40,12 @@ class PriceImprovement:
 DISTRIBUTION_BINS = 80
 
 
-def compute(review: Review, period: str, venue: str | None = None, worst_n: int = 25) -> PriceImprovement:
+def compute(review: Review, period: str, venue: str | None = None, worst_n: int = 25,
+            drill: dict | None = None) -> PriceImprovement:
     """All frames of the review for ``period`` (and one routed ``venue``, or the whole firm). Every frame
-    is an aggregate or a page that DuckDB returns (no row per order reaches pandas)."""
+    is an aggregate or a page that DuckDB returns (no row per order reaches pandas). ``drill``: filters of
+    the drill-down (the costliest orders), already narrowed to this review's
+    (:func:`bestex_nb.contract.drill.applicable`)."""
     by_venue = review.price_improvement(period, ["venue"], venue)
     review.require_orders(period, venue, by_venue)  # no covered order: no venue row
     excl = review.exclusions(period, venue)
@@ -60,7 +63,7 @@ def compute(review: Review, period: str, venue: str | None = None, worst_n: int 
         by_share_bucket=review.price_improvement(period, ["venue", "order_category", "share_bucket"], venue),
         monthly=review.price_improvement(period, ["venue", "is_sp500", "order_category", "month"], venue),
         distribution=review.pi_distribution(period, venue, DISTRIBUTION_BINS),
-        worst_orders=review.worst_orders(period, venue, limit=worst_n),
+        worst_orders=review.worst_orders(period, venue, limit=worst_n, **(drill or {})),
         reconciliation=review.reconciliation(period, venue),
         exclusions_by_reason=by_reason,
     )

@@ -87,3 +87,12 @@ WORST_DISPLAY_FORMATS = {
     "quote age ms": "{:,.0f}", "quantity": "shares", "limit": "usd_ps",
     "filled": "shares", "avg price": "usd_ps", "net PI/share": "usd_ps", "net PI USD": "usd",
 }
+
+
+def worst_orders_view(worst: pd.DataFrame):
+    """The orders that cost customers money (net PI in USD below zero) for reading, or a sentence saying
+    that none did: an order at zero improvement is not a cost and is never listed as one."""
+    losing = worst[worst["net_pi_usd"] < 0]
+    if losing.empty:
+        return "No filled order in this selection cost its customer money (net price improvement below zero)."
+    return plots.style_table(worst_orders_display(losing), WORST_DISPLAY_FORMATS)
