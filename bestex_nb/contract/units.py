@@ -18,6 +18,8 @@ def fmt_value(x, unit: str, signed: bool = False) -> str:
         return f"{sign}{a * 100:.1f} pts" if signed else f"{sign}{a * 100:.1f}%"
     if unit == "fraction of prior":
         return f"{sign}{a * 100:.1f}%"
+    if unit == "bps":
+        return f"{sign}{a:.2f} bp"
     if unit == "ms":
         return f"{sign}{a:,.1f} ms"
     if unit == "USD":
