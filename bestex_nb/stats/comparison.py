@@ -9,7 +9,9 @@ positive difference always means the venue did better for the customer), where e
 sums and ``¬v`` pools every other venue's orders in the cell. A cell counts only when both sides have
 support (executed fills; limit fills: orders) and both metrics are defined. The review group's
 difference is ``Σ_c w(v,c)·d(v,c) / Σ_c w(v,c)`` with ``w`` the venue's executed shares (limit fills:
-order shares) in the cell.
+order shares) in the cell; the basis-point metrics are ``10⁴ ×`` a ratio over ``Σ q·M_r`` and weight
+their cells by it. With ``against="same_type"``, ``¬v`` pools only the other venues of ``v``'s
+``venue_type``: the cells are split by type, so the peers of one cell are again a contiguous run of pairs.
 
 The bootstrap resamples symbol-days (symbol × New York receipt date) with replacement. Every cell
 holds one symbol and one month, so the sums matrix is block diagonal by symbol × month: each
