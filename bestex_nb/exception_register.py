@@ -162,7 +162,7 @@ def material_difference_exceptions(review, period: Period, parameters: ReviewPar
     """
     rows = []
     for metric in parameters.material_metrics:
-        df = review.compare_venues(period, metric, parameters=parameters)
+        df = review.compare_venues(period, metric, against=parameters.compare_against, parameters=parameters)
         unit = METRICS[metric].unit
         for r in df[df["is_material"]].itertuples(index=False):
             rows.append({

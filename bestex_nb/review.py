@@ -31,6 +31,7 @@ PI_COLUMNS = (
     "pct_shares_improved", "pct_shares_at_or_better", "avg_improvement_ps", "avg_disimprovement_ps",
     "net_pi_ps", "pi_usd", "disimprovement_usd", "net_pi_usd", "eff_spread_ps", "quoted_spread_ps",
     "eq_ratio", "realized_spread_1m_ps", "realized_spread_5m_ps", "avg_exec_ms", "pct_orders_improved",
+    "executed_usd", "net_pi_bps", "eff_spread_bps", "quoted_spread_bps",
 )
 
 
@@ -79,7 +80,8 @@ class Review:
         Covers non-directed market and marketable-limit orders that are not excluded, received in
         ``period`` (``2026Q3``, ``2026-07`` or two ISO dates, half-open), optionally at one routed
         ``venue``. Columns: the ``by`` columns, then :data:`PI_COLUMNS` (units in metrics.md §5:
-        shares, USD per share ``_ps``, USD ``_usd``, fractions ``pct_``, milliseconds ``_ms``).
+        shares, USD per share ``_ps``, USD ``_usd``, fractions ``pct_``, milliseconds ``_ms``, basis points
+        of the midpoint at receipt ``_bps``, value-weighted: Σ q·x / Σ q·M_r × 10⁴).
         A period with no covered orders returns an empty frame with those columns.
         """
         p = parse_period(period)
@@ -192,19 +194,23 @@ class Review:
             self._results[key] = self._run(COMPARISON_SUMS[coverage], p.params())
         return self._results[key]
 
-    def compare_venues(self, period, metric: str | list[str] = "net_pi_ps", *, seed: int | None = None,
-                       replicates: int | None = None, parameters: ReviewParameters | None = None) -> pd.DataFrame:
+    def compare_venues(self, period, metric: str | list[str] = "net_pi_ps", *, against: str = "others",
+                       seed: int | None = None, replicates: int | None = None,
+                       parameters: ReviewParameters | None = None) -> pd.DataFrame:
         """Each venue against the other venues in like-for-like cells: one row per review group
         (venue × is_sp500 × order_category).
 
         ``metric``: ``net_pi_ps``, ``eq_ratio``, ``eff_spread_ps``, ``realized_spread_1m_ps``,
-        ``avg_exec_ms`` (market and marketable-limit orders) or ``fill_rate_shares`` (non-marketable
-        limit orders); a list gives each metric's rows one after the other (metrics of one coverage share
-        the resamples). Each metric is computed once per review and period and then reused, so the
+        ``avg_exec_ms``, ``net_pi_bps``, ``eff_spread_bps``, ``quoted_spread_bps`` (market and
+        marketable-limit orders) or ``fill_rate_shares`` (non-marketable limit orders); a list gives each
+        metric's rows one after the other (metrics of one coverage share the resamples). ``against``:
+        ``others`` pools every other venue in a cell; ``same_type`` only the other venues of the venue's
+        ``venue_type`` (a venue with none has status ``no_same_type_peer`` and a null difference). Holm's
+        family is the review groups of one metric, period and ``against``. Each metric is computed once per review and period and then reused, so the
         notebook's tables and the exceptions list show the same figures. Columns: ``venue, is_sp500,
         order_category, metric, difference`` (positive = the venue is better for the customer; in the
         metric's unit), ``ci_low, ci_high`` (95% symbol-day bootstrap), ``p_holm, is_material,
-        matched_shares, matched_pct``, then ``venue_shares, matched_cells, symbol_days, p_value,
+        matched_shares, matched_pct``, then ``against, venue_shares, matched_cells, symbol_days, p_value,
         replicates, threshold, status``. Thresholds, seed and replicates come from
         ``parameters/defaults.yaml`` unless given. See docs/methods.md and :mod:`bestex_nb.stats.comparison`.
         """
@@ -213,11 +219,13 @@ class Review:
         seed = params.seed if seed is None else int(seed)
         replicates = params.replicates if replicates is None else int(replicates)
         ms = [comparison.get_metric(m) for m in ([metric] if isinstance(metric, str) else metric)]
+        if against not in comparison.AGAINST:
+            raise ValueError(f"against must be one of {list(comparison.AGAINST)}, not {against!r}")
         if not ms:
             raise ValueError(f"name at least one metric; choose from {list(comparison.METRICS)}")
 
         def key(m):  # the Metric itself: a custom metric never reuses a built-in's result
-            return ("compare", p.start, p.end, m, seed, replicates, params.holm_alpha,
+            return ("compare", p.start, p.end, m, against, seed, replicates, params.holm_alpha,
                     params.min_symbol_days, params.ci_level, params.threshold(m.name))
 
         for coverage in dict.fromkeys(m.coverage for m in ms):
@@ -227,7 +235,7 @@ class Review:
                     self._kept_sums(p, coverage), todo,
                     thresholds={m.name: params.threshold(m.name) for m in todo}, alpha=params.holm_alpha,
                     min_symbol_days=params.min_symbol_days, replicates=replicates, seed=seed,
-                    level=params.ci_level)
+                    level=params.ci_level, against=against)
                 for m in todo:
                     self._results[key(m)] = results[m.name]
         frames = [self._results[key(m)] for m in ms]

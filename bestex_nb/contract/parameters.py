@@ -26,6 +26,8 @@ from bestex_nb.contract.periods import parse_period
 _PACKAGED, _CHECKOUT = (Path(__file__).resolve().parents[n] / "parameters" for n in (1, 2))
 PARAMETERS_DIR = Path(os.environ.get("BESTEX_PARAMETERS") or (_PACKAGED if _PACKAGED.is_dir() else _CHECKOUT))
 DISPOSITIONS = ("routing_changed", "justified", "open")
+#: Whom the venue comparison behind the exceptions compares a venue against (bestex_nb.stats.comparison.AGAINST).
+COMPARE_AGAINST = ("others", "same_type")
 
 #: section → key → (type, meaning); the shape of defaults.yaml
 SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
@@ -46,6 +48,7 @@ SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
     "exceptions": {
         "material_metrics": (list, "metrics whose material differences are exceptions"),
         "monthly_deterioration": (bool, "for a quarter, also run the monthly trigger per month"),
+        "compare_against": (str, "the comparison whose material differences are exceptions: others | same_type"),
     },
 }
 
@@ -66,6 +69,7 @@ RANGES = {
     "deterioration.abs_fall_ps": (lambda v: v >= 0, "0 or more"),
     "bootstrap.replicates": (lambda v: v >= 1, "at least 1"),
     "exceptions.material_metrics": (lambda v: all(isinstance(m, str) for m in v), "a list of metric names"),
+    "exceptions.compare_against": (lambda v: v in COMPARE_AGAINST, f"one of {list(COMPARE_AGAINST)}"),
 }
 
 
@@ -87,6 +91,7 @@ class ReviewParameters:
     seed: int = 20260930
     material_metrics: tuple[str, ...] = ()
     monthly_deterioration: bool = True
+    compare_against: str = "others"
     sources: tuple[str, ...] = field(default=(), compare=False)  # files read, with SHA-256
 
     def threshold(self, metric: str) -> float:
@@ -112,7 +117,8 @@ class ReviewParameters:
                  ("interval level", self.ci_level),
                  ("deterioration: fall of more than (fraction of prior)", self.deterioration_pct),
                  ("deterioration: fall when prior <= 0 (USD/share)", self.deterioration_abs_ps),
-                 ("bootstrap replicates (minimum)", self.replicates), ("bootstrap seed", self.seed)]
+                 ("bootstrap replicates (minimum)", self.replicates), ("bootstrap seed", self.seed),
+                 ("exceptions: venues compared against", self.compare_against)]
         rows += [("source", s) for s in self.sources]
         return pd.DataFrame(rows, columns=["parameter", "value"]).astype({"value": str})
 
@@ -213,7 +219,8 @@ def load(period=None, folder: str | os.PathLike | None = None) -> ReviewParamete
         ci_level=float(vc["ci_level"]), deterioration_pct=float(det["pct_fall"]),
         deterioration_abs_ps=float(det["abs_fall_ps"]), replicates=int(boot["replicates"]),
         seed=int(boot["seed"]), material_metrics=tuple(str(m) for m in exc["material_metrics"]),
-        monthly_deterioration=bool(exc["monthly_deterioration"]), sources=tuple(sources),
+        monthly_deterioration=bool(exc["monthly_deterioration"]), compare_against=str(exc["compare_against"]),
+        sources=tuple(sources),
     )
 
 

@@ -9,7 +9,9 @@ positive difference always means the venue did better for the customer), where e
 sums and ``¬v`` pools every other venue's orders in the cell. A cell counts only when both sides have
 support (executed fills; limit fills: orders) and both metrics are defined. The review group's
 difference is ``Σ_c w(v,c)·d(v,c) / Σ_c w(v,c)`` with ``w`` the venue's executed shares (limit fills:
-order shares) in the cell.
+order shares) in the cell; the basis-point metrics are ``10⁴ ×`` a ratio over ``Σ q·M_r`` and weight
+their cells by it. With ``against="same_type"``, ``¬v`` pools only the other venues of ``v``'s
+``venue_type``: the cells are split by type, so the peers of one cell are again a contiguous run of pairs.
 
 The bootstrap resamples symbol-days (symbol × New York receipt date) with replacement. Every cell
 holds one symbol and one month, so the sums matrix is block diagonal by symbol × month: each
@@ -34,6 +36,9 @@ CLUSTER = ("symbol", "receipt_date")
 BLOCK = ("symbol", "month")  # every cell and every symbol-day lies in exactly one block
 PI_CELL = ("symbol", "order_category", "size_bucket", "month")
 FILL_CELL = ("symbol", "order_category", "size_bucket", "distance_bucket", "month")
+#: Whom a venue is compared against in a cell: every other venue pooled, or only the other venues of its
+#: ``venue_type`` (wholesaler against wholesalers, exchange against exchanges ...).
+AGAINST = ("others", "same_type")
 
 
 
@@ -56,6 +61,7 @@ class Metric:
     unit: str
     coverage: str  # "pi" (metrics.md section 5) or "fills" (section 6)
     cell: tuple[str, ...] = PI_CELL
+    scale: float = 1.0  # the metric is scale × numerator / denominator (10⁴ for basis points)
 
     @property
     def quantities(self) -> list[str]:
@@ -74,6 +80,12 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            True, "USD/share", "pi"),
     Metric("avg_exec_ms", "exec_share_ms", "executed_shares", "executed_shares", "fills", "fills",
            True, "ms", "pi"),
+    # basis points of the midpoint at receipt (value-weighted, metrics.md section 5); the cells are
+    # weighted by the venue's Σ q·M_r, so cheap stocks with many shares do not dominate the group either
+    Metric("net_pi_bps", "net_pi_usd", "mid_usd", "mid_usd", "fills", "fills", False, "bps", "pi", scale=1e4),
+    Metric("eff_spread_bps", "es_usd", "mid_usd", "mid_usd", "fills", "fills", True, "bps", "pi", scale=1e4),
+    Metric("quoted_spread_bps", "qs_usd", "mid_usd", "mid_usd", "fills", "fills", True, "bps", "pi",
+           scale=1e4),
     Metric("fill_rate_shares", "filled_shares", "order_shares", "order_shares", "orders", "orders",
            False, "fraction", "fills", FILL_CELL),
 )}
@@ -85,12 +97,15 @@ METRIC_LABELS = {
     "eff_spread_ps": "Effective spread per share",
     "realized_spread_1m_ps": "Realized spread at 1 min per share",
     "avg_exec_ms": "Time to execution",
+    "net_pi_bps": "Net price improvement (bps of the midpoint)",
+    "eff_spread_bps": "Effective spread (bps of the midpoint)",
+    "quoted_spread_bps": "Quoted spread (bps of the midpoint)",
     "fill_rate_shares": "Limit-order fill rate (shares)",
 }
 
 RESULT_COLUMNS = [
     "venue", "is_sp500", "order_category", "metric", "difference", "ci_low", "ci_high", "p_holm",
-    "is_material", "matched_shares", "matched_pct", "venue_shares", "matched_cells", "symbol_days",
+    "is_material", "matched_shares", "matched_pct", "against", "venue_shares", "matched_cells", "symbol_days",
     "p_value", "replicates", "threshold", "status",
 ]
 
@@ -129,7 +144,11 @@ class CellMatched:
     summing them).
     """
 
-    def __init__(self, sums: pd.DataFrame, metrics: str | Metric | Sequence[str | Metric]):
+    def __init__(self, sums: pd.DataFrame, metrics: str | Metric | Sequence[str | Metric],
+                 against: str = "others"):
+        if against not in AGAINST:
+            raise ValueError(f"against must be one of {list(AGAINST)}, not {against!r}")
+        self.against = against
         if isinstance(metrics, str | Metric):
             metrics = [metrics]
         self.metrics = ms = [get_metric(m) for m in metrics]
@@ -138,11 +157,21 @@ class CellMatched:
             raise ValueError("metrics evaluated together must share their comparison cells")
         self.quantities = qs = list(dict.fromkeys(q for m in ms for q in m.quantities))
         self.col = {name: i for i, name in enumerate(qs)}
-        need = set(GROUP) | set(CLUSTER) | set(cell) | set(qs)
+        need = set(GROUP) | set(CLUSTER) | set(cell) | set(qs) | ({"venue_type"} if against == "same_type" else set())
         missing = need - set(sums.columns)
         if missing:
             raise ValueError(f"sums frame lacks columns {sorted(missing)}")
+        # the peers pooled as ¬v: the cell's other venues, or (same_type) those of the venue's type, whose
+        # pairs are then contiguous within the cell; a venue of no known type is its own, peerless type
         cell_keys = list(dict.fromkeys([*BLOCK, *cell]))
+        self.no_peer = set()
+        if against == "same_type":
+            sums = sums.assign(peer_type=sums["venue_type"].astype(object).where(
+                sums["venue_type"].notna(), "\x00" + sums["venue"].astype(str)))
+            types = sums[["venue", "peer_type"]].drop_duplicates()
+            alone = types.groupby("peer_type")["venue"].transform("size") == 1
+            self.no_peer = set(types.loc[alone, "venue"])
+            cell_keys.append("peer_type")
         pair_keys = list(dict.fromkeys([*cell_keys, "venue", "is_sp500"]))
         # sorted by pair (block, then cell, then venue), then receipt date: each pair is a run of rows,
         # each cell and each block a contiguous range of pairs, a pair's rows in symbol-day order
@@ -189,7 +218,7 @@ class CellMatched:
             with np.errstate(divide="ignore", invalid="ignore"):
                 m_own = own[c[m.numerator]] / own[c[m.denominator]]
                 m_other = other[c[m.numerator]] / other[c[m.denominator]]
-            d = (m_other - m_own) if m.is_cost else (m_own - m_other)
+            d = m.scale * ((m_other - m_own) if m.is_cost else (m_own - m_other))
             w = own[c[m.weight]]
             wm = np.where(matched, w, 0.0)
             d[~matched] = 0.0  # unmatched cells (where d may be NaN) carry no weight
@@ -254,7 +283,7 @@ class CellMatched:
 
 def compare(sums: pd.DataFrame, metric: str | Metric, *, threshold: float, alpha: float = 0.05,
             min_symbol_days: int = 20, replicates: int = 1000, seed: int = 0,
-            level: float = 0.95) -> pd.DataFrame:
+            level: float = 0.95, against: str = "others") -> pd.DataFrame:
     """One row per review group: the cell-matched difference, its bootstrap interval and materiality.
 
     Parameters
@@ -268,6 +297,9 @@ def compare(sums: pd.DataFrame, metric: str | Metric, *, threshold: float, alpha
     replicates : at least this many; raised so that ``2 / (B + 1) <= alpha / (2 · groups)``.
     seed : the bootstrap's seed (same data and seed → same result).
     level : of the percentile interval.
+    against : ``others`` (¬v pools every other venue in the cell) or ``same_type`` (only the other
+        venues whose ``venue_type``, a column of ``sums``, is the venue's); Holm's family is the groups
+        of one call, so of one metric, period and ``against``.
 
     Returns
     -------
@@ -276,34 +308,39 @@ def compare(sums: pd.DataFrame, metric: str | Metric, *, threshold: float, alpha
     counts the symbol-days on which the venue has support in a matched cell; ``replicates`` those the
     group could be estimated in; ``status`` is ``no_matched_cells``, ``insufficient_data``,
     ``material``, ``worse`` (significant, within the threshold), ``better`` (significant) or
-    ``no_significant_difference``.
+    ``no_significant_difference``; with ``same_type``, ``no_same_type_peer`` for a venue no other venue
+    of the period's sums shares its type with (its difference is null, it is never material).
     """
     m = get_metric(metric)
     return compare_many(sums, [m], thresholds={m.name: threshold}, alpha=alpha,
-                        min_symbol_days=min_symbol_days, replicates=replicates, seed=seed, level=level)[m.name]
+                        min_symbol_days=min_symbol_days, replicates=replicates, seed=seed, level=level,
+                        against=against)[m.name]
 
 
 def compare_many(sums: pd.DataFrame, metrics: Sequence[str | Metric], *, thresholds: dict[str, float],
                  alpha: float = 0.05, min_symbol_days: int = 20, replicates: int = 1000, seed: int = 0,
-                 level: float = 0.95) -> dict[str, pd.DataFrame]:
+                 level: float = 0.95, against: str = "others") -> dict[str, pd.DataFrame]:
     """:func:`compare` for several metrics of one coverage over the same resamples (same result per
     metric as calling :func:`compare` on its own, in a fraction of the time)."""
     ms = [get_metric(m) for m in metrics]
+    if against not in AGAINST:
+        raise ValueError(f"against must be one of {list(AGAINST)}, not {against!r}")
     if sums.empty:
         return {m.name: pd.DataFrame(columns=RESULT_COLUMNS) for m in ms}
-    est = CellMatched(sums, ms)
+    est = CellMatched(sums, ms, against)
     points = est.point()
     n_reps = required_replicates(len(est.groups), alpha, replicates)
     reps = est.replicates(n_reps, seed)
-    return {m.name: _result(est.groups, m, points[m.name], reps[m.name], thresholds[m.name], alpha,
+    return {m.name: _result(est, m, points[m.name], reps[m.name], thresholds[m.name], alpha,
                             min_symbol_days, level) for m in ms}
 
 
-def _result(groups, m: Metric, point, reps, threshold, alpha, min_symbol_days, level) -> pd.DataFrame:
+def _result(est: CellMatched, m: Metric, point, reps, threshold, alpha, min_symbol_days, level) -> pd.DataFrame:
     lo, hi, p, used = bootstrap_summary(point["difference"], reps, level)
     p_holm = holm(p)
-    out = groups.copy()
+    out = est.groups.copy()
     out["metric"] = m.name
+    out["against"] = est.against
     out["difference"] = point["difference"]
     out["ci_low"], out["ci_high"] = lo, hi
     out["p_holm"] = p_holm
@@ -326,7 +363,7 @@ def _result(groups, m: Metric, point, reps, threshold, alpha, min_symbol_days, l
         better = significant & (diff > 0)
     out["is_material"] = material.astype(bool)
     out["status"] = np.select(
-        [np.isnan(diff), ~enough, material, worse, better],
-        ["no_matched_cells", "insufficient_data", "material", "worse", "better"],
+        [out["venue"].isin(est.no_peer).to_numpy(), np.isnan(diff), ~enough, material, worse, better],
+        ["no_same_type_peer", "no_matched_cells", "insufficient_data", "material", "worse", "better"],
         "no_significant_difference")
     return out.loc[:, RESULT_COLUMNS].reset_index(drop=True)

@@ -157,9 +157,10 @@ PI_COLUMNS = ["orders", "order_shares", "executed_shares", "improved_shares", "a
               "outside_shares", "pct_shares_improved", "pct_shares_at_or_better", "avg_improvement_ps",
               "avg_disimprovement_ps", "net_pi_ps", "pi_usd", "disimprovement_usd", "net_pi_usd",
               "eff_spread_ps", "quoted_spread_ps", "eq_ratio", "realized_spread_1m_ps",
-              "realized_spread_5m_ps", "avg_exec_ms", "pct_orders_improved"]
+              "realized_spread_5m_ps", "avg_exec_ms", "pct_orders_improved", "executed_usd", "net_pi_bps",
+              "eff_spread_bps", "quoted_spread_bps"]
 SUM_COLUMNS = ["order_shares", "executed_shares", "improved_shares", "at_quote_shares", "outside_shares",
-               "pi_usd", "disimprovement_usd", "net_pi_usd"]
+               "pi_usd", "disimprovement_usd", "net_pi_usd", "executed_usd"]
 RATIO_COLUMNS = [c for c in PI_COLUMNS if c not in SUM_COLUMNS and c != "orders"]
 
 SIZE_BUCKETS = [(Decimal(250), "<250"), (Decimal(1000), "250-1k"), (Decimal(5000), "1k-5k"),
@@ -643,6 +644,8 @@ class _Acc:
         self.q_qs = z
         self.rs = {k: [z, z] for k in DELTAS_US}  # [Σ q·RS, Σ q] over fills with M_{t+Δ}
         self.q_ms = z
+        self.q_p = z                 # Σ q·P
+        self.q_mid = z               # Σ q·M_r (the bps figures' denominator)
         self.orders_filled = 0
         self.orders_improved = 0
 
@@ -735,6 +738,8 @@ def price_improvement(tables: dict[str, pd.DataFrame], period_start: date, perio
                 acc.q_pi += q * pi
                 acc.q_es += q * 2 * s * (p - mid)
                 acc.q_qs += q * qs
+                acc.q_p += q * p
+                acc.q_mid += q * mid
                 acc.q_ms += q * Decimal(t - o["received_at"]) / 1000
                 fdate = _ny(t).date()
                 close = _close_us(fdate)
@@ -777,6 +782,10 @@ def price_improvement(tables: dict[str, pd.DataFrame], period_start: date, perio
                 "realized_spread_5m_ps": _ratio(*a.rs["5m"]),
                 "avg_exec_ms": _ratio(a.q_ms, ex),
                 "pct_orders_improved": _ratio(Decimal(a.orders_improved), Decimal(a.orders_filled)),
+                "executed_usd": a.q_p,
+                "net_pi_bps": _ratio(a.q_pi * 10000, a.q_mid),
+                "eff_spread_bps": _ratio(a.q_es * 10000, a.q_mid),
+                "quoted_spread_bps": _ratio(a.q_qs * 10000, a.q_mid),
             })
             rows.append(row)
     df = pd.DataFrame(rows, columns=by + PI_COLUMNS)

@@ -136,6 +136,8 @@ def test_a_decision_keeps_its_date_and_file(tmp_path):
      ["venue_comparison.material_difference must be a mapping of metric"]),
     ("2026Q3", {"exceptions": {"material_metrics": "net_pi_ps"}}, ["exceptions.material_metrics must be list"]),
     ("2026Q3", {"exceptions": {"material_metrics": ["net_pi"]}}, ["names ['net_pi']", "no venue_comparison"]),
+    ("2026Q3", {"exceptions": {"compare_against": "peers"}},
+     ["exceptions.compare_against must be one of ['others', 'same_type']"]),
     ("2026Q3", {"exceptionz": {}}, ["unknown section 'exceptionz'"]),
     ("2026Q3", {"bootstrap": 5}, ["section 'bootstrap' must be a mapping"]),
 ])

@@ -98,7 +98,9 @@ def test_slug_is_readable_and_safe():
 def test_repository_defaults_load_and_cover_every_metric():
     p = load()
     assert set(p.material_difference) == {"net_pi_ps", "eq_ratio", "eff_spread_ps", "realized_spread_1m_ps",
-                                          "avg_exec_ms", "fill_rate_shares"}
+                                          "avg_exec_ms", "fill_rate_shares", "net_pi_bps", "eff_spread_bps",
+                                          "quoted_spread_bps"}
+    assert p.compare_against == "others"  # the exceptions compare each venue with every other, as before
     assert (p.holm_alpha, p.min_symbol_days, p.deterioration_pct) == (0.05, 20, 0.20)
     assert p.replicates >= 1000 and set(p.material_metrics) <= set(p.material_difference)
     assert load_decisions(REPO_PARAMETERS / "decisions.yaml") == {}  # only the commented example

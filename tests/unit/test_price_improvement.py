@@ -39,6 +39,11 @@ EXPECTED = {
         "realized_spread_5m_ps": (100 * 0.03 + 100 * 0.04) / EXEC_V1,
         "avg_exec_ms": (100 * 10 + 100 * 50 + 100 * 100 + 0.333334 * (100 + 200 + 300)) / EXEC_V1,
         "pct_orders_improved": 2 / 3,
+        # Σ q·M_r = 100·10.02 + 200·10.02 + 1.000002·10.02 (every V1 order's mid at receipt is 10.02)
+        "executed_usd": 100 * 10.03 + 100 * 10.015 + 100 * 10.01 + 1.000002 * 10.03,
+        "net_pi_bps": 1.5 / (EXEC_V1 * 10.02) * 1e4,
+        "eff_spread_bps": (5 + 1.000002 * 0.02) / (EXEC_V1 * 10.02) * 1e4,
+        "quoted_spread_bps": (8 + 1.000002 * 0.02) / (EXEC_V1 * 10.02) * 1e4,
     },
     "V2": {
         "orders": 2, "order_shares": 90.375, "executed_shares": 90.375, "improved_shares": 0,
@@ -52,6 +57,11 @@ EXPECTED = {
         "realized_spread_1m_ps": 0.375 * 0.0302 / 90.375, "realized_spread_5m_ps": 0.375 * 0.0302 / 90.375,
         "avg_exec_ms": (0.375 * 100 + 90 * 2) / 90.375,
         "pct_orders_improved": 0.0,
+        # Σ q·M_r = 0.375·10.03 + 90·5.00
+        "executed_usd": 0.375 * 10.0149 + 90 * 5.00,
+        "net_pi_bps": -0.375 * 0.0051 / (0.375 * 10.03 + 450) * 1e4,
+        "eff_spread_bps": 0.375 * 0.0302 / (0.375 * 10.03 + 450) * 1e4,
+        "quoted_spread_bps": 0.375 * 0.02 / (0.375 * 10.03 + 450) * 1e4,
     },
 }
 

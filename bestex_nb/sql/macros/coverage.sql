@@ -22,7 +22,8 @@ create or replace macro pi_orders(p_start, p_end, p_venue) as table
 
 -- pi_order_rows: each pi_orders order with its NBBO at receipt and its share-weighted figures, from its
 -- fill sums (metrics/order_pi.sql adds what only its drill-down shows: average price, first fill,
--- executing venues). executed_shares_exact keeps the exact decimal for ratios.
+-- executing venues). executed_shares_exact keeps the exact decimal for ratios; mid_usd (Σ q·M_r) is the
+-- denominator of the bps figures (metrics/pi_filtered.sql).
 create or replace macro pi_order_rows(p_start, p_end, p_venue) as table
     select
         row_no,
@@ -52,6 +53,7 @@ create or replace macro pi_order_rows(p_start, p_end, p_venue) as table
         coalesce(es_usd, 0)::double as es_usd,
         coalesce(qs_usd, 0)::double as qs_usd,
         coalesce(exec_share_ms, 0)::double as exec_share_ms,
+        coalesce(mid_usd, 0)::double as mid_usd,
     from pi_orders(p_start, p_end, p_venue);
 
 -- limit_family_orders: the limit-order review's orders (section 6): non-directed limit orders that are

@@ -7,7 +7,8 @@
 -- covers: non-directed market and marketable-limit orders that are not excluded (section 5); a row also
 --   for orders that did not fill (their fill sums are 0).
 -- columns: the grain's columns; orders, fills, qs_fills, rs_1m_fills (counts); order_shares,
---   executed_shares, rs_1m_shares (shares); net_pi_usd, es_usd, qs_usd, rs_1m_usd (USD); exec_share_ms
+--   executed_shares, rs_1m_shares (shares); net_pi_usd, es_usd, qs_usd, rs_1m_usd, mid_usd (USD);
+--   exec_share_ms
 --   (share·ms): exact DECIMAL sums, as metrics/comparison_pi_sums.sql says
 with
 
@@ -16,7 +17,7 @@ covered_orders as (
     select
         venue, is_sp500, order_category, symbol, size_bucket, month, receipt_date, quantity,
         attributed_fills, qs_fills, rs_1m_fills, executed_shares, rs_1m_shares, net_pi_usd, es_usd, qs_usd,
-        rs_1m_usd, exec_share_ms,
+        rs_1m_usd, exec_share_ms, mid_usd,
     from pi_orders(null, null, null)  -- macros/coverage.sql: every period and venue
 ),
 
@@ -41,6 +42,7 @@ sums as (
         coalesce(sum(covered_orders.qs_usd), 0) as qs_usd,
         coalesce(sum(covered_orders.rs_1m_usd), 0) as rs_1m_usd,
         coalesce(sum(covered_orders.exec_share_ms), 0) as exec_share_ms,
+        coalesce(sum(covered_orders.mid_usd), 0) as mid_usd,
     from covered_orders
     group by all
 )

@@ -11,7 +11,7 @@
 --   is_regular_hours; is_sp500; fill_count, filled_qty (shares), first_fill_at, last_fill_at (every fill
 --   with the order's id); exclusion_reason, exclusion_scope ('all' | 'quality' | null when analysed);
 --   then the sums over its attributed fills (marts/int_order_fill_sums: attributed_fills …
---   exec_share_ms; null when it has none)
+--   exec_share_ms, with executed_usd and mid_usd for the bps figures; null when it has none)
 -- the query: macros/order_facts.sql (order_facts, via marts/int_order_facts) with
 --   marts/int_order_fill_sums on the order row
 with

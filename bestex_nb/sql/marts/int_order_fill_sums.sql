@@ -8,7 +8,9 @@
 --   M_{t+1m} exists) (counts); executed_shares, improved_shares, at_quote_shares, outside_shares
 --   (PI > 0, = 0, < 0), rs_1m_shares, rs_5m_shares (fills whose M_{t+Δ} exists) (shares); pi_usd
 --   (Σ q·PI over PI > 0), disimprovement_usd (Σ q·(−PI) over PI < 0), net_pi_usd (Σ q·PI), es_usd,
---   qs_usd, rs_1m_usd, rs_5m_usd (Σ q·x) (USD, exact decimal); exec_share_ms (Σ q·ms). A sum over no
+--   qs_usd, rs_1m_usd, rs_5m_usd (Σ q·x) (USD, exact decimal); executed_usd (Σ q·P over every attributed
+--   fill) and mid_usd (Σ q·M_r over the fills with a PI, the denominator of the bps figures: section 5)
+--   (USD, exact decimal); exec_share_ms (Σ q·ms). A sum over no
 --   fill (a FILTER that keeps none) is null, as in the metric queries. Only what the metric tables
 --   group is summed here (each sum is a 16-byte state per order while the build groups 10M orders): the
 --   drill-downs (order_pi, the Rule 5310 .05 list) read the few orders' fills they show.
@@ -19,6 +21,8 @@ fills as (
     select
         order_row,
         quantity::decimal(38, 6) as qty,
+        price,
+        mid_r,
         pi_ps,
         es_ps,
         qs_ps,
@@ -43,6 +47,9 @@ final as (
         sum(qty * pi_ps) as net_pi_usd,
         sum(qty * es_ps) as es_usd,
         sum(qty * qs_ps) as qs_usd,
+        sum(qty * price) as executed_usd,
+        -- M_r only where PI is measured, so that a bps figure's numerator and denominator cover one set
+        sum(qty * mid_r) filter (where pi_ps is not null) as mid_usd,
         sum(qty * exec_ms) as exec_share_ms,
         sum(qty) filter (where rs_1m_ps is not null) as rs_1m_shares,
         sum(qty * rs_1m_ps) as rs_1m_usd,

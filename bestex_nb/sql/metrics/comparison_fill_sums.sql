@@ -8,13 +8,20 @@
 -- covers: non-directed limit orders that are not excluded, received in the period, whose category at
 --   receipt is inside_quote_limit, at_quote_limit, near_quote_limit or away_limit (section 6)
 -- columns: orders (count); order_shares = Σ order quantity, filled_shares = Σ filled quantity (shares,
---   every fill of the order whenever it happened). DOUBLE, summed exactly in DECIMAL first.
+--   every fill of the order whenever it happened). DOUBLE, summed exactly in DECIMAL first. venue_type
+--   (stg_venues, null for a venue the venues extract lacks): the peers of against='same_type'.
 with
+
+venues as (
+    select venue_id, venue_type
+    from stg_venues
+),
 
 final as (
     select
-        venue,
-        is_sp500,
+        sums.venue,
+        venues.venue_type,
+        sums.is_sp500,
         order_category,
         symbol,
         size_bucket,
@@ -24,7 +31,8 @@ final as (
         orders::double as orders,
         order_shares::double as order_shares,
         filled_shares::double as filled_shares,
-    from agg_fill_symbol_days
+    from agg_fill_symbol_days as sums
+    left join venues on sums.venue = venues.venue_id
     where receipt_date >= $period_start
         and receipt_date < $period_end
 )

@@ -8,7 +8,8 @@
 --   (section 5); a row also for orders that did not fill (their fill sums are 0).
 -- columns: orders, fills, qs_fills (fills with QS_r > 0), rs_1m_fills (fills whose M_{t+1m} exists)
 --   (counts); order_shares, executed_shares, rs_1m_shares (shares); net_pi_usd = Σ q·PI,
---   es_usd = Σ q·ES, qs_usd = Σ q·QS_r, rs_1m_usd = Σ q·RS_1m (USD); exec_share_ms = Σ q·ms.
+--   es_usd = Σ q·ES, qs_usd = Σ q·QS_r, rs_1m_usd = Σ q·RS_1m, mid_usd = Σ q·M_r (USD); exec_share_ms = Σ q·ms;
+--   venue_type (stg_venues, null for a venue the venues extract lacks): the peers of against='same_type'.
 --   Sums are exact DECIMAL, cast to DOUBLE at the end. Signs as in fct_fills (PI > 0 improved).
 with
 
@@ -19,10 +20,16 @@ sums as (
         and receipt_date < $period_end
 ),
 
+venues as (
+    select venue_id, venue_type
+    from stg_venues
+),
+
 final as (
     select
-        venue,
-        is_sp500,
+        sums.venue,
+        venues.venue_type,
+        sums.is_sp500,
         order_category,
         symbol,
         size_bucket,
@@ -40,7 +47,9 @@ final as (
         qs_usd::double as qs_usd,
         rs_1m_usd::double as rs_1m_usd,
         exec_share_ms::double as exec_share_ms,
+        mid_usd::double as mid_usd,
     from sums
+    left join venues on sums.venue = venues.venue_id
 )
 
 select * from final

@@ -33,7 +33,7 @@ drill as (
 final as (
     select
         covered_orders.* exclude (row_no, executed_shares_exact, net_pi_ps, net_pi_usd, pi_usd,
-            disimprovement_usd, es_usd, qs_usd, exec_share_ms),
+            disimprovement_usd, es_usd, qs_usd, exec_share_ms, mid_usd),
         drill.notional / nullif(covered_orders.executed_shares_exact, 0) as avg_price,
         covered_orders.net_pi_ps,
         covered_orders.net_pi_usd,

@@ -6,7 +6,9 @@
 --   $is_sp500 (BOOLEAN: S&P 500 or other stocks, null = both)
 -- covers: the orders of metrics/order_pi matching the filters.
 -- columns: orders (count), executed_shares (shares), net_pi_usd, es_usd, qs_usd (USD), net_pi_ps (USD/share),
---   eq_ratio (ratio), pct_orders_improved (fraction of filled orders with net PI > 0)
+--   eq_ratio (ratio), pct_orders_improved (fraction of filled orders with net PI > 0), mid_usd = Σ q·M_r
+--   (USD), net_pi_bps = Σ q·PI / Σ q·M_r × 10⁴ (basis points of the midpoint at receipt, value-weighted:
+--   metrics.md section 5)
 -- per order: macros/coverage.sql (pi_order_rows), as metrics/order_pi.sql.
 with
 
@@ -28,6 +30,7 @@ sums as (
         sum(net_pi_usd) as net_pi_usd,
         sum(es_usd) as es_usd,
         sum(qs_usd) as qs_usd,
+        sum(mid_usd) as mid_usd,
         count(*) filter (where fill_count > 0) as orders_filled,
         count(*) filter (where net_pi_usd > 0) as orders_improved,
     from order_pi
@@ -46,6 +49,8 @@ final as (
         net_pi_usd / nullif(executed_shares, 0) as net_pi_ps,
         es_usd / nullif(qs_usd, 0) as eq_ratio,
         orders_improved / nullif(orders_filled, 0) as pct_orders_improved,
+        mid_usd,
+        net_pi_usd / nullif(mid_usd, 0) * 10000 as net_pi_bps,
     from sums
 )
 

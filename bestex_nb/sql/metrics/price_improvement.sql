@@ -7,7 +7,9 @@
 --   (shares); pct_shares_improved, pct_shares_at_or_better, pct_orders_improved (fractions);
 --   avg_improvement_ps, avg_disimprovement_ps (> 0), net_pi_ps, eff_spread_ps, quoted_spread_ps,
 --   realized_spread_1m_ps, realized_spread_5m_ps (USD/share); pi_usd, disimprovement_usd, net_pi_usd
---   (USD); eq_ratio (ratio); avg_exec_ms (ms). All means are ratios of sums over fills (Σ q·x / Σ q).
+--   (USD); eq_ratio (ratio); avg_exec_ms (ms); executed_usd = Σ q·P (USD); net_pi_bps, eff_spread_bps,
+--   quoted_spread_bps = Σ q·PI, Σ q·ES, Σ q·QS over Σ q·M_r, × 10⁴ (basis points of the midpoint at
+--   receipt, value-weighted). All means are ratios of sums over fills (Σ q·x / Σ q or / Σ q·M_r).
 with
 
 covered_orders as (
@@ -32,6 +34,8 @@ sums as (
         coalesce(sum(net_pi_usd), 0) as net_pi_usd,
         coalesce(sum(es_usd), 0) as es_usd,
         coalesce(sum(qs_usd), 0) as qs_usd,
+        coalesce(sum(executed_usd), 0) as executed_usd,
+        coalesce(sum(mid_usd), 0) as mid_usd,
         coalesce(sum(exec_share_ms), 0) as exec_share_ms,
         coalesce(sum(rs_1m_shares), 0) as rs_1m_shares,
         coalesce(sum(rs_1m_usd), 0) as rs_1m_usd,
@@ -69,6 +73,10 @@ final as (
         rs_5m_usd / nullif(rs_5m_shares, 0) as realized_spread_5m_ps,
         exec_share_ms / nullif(executed_shares, 0) as avg_exec_ms,
         orders_improved / nullif(orders_filled, 0) as pct_orders_improved,
+        executed_usd::double as executed_usd,
+        net_pi_usd / nullif(mid_usd, 0) * 10000 as net_pi_bps,
+        es_usd / nullif(mid_usd, 0) * 10000 as eff_spread_bps,
+        qs_usd / nullif(mid_usd, 0) * 10000 as quoted_spread_bps,
     from sums
 )
 
