@@ -34,7 +34,7 @@ evidence_dir: str = ""  # folder for the CSV tables behind each chart; empty for
 exceptions_n: int = 25  # how many Rule 5310 .05 exceptions to list (largest shortfall first)
 interactive: bool = True  # widgets in JupyterLab; the batch runner passes False
 parameters_dir: str = ""  # folder with defaults.yaml and decisions.yaml; empty: $BESTEX_PARAMETERS or parameters/
-drill: str = ""  # drill-down filters, as an explorer's "copy as parameters" gives them: "is_sp500=true distance_bucket=0"
+drill: str = ""  # drill-down filters, as an explorer's copy-as-parameters line gives them, e.g. is_sp500=true order_category=market
 
 # %%
 from IPython.display import Markdown, display

@@ -11,7 +11,10 @@
 # and size by size; .02 (vi) transaction costs through the effective/quoted spread ratio (E/Q).
 #
 # *Method:* every fill is measured against the NBBO at receipt (the latest quote at or before receipt, same
-# symbol, same New York trading day). Averages are share-weighted ratios of sums over fills. Definitions:
+# symbol, same New York trading day). Figures lead in **basis points of the midpoint at receipt,
+# value-weighted** (Σ shares × improvement / Σ shares × midpoint), so that a cheap stock traded in many
+# shares does not set a venue's average; USD per share are shown beside them. Averages are ratios of sums
+# over fills. Definitions:
 # `docs/methods.md` and the metric specification. Orders that cannot be measured are listed with their
 # reason in the reconciliation at the end.
 #
@@ -32,10 +35,10 @@ evidence_dir: str = ""  # folder for the CSV tables behind each chart; empty for
 worst_n: int = 25  # how many of the costliest orders to list for drill-down
 interactive: bool = True  # widgets in JupyterLab; the batch runner passes False
 parameters_dir: str = ""  # folder with defaults.yaml and decisions.yaml; empty: $BESTEX_PARAMETERS or parameters/
-drill: str = ""  # drill-down filters, as an explorer's "copy as parameters" gives them: "is_sp500=true order_category=market"
+drill: str = ""  # drill-down filters, as an explorer's copy-as-parameters line gives them, e.g. is_sp500=true order_category=market
 
 # %%
-from IPython.display import display
+from IPython.display import Markdown, display
 
 import bestex_nb
 from bestex_nb.contract.drill import applicable, describe, parse_drill
@@ -56,18 +59,33 @@ venue_filter = venue or None
 drill_filters, drill_left_out = applicable(parse_drill(drill), "pi")  # checked: a typo is an error
 pi = pi_compute.compute(review, period, venue_filter, worst_n=worst_n, drill=drill_filters)
 colors = plots.venue_colors(review.venue_ids())
-figs = pi_figures.figures(pi, colors)
+figs = pi_figures.figures(pi, colors, params.min_orders_per_bar)
+vr = venue_compute.compute(review, period, venue_filter, parameters=params, decisions=decisions)
 plots.params_table({"period": period, "venue": venue or "whole firm", "data": data_dir,
                     "store": str(review.store), "worst orders listed": worst_n,
                     "drill-down filters": drill or "none"})
 
 # %% [markdown]
+# ## The venues
+#
+# Who each venue is and what share of the firm's routed flow it received in the period (every routed
+# order, directed ones included; value at the midpoint at receipt). Wholesalers that pay for order flow
+# are the venues Rule 5310 .07 asks the firm to justify by execution quality, not payment.
+
+# %%
+display(Markdown(venue_tables.venue_context_line(vr.context, venue_filter, period) if venue_filter else
+                 f"Whole firm, {period}: {(vr.context['routed_orders'] > 0).sum()} venues received routed orders."))
+plots.style_table(venue_tables.venue_context_table(vr.context))
+
+# %% [markdown]
 # ## Summary by venue
 #
-# One column per routed venue. *Net price improvement per share* is Σ shares × (improvement −
-# dis-improvement) / executed shares; *E/Q* is the effective over the quoted spread (below 100% means
-# customers paid less than the quoted spread); time to execution is share-weighted from our receipt to the
-# fill. The full table, with every column of the specification, is the evidence table `pi_by_venue.csv`.
+# One column per routed venue, value-weighted figures first. *Net price improvement in basis points* is
+# Σ shares × (improvement − dis-improvement) / Σ shares × midpoint at receipt × 10,000; *E/Q* is the
+# effective over the quoted spread (below 100% means customers paid less than the quoted spread); the
+# same figures per share follow, then how often shares were improved; time to execution is share-weighted
+# from our receipt to the fill. The full table, with every column of the specification, is the evidence
+# table `pi_by_venue.csv`.
 
 # %%
 plots.style_table(pi_tables.summary_table(pi.by_venue))
@@ -75,9 +93,10 @@ plots.style_table(pi_tables.summary_table(pi.by_venue))
 # %% [markdown]
 # ## By order type and size
 #
-# Net price improvement per share and E/Q for each venue in each cell of order category × order size
-# (notional at the receipt midpoint, amended Rule 605 size buckets). Compare venues within a cell, not
-# across cells: larger orders and wider-spread stocks naturally earn more improvement per share.
+# Net price improvement (basis points of the midpoint) and E/Q for each venue in each cell of order
+# category × order size (notional at the receipt midpoint, amended Rule 605 size buckets). Compare venues
+# within a cell, not across cells. Hover a bar for its orders and shares; a faded bar rests on fewer
+# orders than the committee's minimum (`display.min_orders_per_bar`) and carries its count.
 
 # %%
 figs["net_pi_by_cell"]
@@ -90,13 +109,14 @@ figs["eq_by_cell"]
 #
 # A fall in one venue's net price improvement that the other venues do not share is the signal the
 # committee's deterioration trigger looks for. The table gives the same figures with the change of the last
-# month against the month before (shown where the earlier value is positive).
+# month against the month before (shown where the earlier value is positive); the trigger itself is on net
+# price improvement per share, as the committee's procedure defines it (next sections).
 
 # %%
 figs["monthly_trend"]
 
 # %%
-plots.style_table(pi_tables.monthly_pivot(pi.monthly))
+plots.style_table(pi_tables.monthly_pivot(pi.monthly, "net_pi_bps"))
 
 # %% [markdown]
 # ## Each venue against the other venues, like for like
@@ -104,8 +124,8 @@ plots.style_table(pi_tables.monthly_pivot(pi.monthly))
 # Venues receive different mixes of stocks, order types and sizes, so their raw averages are not
 # comparable. Each venue is therefore compared with **all the other venues pooled, within the same cell**
 # of symbol × order type × order size × month, and the cell differences are averaged with the venue's
-# executed shares as weights (only cells where both sides executed shares count; the matched share of
-# the venue's volume is in the table). **Positive = better for the customer** at this venue: more price
+# executed shares as weights (for the basis-point figures, its executed value at the midpoint; only cells
+# where both sides executed shares count; the matched share of the venue's volume is in the table). **Positive = better for the customer** at this venue: more price
 # improvement, or lower E/Q, effective spread, realized spread and time to execution.
 #
 # Bars are 95% intervals from a bootstrap that resamples symbol-days (a day of one stock is the unit of
@@ -116,15 +136,30 @@ plots.style_table(pi_tables.monthly_pivot(pi.monthly))
 # the method is in `docs/methods.md`, "Venue comparison and exceptions".
 
 # %%
-vr = venue_compute.compute(review, period, venue_filter, parameters=params, decisions=decisions)
-venue_figures.forest(vr.comparisons, ["net_pi_ps", "eq_ratio"], colors)
+venue_figures.forest(vr.comparisons, ["net_pi_bps", "eq_ratio", "eff_spread_bps"], colors,
+                     title="Each venue against all the other venues in the same cells, value-weighted "
+                           "(positive = better for the customer)")
 
 # %%
-venue_figures.forest(vr.comparisons, ["eff_spread_ps", "realized_spread_1m_ps", "avg_exec_ms"], colors,
-                  title="Spread costs and speed against the other venues (positive = better for the customer)")
+venue_figures.forest(vr.comparisons, ["net_pi_ps", "realized_spread_1m_ps", "avg_exec_ms"], colors,
+                     title="Per share and speed, against all the other venues (positive = better for the customer)")
 
 # %%
 venue_tables.styled(venue_tables.comparison_table(vr.comparisons))
+
+# %% [markdown]
+# ### Against venues of the same type
+#
+# A wholesaler, an exchange and a midpoint ATS execute orders differently by design: a difference between
+# an exchange and the wholesalers pooled is partly a difference of venue type, not a finding. Here each
+# venue is compared only with the other venues of its own type (wholesaler with wholesalers, …), by the
+# same method. Which comparison raises exceptions is the committee's choice (`exceptions.compare_against`
+# in `parameters/defaults.yaml`; this run: the line below).
+
+# %%
+display(Markdown(venue_tables.peers_sentence(vr.context, sorted(set(vr.comparisons["venue"])))
+                 + f" Exceptions are raised by the comparison **{venue_tables.AGAINST_LABELS[params.compare_against]}**."))
+venue_tables.styled(venue_tables.comparison_table(vr.comparisons, venue_tables.SAME_TYPE_METRICS, "same_type"))
 
 # %% [markdown]
 # ## Deterioration trigger

@@ -50,6 +50,9 @@ SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
         "monthly_deterioration": (bool, "for a quarter, also run the monthly trigger per month"),
         "compare_against": (str, "the comparison whose material differences are exceptions: others | same_type"),
     },
+    "display": {
+        "min_orders_per_bar": (int, "a chart's bar resting on fewer orders than this is drawn faded, with its count"),
+    },
 }
 
 
@@ -70,6 +73,7 @@ RANGES = {
     "bootstrap.replicates": (lambda v: v >= 1, "at least 1"),
     "exceptions.material_metrics": (lambda v: all(isinstance(m, str) for m in v), "a list of metric names"),
     "exceptions.compare_against": (lambda v: v in COMPARE_AGAINST, f"one of {list(COMPARE_AGAINST)}"),
+    "display.min_orders_per_bar": (lambda v: v >= 1, "at least 1"),
 }
 
 
@@ -92,6 +96,7 @@ class ReviewParameters:
     material_metrics: tuple[str, ...] = ()
     monthly_deterioration: bool = True
     compare_against: str = "others"
+    min_orders_per_bar: int = 30
     sources: tuple[str, ...] = field(default=(), compare=False)  # files read, with SHA-256
 
     def threshold(self, metric: str) -> float:
@@ -118,7 +123,8 @@ class ReviewParameters:
                  ("deterioration: fall of more than (fraction of prior)", self.deterioration_pct),
                  ("deterioration: fall when prior <= 0 (USD/share)", self.deterioration_abs_ps),
                  ("bootstrap replicates (minimum)", self.replicates), ("bootstrap seed", self.seed),
-                 ("exceptions: venues compared against", self.compare_against)]
+                 ("exceptions: venues compared against", self.compare_against),
+                 ("charts: bars faded below this many orders", self.min_orders_per_bar)]
         rows += [("source", s) for s in self.sources]
         return pd.DataFrame(rows, columns=["parameter", "value"]).astype({"value": str})
 
@@ -220,7 +226,7 @@ def load(period=None, folder: str | os.PathLike | None = None) -> ReviewParamete
         deterioration_abs_ps=float(det["abs_fall_ps"]), replicates=int(boot["replicates"]),
         seed=int(boot["seed"]), material_metrics=tuple(str(m) for m in exc["material_metrics"]),
         monthly_deterioration=bool(exc["monthly_deterioration"]), compare_against=str(exc["compare_against"]),
-        sources=tuple(sources),
+        min_orders_per_bar=int(data["display"]["min_orders_per_bar"]), sources=tuple(sources),
     )
 
 

@@ -70,11 +70,12 @@ def pi_explorer(review: Review, pi: PriceImprovement, colors: dict, page_size: i
                 box.shown = box.shown.iloc[:0]
                 previous.disabled = following.disabled = True
                 return
-            fig = px.line(monthly, x="month", y="net_pi_ps", color="venue", markers=True,
+            fig = px.line(monthly, x="month", y="net_pi_bps", color="venue", markers=True,
                           color_discrete_map=colors, hover_data={"orders": ":,", "executed_shares": ":,.0f"},
-                          title="Net price improvement per share by month, filtered orders",
-                          labels={"net_pi_ps": "net PI per share (USD)", "month": "receipt month (New York)"})
-            fig.update_yaxes(tickformat="$.4f")
+                          category_orders={"venue": list(colors)},
+                          title="Net price improvement by month, filtered orders (bp of the midpoint, value-weighted)",
+                          labels={"net_pi_bps": "net PI (bp of the midpoint)", "month": "receipt month (New York)"})
+            fig.update_yaxes(tickformat=".1f")
             fig.update_xaxes(type="category")
             fig.update_layout(height=380)
             fig.show()

@@ -31,8 +31,8 @@ def fade_thin_bars(fig: go.Figure, min_orders: int, orders_index: int = 0) -> go
         trace.textposition = "outside"
         trace.cliponaxis = False
     if any(getattr(t, "text", None) is not None and any(t.text) for t in fig.data if t.type == "bar"):
-        fig.add_annotation(
-            text=f"faded bars rest on fewer than {min_orders:,} orders (count printed on them)",
-            xref="paper", yref="paper", x=1.0, y=1.02, xanchor="right", yanchor="bottom",
-            showarrow=False, font={"size": 11, "color": "#57606a"})
+        # a subtitle, not an annotation: it must not sit on a facet's title
+        title = fig.layout.title.text or ""
+        fig.update_layout(title_text=f"{title}<br><sup>faded bars rest on fewer than {min_orders:,} orders "
+                                     "(count printed on them)</sup>")
     return fig

@@ -184,9 +184,29 @@ def ny_times(values: Any) -> pd.Series:
     return ts.dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3].fillna(NA_REP)
 
 
+def fmt_usd0(x: Any) -> str:
+    """Large dollar amounts, whole dollars: ``1234567.8 -> "$1,234,568"``."""
+    if _is_missing(x):
+        return NA_REP
+    value = float(x)
+    sign = "-" if value < 0 and round(abs(value)) != 0 else ""
+    return f"{sign}${abs(value):,.0f}"
+
+
+def fmt_bps(x: Any) -> str:
+    """Basis points, two decimals: ``1.234 -> "1.23 bp"``."""
+    if _is_missing(x):
+        return NA_REP
+    value = float(x)
+    sign = "-" if value < 0 and round(abs(value), 2) != 0 else ""
+    return f"{sign}{abs(value):,.2f} bp"
+
+
 FORMATS: dict[str, Callable[[Any], str]] = {
     "usd_ps": fmt_usd_ps,
     "usd": fmt_usd,
+    "usd0": fmt_usd0,
+    "bps": fmt_bps,
     "pct": fmt_pct,
     "int": fmt_int,
     "shares": fmt_shares,

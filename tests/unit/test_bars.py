@@ -20,10 +20,10 @@ def test_bars_below_the_minimum_are_faded_with_their_count():
     assert list(a.text) == ["n=12", ""]
     # exactly the minimum is enough
     assert list(b.marker.opacity) == [FULL_OPACITY] and list(b.text) == [""]
-    assert "fewer than 30 orders" in fig.layout.annotations[-1].text
+    assert "fewer than 30 orders" in fig.layout.title.text
 
 
 def test_no_thin_bar_no_note():
     fig = fade_thin_bars(_fig(), min_orders=5)
     assert all(o == FULL_OPACITY for t in fig.data for o in t.marker.opacity)
-    assert not fig.layout.annotations
+    assert "fewer than" not in (fig.layout.title.text or "")

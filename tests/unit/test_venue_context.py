@@ -63,7 +63,7 @@ def test_readable_table_and_line(context):
     assert row["type"] == "wholesaler" and row["pays PFOF"] == "yes" and row["affiliate"] == "no"
     assert row["orders"] == "6 (50.0%)"
     line = venue_context_line(context.reset_index(), "V2", "2026-07")
-    assert line == ("V2 — Exchange Two: exchange, not affiliated, does not pay for order flow. In 2026-07 it "
+    assert line == ("**V2 — Exchange Two**: exchange, not affiliated, does not pay for order flow. In 2026-07 it "
                     "received 5 orders (41.7% of routed orders), 450 shares (37.5%) and $5,508 at the "
                     "midpoint (39.3% of routed value); 1 of its orders were directed by the customer.")
 
@@ -71,6 +71,6 @@ def test_readable_table_and_line(context):
 def test_line_of_an_affiliate_and_a_payer(context):
     ctx = context.reset_index()
     assert venue_context_line(ctx, "V4", "2026-07").startswith(
-        "V4 — Idle Venue: exchange, an affiliate of the firm, does not pay for order flow.")
+        "**V4 — Idle Venue**: exchange, an affiliate of the firm, does not pay for order flow.")
     assert "wholesaler, not affiliated, pays for order flow." in venue_context_line(ctx, "V1", "2026-07")
     assert venue_context_line(ctx, "V9", "2026-07") == "V9: no orders were routed to this venue in 2026-07."

@@ -15,6 +15,7 @@ from bestex_nb.contract.buckets import (
     SIZE_BUCKETS,
 )
 from bestex_nb.dimensions.limit_fills.compute import LimitFills
+from bestex_nb.report.bars import fade_thin_bars
 from bestex_nb.stats.survival import SESSION_MS
 
 TIME_TICKS = ((1, "1 ms"), (10, "10 ms"), (100, "0.1 s"), (1e3, "1 s"), (1e4, "10 s"), (6e4, "1 min"),
@@ -34,36 +35,38 @@ def _categories(df: pd.DataFrame) -> list[str]:
     return [c for c in LIMIT_CATEGORIES if c in set(df["order_category"])]
 
 
-def fill_rate_bars(by_cell: pd.DataFrame, colors: dict) -> go.Figure:
+def fill_rate_bars(by_cell: pd.DataFrame, colors: dict, min_orders: int = 30) -> go.Figure:
     df = by_cell.assign(category=by_cell["order_category"].map(LIMIT_CATEGORY_LABELS))
     sizes = [b for b in SIZE_BUCKETS if b in set(df["size_bucket"])]
     fig = px.bar(
         df, x="size_bucket", y="fill_rate_shares", color="venue", barmode="group", facet_col="category",
         facet_col_wrap=2, facet_row_spacing=0.12, color_discrete_map=colors,
-        category_orders={"category": [LIMIT_CATEGORY_LABELS[c] for c in _categories(df)], "size_bucket": sizes},
+        category_orders={"category": [LIMIT_CATEGORY_LABELS[c] for c in _categories(df)], "size_bucket": sizes,
+                         "venue": list(colors)},  # the same legend order in every chart
         hover_data={"orders": ":,", "order_shares": ":,.0f", "fill_rate_orders": ":.1%"},
         labels={"size_bucket": "order size (notional at receipt midpoint, USD)", "fill_rate_shares": "fill rate (shares)"},
         title="Share fill rate of non-marketable limit orders by venue, category at receipt and size",
     )
     _facet_labels(fig)
-    fig.update_yaxes(tickformat=".0%", matches="y", range=[0, 1])
+    fig.update_yaxes(tickformat=".0%", matches="y", range=[0, 1.08])
     fig.update_xaxes(showticklabels=True)
     fig.update_layout(height=700, legend_title_text="venue")
-    return fig
+    return fade_thin_bars(fig, min_orders)
 
 
-def distance_bars(by_distance: pd.DataFrame, colors: dict) -> go.Figure:
+def distance_bars(by_distance: pd.DataFrame, colors: dict, min_orders: int = 30) -> go.Figure:
     fig = px.bar(
         by_distance, x="distance_bucket", y="fill_rate_shares", color="venue", barmode="group",
         color_discrete_map=colors, hover_data={"orders": ":,", "order_shares": ":,.0f"},
-        category_orders={"distance_bucket": [b for b in DISTANCE_BUCKETS if b in set(by_distance["distance_bucket"])]},
+        category_orders={"distance_bucket": [b for b in DISTANCE_BUCKETS if b in set(by_distance["distance_bucket"])],
+                         "venue": list(colors)},
         labels={"distance_bucket": "ticks behind the same-side best quote at receipt (inside = better than it)",
                 "fill_rate_shares": "fill rate (shares)"},
         title="Share fill rate by distance from the quote at receipt",
     )
-    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.08])  # room for a faded bar's count above 100%
     fig.update_layout(height=430, legend_title_text="venue")
-    return fig
+    return fade_thin_bars(fig, min_orders)
 
 
 def survival_figure(survival: pd.DataFrame, colors: dict) -> go.Figure:
@@ -131,11 +134,12 @@ def time_to_fill_figure(ttf: pd.DataFrame, colors: dict) -> go.Figure:
     return fig
 
 
-def figures(lf: LimitFills, colors: dict) -> dict[str, go.Figure]:
-    """Plotly figures for the notebook (``colors``: venue → colour, see plots.venue_colors)."""
+def figures(lf: LimitFills, colors: dict, min_orders: int = 30) -> dict[str, go.Figure]:
+    """Plotly figures for the notebook (``colors``: venue → colour, see plots.venue_colors; ``min_orders``:
+    bars on fewer orders are faded, the committee's ``display.min_orders_per_bar``)."""
     figs = {
-        "fill_rate_by_cell": fill_rate_bars(lf.by_cell, colors),
-        "fill_rate_by_distance": distance_bars(lf.by_distance, colors),
+        "fill_rate_by_cell": fill_rate_bars(lf.by_cell, colors, min_orders),
+        "fill_rate_by_distance": distance_bars(lf.by_distance, colors, min_orders),
         "survival": survival_figure(lf.survival, colors),
         "time_to_fill": time_to_fill_figure(lf.time_to_fill, colors),
     }

@@ -13,6 +13,7 @@ from bestex_nb.contract.buckets import (
     SIZE_BUCKETS,
 )
 from bestex_nb.dimensions.price_improvement.compute import PriceImprovement
+from bestex_nb.report.bars import fade_thin_bars
 
 
 def _ordered(df: pd.DataFrame, col: str, order: list[str]) -> pd.DataFrame:
@@ -21,31 +22,34 @@ def _ordered(df: pd.DataFrame, col: str, order: list[str]) -> pd.DataFrame:
     return df.sort_values(col)
 
 
-def _bars(df: pd.DataFrame, metric: str, title: str, yaxis: str, colors: dict, tickformat: str) -> go.Figure:
+def _bars(df: pd.DataFrame, metric: str, title: str, yaxis: str, colors: dict, tickformat: str,
+          min_orders: int) -> go.Figure:
     df = _ordered(df[df["order_category"].isin(PI_CATEGORIES)], "size_bucket", SIZE_BUCKETS)
     df = df.assign(category=df["order_category"].map(PI_CATEGORY_LABELS))
     fig = px.bar(
         df, x="size_bucket", y=metric, color="venue", barmode="group", facet_col="category",
         color_discrete_map=colors, hover_data={"orders": ":,", "executed_shares": ":,.0f"},
-        category_orders={"category": [PI_CATEGORY_LABELS[c] for c in PI_CATEGORIES]},
+        category_orders={"category": [PI_CATEGORY_LABELS[c] for c in PI_CATEGORIES], "venue": list(colors)},
         labels={"size_bucket": "order size (notional at receipt midpoint, USD)", metric: yaxis},
         title=title,
     )
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
     fig.update_yaxes(tickformat=tickformat)
     fig.update_layout(height=460, legend_title_text="venue")
-    return fig
+    return fade_thin_bars(fig, min_orders)
 
 
-def figures(pi: PriceImprovement, colors: dict) -> dict[str, go.Figure]:
-    """Plotly figures for the notebook (``colors``: venue → colour, see plots.venue_colors)."""
+def figures(pi: PriceImprovement, colors: dict, min_orders: int = 30) -> dict[str, go.Figure]:
+    """Plotly figures for the notebook (``colors``: venue → colour, see plots.venue_colors; ``min_orders``:
+    bars on fewer orders are faded, the committee's ``display.min_orders_per_bar``). Value-weighted
+    figures (basis points of the midpoint at receipt) lead; per-share ones are in the tables."""
     figs = {
         "net_pi_by_cell": _bars(
-            pi.by_cell, "net_pi_ps", "Net price improvement per share by venue, order type and size",
-            "net PI per share (USD)", colors, "$.4f"),
+            pi.by_cell, "net_pi_bps", "Net price improvement by venue, order type and size, in basis points of the "
+            "midpoint (value-weighted)", "net PI (bp of the midpoint)", colors, ".1f", min_orders),
         "eq_by_cell": _bars(
             pi.by_cell, "eq_ratio", "Effective / quoted spread (E/Q) by venue, order type and size — lower is better",
-            "E/Q", colors, ".0%"),
+            "E/Q", colors, ".0%", min_orders),
     }
     monthly = pi.monthly[pi.monthly["order_category"].isin(PI_CATEGORIES)].copy()
     monthly["segment"] = (
@@ -53,14 +57,15 @@ def figures(pi: PriceImprovement, colors: dict) -> dict[str, go.Figure]:
         + monthly["order_category"].map(PI_CATEGORY_LABELS)
     )
     fig = px.line(
-        monthly.sort_values("month"), x="month", y="net_pi_ps", color="venue", markers=True,
+        monthly.sort_values("month"), x="month", y="net_pi_bps", color="venue", markers=True,
         facet_col="segment", facet_col_wrap=2, facet_col_spacing=0.09, color_discrete_map=colors,
+        category_orders={"venue": list(colors)},  # the same legend order in every chart
         hover_data={"orders": ":,", "executed_shares": ":,.0f"},
-        labels={"net_pi_ps": "net PI per share (USD)", "month": "receipt month (New York)"},
-        title="Monthly trend of net price improvement per share, by venue",
+        labels={"net_pi_bps": "net PI (bp of the midpoint)", "month": "receipt month (New York)"},
+        title="Monthly trend of net price improvement (bp of the midpoint, value-weighted), by venue",
     )
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    fig.update_yaxes(tickformat="$.4f", matches=None, showticklabels=True)
+    fig.update_yaxes(tickformat=".2f", matches=None, showticklabels=True)
     fig.update_xaxes(type="category")
     fig.update_layout(height=620)
     figs["monthly_trend"] = fig

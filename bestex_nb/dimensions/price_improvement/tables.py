@@ -12,19 +12,25 @@ from bestex_nb.contract.buckets import (
 from bestex_nb.report import plots
 
 SUMMARY_ROWS = (
+    # value-weighted first: basis points of the midpoint at receipt weigh each share by its price, so a
+    # penny stock's many shares do not set the venue's figure (metrics.md section 5)
     ("orders", "orders covered", "int"),
+    ("executed_usd", "value executed, USD", "usd0"),
+    ("net_pi_bps", "net price improvement, bps of the midpoint", "bps"),
+    ("eff_spread_bps", "effective spread, bps", "bps"),
+    ("quoted_spread_bps", "quoted spread at receipt, bps", "bps"),
+    ("eq_ratio", "E/Q (effective / quoted spread)", "pct"),
+    ("net_pi_usd", "net price improvement, USD", "usd"),
+    ("disimprovement_usd", "dis-improvement, USD", "usd"),
     ("executed_shares", "shares executed", "shares"),
+    ("net_pi_ps", "net price improvement per share", "usd_ps"),
+    ("eff_spread_ps", "effective spread per share", "usd_ps"),
+    ("quoted_spread_ps", "quoted spread per share", "usd_ps"),
     ("pct_shares_improved", "% of shares price-improved", "pct"),
     ("pct_shares_at_or_better", "% of shares at the quote or better", "pct"),
     ("avg_improvement_ps", "average improvement per improved share", "usd_ps"),
     ("avg_disimprovement_ps", "average dis-improvement per outside share", "usd_ps"),
     ("outside_shares", "shares executed outside the quote", "shares"),
-    ("net_pi_ps", "net price improvement per share", "usd_ps"),
-    ("net_pi_usd", "net price improvement, USD", "usd"),
-    ("disimprovement_usd", "dis-improvement, USD", "usd"),
-    ("eff_spread_ps", "effective spread per share", "usd_ps"),
-    ("quoted_spread_ps", "quoted spread per share", "usd_ps"),
-    ("eq_ratio", "E/Q (effective / quoted spread)", "pct"),
     ("realized_spread_1m_ps", "realized spread at 1 min per share", "usd_ps"),
     ("realized_spread_5m_ps", "realized spread at 5 min per share", "usd_ps"),
     ("avg_exec_ms", "average time to execution, ms", "{:,.1f}"),
@@ -47,10 +53,11 @@ def _fmt(value, fmt: str) -> str:
     return plots.FORMATS[fmt](value) if fmt in plots.FORMATS else fmt.format(value)
 
 
-def monthly_pivot(monthly: pd.DataFrame) -> pd.DataFrame:
-    """Net PI per share by month (columns) per venue × segment, with the last month's change (text)."""
+def monthly_pivot(monthly: pd.DataFrame, metric: str = "net_pi_bps") -> pd.DataFrame:
+    """Net PI (``metric``: bps of the midpoint, or ``net_pi_ps``) by month (columns) per venue × segment,
+    with the last month's change (text)."""
     df = monthly[monthly["order_category"].isin(PI_CATEGORIES)]
-    wide = df.pivot_table(index=["venue", "is_sp500", "order_category"], columns="month", values="net_pi_ps",
+    wide = df.pivot_table(index=["venue", "is_sp500", "order_category"], columns="month", values=metric,
                           aggfunc="first").sort_index()
     months = list(wide.columns)
     out = wide.reset_index()
@@ -62,8 +69,9 @@ def monthly_pivot(monthly: pd.DataFrame) -> pd.DataFrame:
             change = np.where(prev > 0, (last - prev) / prev, np.nan)
         out[f"change {months[-1]} vs {months[-2]}"] = [plots.fmt_pct(c) if not np.isnan(c) else plots.NA_REP
                                                        for c in change]
+    fmt = plots.fmt_bps if metric.endswith("_bps") else plots.fmt_usd_ps
     for m in months:
-        out[m] = [plots.fmt_usd_ps(v) for v in out[m]]
+        out[m] = [fmt(v) for v in out[m]]
     return out
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from bestex_nb.contract.parameters import Decision, ReviewParameters
 from bestex_nb.contract.periods import parse_period
-from bestex_nb.dimensions.venues.tables import PI_METRICS
+from bestex_nb.dimensions.venues.tables import PI_METRICS, SAME_TYPE_METRICS
 
 
 @dataclass
@@ -20,12 +20,14 @@ class VenueReview:
     period: str
     venue: str | None
     parameters: ReviewParameters
-    comparisons: pd.DataFrame  # metric × review group (compare_venues rows of every metric)
+    comparisons: pd.DataFrame  # against × metric × review group (compare_venues rows, both comparisons)
+    context: pd.DataFrame  # one row per venue: type, affiliation, PFOF, share of routed flow
     deterioration: pd.DataFrame  # trigger period × review group
     exceptions: pd.DataFrame  # one row per exception, with its disposition
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"venue_comparison": self.comparisons, "deterioration": self.deterioration,
+        return {"venue_comparison": self.comparisons, "venue_context": self.context,
+                "deterioration": self.deterioration,
                 "exceptions": self.exceptions, "review_parameters": self.parameters.table()}
 
 
@@ -38,8 +40,12 @@ def compute(review, period, venue: str | None = None, *, parameters: ReviewParam
     p = parse_period(period)
     metrics = list(dict.fromkeys([*PI_METRICS, *parameters.material_metrics]))
     comps = review.compare_venues(p, metrics, parameters=parameters)
+    same = list(dict.fromkeys([*SAME_TYPE_METRICS, *(parameters.material_metrics
+                                                     if parameters.compare_against == "same_type" else [])]))
+    comps = pd.concat([comps, review.compare_venues(p, same, against="same_type", parameters=parameters)],
+                      ignore_index=True)
     trig = review.deterioration_triggers(p, parameters=parameters)
     exc = review.exceptions(p, parameters=parameters, decisions=decisions)
     if venue:
         comps, trig, exc = (df[df["venue"] == venue].reset_index(drop=True) for df in (comps, trig, exc))
-    return VenueReview(p.label, venue, parameters, comps, trig, exc)
+    return VenueReview(p.label, venue, parameters, comps, review.venue_context(p), trig, exc)

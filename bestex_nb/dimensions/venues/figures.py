@@ -12,17 +12,32 @@ from bestex_nb.stats import comparison
 from bestex_nb.stats.comparison import METRIC_LABELS
 
 
-def forest(comparisons: pd.DataFrame, metrics, colors: dict, title: str | None = None) -> go.Figure:
+def _wrap(label: str, width: int = 30) -> str:
+    """A panel title on lines of at most ``width`` characters (three panels' titles ran into each other)."""
+    lines, line = [], ""
+    for word in label.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join([*lines, line])
+
+
+def forest(comparisons: pd.DataFrame, metrics, colors: dict, title: str | None = None,
+           against: str = "others") -> go.Figure:
     """Forest plot: each review group's difference with its 95% interval, one panel per metric.
 
     Positive = the venue is better for the customer than the other venues in the same cells. The dashed
     red line is the materiality threshold; an outlined diamond marks a material difference.
     """
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
-    df = sort_groups(comparisons[comparisons["metric"].isin(metrics)])
+    if "against" in comparisons.columns:  # one comparison per figure: against others, or the same type
+        comparisons = comparisons[comparisons["against"] == against]
+    df = sort_groups(comparisons[comparisons["metric"].isin(metrics) & comparisons["difference"].notna()])
     labels = list(dict.fromkeys(group_label(df)))
     fig = make_subplots(rows=1, cols=len(metrics), shared_yaxes=True, horizontal_spacing=0.06,
-                        subplot_titles=[METRIC_LABELS[m] for m in metrics])
+                        subplot_titles=[_wrap(METRIC_LABELS[m]) for m in metrics])
     for i, metric in enumerate(metrics, start=1):
         sub = df[df["metric"] == metric].assign(label=lambda d: group_label(d))
         unit = comparison.METRICS[metric].unit
@@ -46,7 +61,8 @@ def forest(comparisons: pd.DataFrame, metrics, colors: dict, title: str | None =
         if threshold:
             fig.add_vline(x=-threshold, line_color="#c0392b", line_dash="dash", line_width=1, row=1, col=i)
         fig.update_xaxes(title_text={"USD/share": "USD/share", "ratio": "points of the quoted spread",
-                                     "fraction": "percentage points", "ms": "ms"}[unit], row=1, col=i,
+                                     "fraction": "percentage points", "ms": "ms", "bps": "bp of the midpoint"}[unit],
+                         row=1, col=i,
                          tickformat={"USD/share": "$.4f"}.get(unit, ",.0f"))
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], type="category")
     fig.update_layout(

@@ -11,7 +11,12 @@ from bestex_nb.report import plots
 from bestex_nb.stats import comparison
 from bestex_nb.stats.comparison import METRIC_LABELS
 
-PI_METRICS = ["net_pi_ps", "eq_ratio", "eff_spread_ps", "realized_spread_1m_ps", "avg_exec_ms"]
+#: the price-improvement comparisons a page shows, value-weighted first (metrics.md section 5)
+PI_METRICS = ["net_pi_bps", "eq_ratio", "eff_spread_bps", "net_pi_ps", "eff_spread_ps", "realized_spread_1m_ps",
+              "avg_exec_ms"]
+#: what the same-type comparison is shown for (the headline figures; the others are in the evidence CSV)
+SAME_TYPE_METRICS = ["net_pi_bps", "eq_ratio", "eff_spread_bps"]
+AGAINST_LABELS = {"others": "against all other venues", "same_type": "against venues of the same type"}
 SEGMENT_LABELS = {True: "S&P 500", False: "other stocks"}
 CATEGORY_ORDER = ["market", "marketable_limit", "inside_quote_limit", "at_quote_limit", "near_quote_limit",
                   "away_limit"]
@@ -30,19 +35,46 @@ def sort_groups(df: pd.DataFrame) -> pd.DataFrame:
         ["venue", "is_sp500", "_c"], ascending=[True, False, True]).drop(columns="_c")
 
 
-def comparison_table(comparisons: pd.DataFrame, metrics=PI_METRICS) -> pd.DataFrame:
-    """Review groups (rows) × metrics (columns): ``difference [interval] status`` as text."""
+STATUS_TEXT = {"material": " ● material", "insufficient_data": " (insufficient data)",
+               "no_same_type_peer": " (no venue of its type to compare with)"}
+
+
+def comparison_table(comparisons: pd.DataFrame, metrics=PI_METRICS, against: str = "others") -> pd.DataFrame:
+    """Review groups (rows) × metrics (columns): ``difference [interval] status`` as text, for the
+    comparison ``against`` (``others`` or ``same_type``; frames without the column are ``others``)."""
+    if "against" in comparisons.columns:
+        comparisons = comparisons[comparisons["against"] == against]
+    # a venue with no peer of its type has nothing to show here: peers_sentence names it instead
+    comparisons = comparisons[comparisons["status"] != "no_same_type_peer"]
     df = sort_groups(comparisons[comparisons["metric"].isin(metrics)])
     out = None
     for metric in metrics:
         sub = df[df["metric"] == metric]
         unit = comparison.METRICS[metric].unit
-        text = [f"{fmt_value(d, unit, True)} [{fmt_value(lo, unit, True)}, {fmt_value(hi, unit, True)}]"
-                + {"material": " ● material", "insufficient_data": " (insufficient data)"}.get(s, "")
+        text = [(f"{fmt_value(d, unit, True)} [{fmt_value(lo, unit, True)}, {fmt_value(hi, unit, True)}]"
+                 if pd.notna(d) else "—") + STATUS_TEXT.get(s, "")
                 for d, lo, hi, s in zip(sub["difference"], sub["ci_low"], sub["ci_high"], sub["status"])]
+        text = [t.replace("−", "−\u2060") for t in text]  # a word joiner: never break a minus from its figure
         col = pd.DataFrame({"review group": group_label(sub).to_numpy(), METRIC_LABELS[metric]: text})
         out = col if out is None else out.merge(col, on="review group", how="outer", sort=False)
     return out if out is not None else pd.DataFrame(columns=["review group"])
+
+
+def peers_sentence(context: pd.DataFrame, venues) -> str:
+    """Which venues have a peer of their own type to be compared with, and which do not (``context``:
+    ``Review.venue_context``): the same-type comparison says nothing about a venue with no peer."""
+    types = context.set_index("venue")["venue_type"]
+    alone = [v for v in venues if v in types.index and (types == types[v]).sum() < 2]
+    paired = [v for v in venues if v not in alone]
+    parts = []
+    if paired:
+        parts.append("compared with venues of their own type: " + ", ".join(
+            f"{v} ({types.get(v, '?')})" for v in paired))
+    if alone:
+        parts.append("no venue of the same type to compare with: " + ", ".join(
+            f"{v} ({types.get(v, '?')})" for v in alone))
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "." if text else ""
 
 
 FLAGGED = ("breach", "fall_not_significant", "insufficient_data")
@@ -149,7 +181,7 @@ def venue_context_line(ctx: pd.DataFrame, venue: str, period_label: str) -> str:
     affiliate = "an affiliate of the firm" if _yes_no(r["is_affiliate"]) == "yes" else "not affiliated"
     pfof = "pays for order flow" if _yes_no(r["pays_pfof"]) == "yes" else "does not pay for order flow"
     usd = fmt_value(r["routed_usd"], "USD").rsplit(".", 1)[0]
-    text = (f"{venue} — {r['name']}: {kind}, {affiliate}, {pfof}. In {period_label} it received "
+    text = (f"**{venue} — {r['name']}**: {kind}, {affiliate}, {pfof}. In {period_label} it received "
             f"{plots.fmt_int(r['routed_orders'])} orders ({fmt_value(r['pct_orders'], 'fraction')} of routed "
             f"orders), {plots.fmt_int(r['routed_shares'])} shares ({fmt_value(r['pct_shares'], 'fraction')}) and "
             f"{usd} at the midpoint ({fmt_value(r['pct_usd'], 'fraction')} of routed value)")
