@@ -98,8 +98,8 @@ def collect(review, period: Period, parameters: ReviewParameters, decisions: Map
     duplicated = table["exception_id"][table["exception_id"].duplicated()].tolist()
     if duplicated:
         raise ValueError(f"exception ids must be unique; duplicated: {duplicated[:5]}")
-    shared = table.loc[table["group_id"] != table["exception_id"], "group_id"]
-    clash = sorted(shared[shared.isin(table["exception_id"])].unique())
+    shared = table.loc[table["group_id"] != table["exception_id"], "group_id"].unique()  # a few ids
+    clash = sorted(table.loc[table["exception_id"].isin(shared), "exception_id"])
     if clash:
         raise ValueError(f"a group id must not be another exception's id: {clash[:5]}")
     unmatched = unmatched_decisions(table, decisions, period, parameters,

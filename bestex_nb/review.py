@@ -272,12 +272,14 @@ class Review:
         return exception_register.collect(self, p, params, decisions, providers)
 
     def exception_groups(self, period, *, parameters: ReviewParameters | None = None, decisions=None,
-                         providers=None) -> pd.DataFrame:
+                         providers=None, exceptions: pd.DataFrame | None = None) -> pd.DataFrame:
         """:meth:`exceptions` (same arguments) summed by group: one row per group with its members, open
         members, dollar impact (USD), costliest member ids, disposition and one line of text, the open
-        groups first by size of their dollar impact (:func:`bestex_nb.exception_register.groups`)."""
-        return exception_register.groups(self.exceptions(period, parameters=parameters, decisions=decisions,
-                                                         providers=providers))
+        groups first by size of their dollar impact (:func:`bestex_nb.exception_register.groups`).
+        ``exceptions``: the table :meth:`exceptions` already gave for this period (not collected again)."""
+        if exceptions is None:
+            exceptions = self.exceptions(period, parameters=parameters, decisions=decisions, providers=providers)
+        return exception_register.groups(exceptions)
 
     # -- limit-order fill likelihood (metrics.md section 6) ------------------------------------
     def limit_fills(self, period, by=("venue",), venue: str | None = None) -> pd.DataFrame:
