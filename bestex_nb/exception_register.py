@@ -7,6 +7,12 @@ DataFrame`` over the public :class:`~bestex_nb.review.Review` API only, whose ro
 timestamp), so that ``parameters/decisions.yaml`` can refer to it across re-runs. The providers are the
 callables in :data:`PROVIDERS`, defined below; :func:`register` adds one at run time.
 
+Exceptions come in **groups** (``group_id``): the Rule 5310 .05 orders of one period by routed venue and
+cause (``market_moved``, ``through_quote``, ``no_quote_at_execution``: :meth:`Review.marketable_limit_exceptions`),
+every other exception a group of its own whose id is the exception's. A decision in ``decisions.yaml`` may
+name a group id and then applies to every member; a member's own decision overrides its group's.
+:func:`groups` sums the members of each group (counts, dollars, worst members, one line of text).
+
 To add a dimension's exceptions: give :class:`~bestex_nb.review.Review` the method that finds them (a
 metric query), write ``def my_exceptions(review, period, parameters) -> pd.DataFrame`` here returning the
 columns of :data:`PROVIDER_COLUMNS` it knows (at least ``exception_id``, ``kind``, ``period``), and add it
@@ -29,13 +35,24 @@ from bestex_nb.stats.comparison import METRIC_LABELS, METRICS
 #: Columns a provider may fill (missing ones are left empty). ``value`` is the figure that raised the
 #: exception (a difference, a change, a shortfall), ``threshold`` what it was compared with, both in
 #: ``unit``; ``subject`` names what the row is about beyond venue and segment (e.g. an order id).
+#: ``group_id`` (default: the exception's own id), ``cause`` and ``usd_impact`` (what the exception cost
+#: customers in USD, positive = a cost; null when the figure is not in USD per share or USD) group and
+#: rank the rows; ``nbb_r``/``nbo_r`` and ``nbb_x``/``nbo_x`` are the NBBO at receipt and at execution
+#: (of the worst fill, ``executed_at``) of a Rule 5310 .05 order.
 PROVIDER_COLUMNS = [
     "exception_id", "kind", "period", "venue", "is_sp500", "order_category", "subject", "metric",
-    "value", "ci_low", "ci_high", "threshold", "unit", "p_holm", "detail",
+    "value", "ci_low", "ci_high", "threshold", "unit", "p_holm", "detail", "group_id", "cause", "usd_impact",
+    "nbb_r", "nbo_r", "executed_at", "nbb_x", "nbo_x",
 ]
-DECISION_COLUMNS = ["disposition", "rationale", "decided_on", "decided_by"]
+#: ``decision_id``: the id whose decision is shown (the exception's, its group's, or empty: none).
+DECISION_COLUMNS = ["disposition", "rationale", "decided_on", "decided_by", "decision_id"]
 EXCEPTION_COLUMNS = PROVIDER_COLUMNS + DECISION_COLUMNS
 NO_DECISION = "no decision recorded"
+#: One row per group (:func:`groups`).
+GROUP_COLUMNS = ["group_id", "period", "kind", "venue", "cause", "members", "open_members", "usd_impact",
+                 "worst_ids", "disposition", "description"]
+#: How many of a group's members :func:`groups` names, the costliest first.
+WORST_SHOWN = 3
 
 Provider = Callable[..., pd.DataFrame]
 
@@ -76,9 +93,15 @@ def collect(review, period: Period, parameters: ReviewParameters, decisions: Map
             frames.append(frame.reindex(columns=PROVIDER_COLUMNS))
     table = (pd.concat(frames, ignore_index=True) if frames
              else pd.DataFrame(columns=PROVIDER_COLUMNS))
+    gid = table["group_id"]  # a group of its own unless the provider named one
+    table["group_id"] = gid.where(gid.notna(), table["exception_id"]) if gid.notna().any() else table["exception_id"]
     duplicated = table["exception_id"][table["exception_id"].duplicated()].tolist()
     if duplicated:
         raise ValueError(f"exception ids must be unique; duplicated: {duplicated[:5]}")
+    shared = table.loc[table["group_id"] != table["exception_id"], "group_id"].unique()  # a few ids
+    clash = sorted(table.loc[table["exception_id"].isin(shared), "exception_id"])
+    if clash:
+        raise ValueError(f"a group id must not be another exception's id: {clash[:5]}")
     unmatched = unmatched_decisions(table, decisions, period, parameters,
                                     PROVIDERS if providers is None else providers)
     errors = unmatched.loc[unmatched["is_error"].astype(bool)]
@@ -97,6 +120,8 @@ def collect(review, period: Period, parameters: ReviewParameters, decisions: Map
 #: The id prefix of the built-in providers' exceptions (an id is ``<prefix>-...``).
 _PREFIX = {"MAT": "material_difference_exceptions", "DET": "deterioration_exceptions",
            "R5310.05": "rule5310_05_exceptions"}
+#: The prefix of a group id that is not its only member's id: ``GROUP-<kind prefix>-<period>-...``.
+GROUP = "GROUP"
 _PERIOD_PART = re.compile(r"(\d{4}Q[1-4]|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}|\d{4}-\d{2})-")
 
 
@@ -111,44 +136,119 @@ def unmatched_decisions(table: pd.DataFrame, decisions: Mapping[str, Decision], 
     match nothing ever), its period part is not a period (``DET-2026-9-...``), or its period is one this
     review covers (``MAT-<period>``, ``DET-<period or a trigger month>``) and the id matches nothing.
     Ids of other periods, ids of kinds whose provider did not run, and ``R5310.05-<order>`` ids (they
-    carry no period) are listed with ``is_error`` false.
+    carry no period) are listed with ``is_error`` false. A group id (``GROUP-<kind>-<period>-...``, or
+    the id of a group's only exception) is judged as an id of its kind. ``closest`` is looked up for the
+    errors only (the ids of other periods' orders would each cost a search of every id).
     """
-    ids = set(table["exception_id"])
+    columns = ["exception_id", "source", "is_error", "reason", "closest"]
+    if not decisions:
+        return pd.DataFrame(columns=columns)
+    all_ids = pd.concat([table["exception_id"], table.get("group_id", table["exception_id"])], ignore_index=True)
+    matched = set(all_ids[all_ids.isin(list(decisions))])  # set ops on the decisions, not on every id
     ran = {getattr(p, "__name__", "") for p in providers}
-    known = {pre for pre, name in _PREFIX.items()} | {i.split("-", 1)[0] for i in ids}
+    known = set(_PREFIX) | set(table["exception_id"].str.partition("-")[0].unique())
     own = {"DET": {t.label for t in parameters.trigger_periods(period)}}
     rows = []
     for exception_id, decision in decisions.items():
-        if exception_id in ids:
+        if exception_id in matched:
             continue
         prefix, _, rest = exception_id.partition("-")
+        is_group = prefix == GROUP
+        if is_group:
+            prefix, _, rest = rest.partition("-")
         period_part = _PERIOD_PART.match(rest)
         if prefix not in known:
-            reason = f"unknown kind {prefix!r} (ids start with {', '.join(sorted(known))})"
-        elif prefix in _PREFIX and _PREFIX[prefix] not in ran or prefix == "R5310.05":
+            reason = f"unknown kind {prefix!r} (ids start with {', '.join(sorted(known))}, or {GROUP}-)"
+        elif prefix in _PREFIX and _PREFIX[prefix] not in ran or prefix == "R5310.05" and not is_group:
             reason = None
         elif not period_part:
             reason = f"no period after {prefix}- (expected e.g. {prefix}-{period.label}-...)"
         elif period_part.group(1) in own.get(prefix, {period.label}):
-            reason = f"no {prefix} exception with this id was raised for {period_part.group(1)}"
+            what = "group" if is_group else "exception"
+            reason = f"no {prefix} {what} with this id was raised for {period_part.group(1)}"
         else:
             reason = None
-        close = difflib.get_close_matches(exception_id, sorted(ids), n=1)
+        close = difflib.get_close_matches(exception_id, sorted(set(all_ids)), n=1) if reason else []
         rows.append({"exception_id": exception_id, "source": getattr(decision, "source", ""),
                      "is_error": reason is not None, "reason": reason or "",
                      "closest": close[0] if close else ""})
-    return pd.DataFrame(rows, columns=["exception_id", "source", "is_error", "reason", "closest"])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _decision_frame(decisions: Mapping[str, Decision]) -> pd.DataFrame:
+    """The decisions as a frame indexed by id (columns of :data:`DECISION_COLUMNS`)."""
+    return pd.DataFrame(
+        [(d.disposition, d.rationale, d.decided_on.isoformat() if d.decided_on else "", d.decided_by, i)
+         for i, d in decisions.items()], columns=DECISION_COLUMNS, index=pd.Index(list(decisions), dtype=object))
 
 
 def join_decisions(table: pd.DataFrame, decisions: Mapping[str, Decision]) -> pd.DataFrame:
-    """Add the decision columns: the recorded decision, or ``open`` / ``no decision recorded``."""
+    """Add the decision columns: the exception's own recorded decision, else its group's (when the group
+    id is not the exception's), else ``open`` / ``no decision recorded``; ``decision_id`` says whose."""
     out = table.copy()
-    found = [decisions.get(i) for i in out["exception_id"]]
-    out["disposition"] = [d.disposition if d else "open" for d in found]
-    out["rationale"] = [d.rationale if d else NO_DECISION for d in found]
-    out["decided_on"] = [d.decided_on.isoformat() if d and d.decided_on else "" for d in found]
-    out["decided_by"] = [d.decided_by if d else "" for d in found]
-    return out.loc[:, EXCEPTION_COLUMNS]
+    if "group_id" not in out:
+        out["group_id"] = out["exception_id"]
+    found = _decision_frame(decisions)
+    own = found.reindex(out["exception_id"]).reset_index(drop=True)
+    group = found.reindex(out["group_id"]).reset_index(drop=True)
+    use_own = own["disposition"].notna().to_numpy()
+    use_group = ~use_own & group["disposition"].notna().to_numpy()
+    for col in DECISION_COLUMNS:
+        values = own[col].where(use_own, group[col].where(use_group)).to_numpy()
+        out[col] = values
+    out["disposition"] = out["disposition"].fillna("open")
+    out["rationale"] = out["rationale"].fillna(NO_DECISION)
+    for col in ("decided_on", "decided_by", "decision_id"):
+        out[col] = out[col].fillna("")
+    return out.reindex(columns=EXCEPTION_COLUMNS)
+
+
+def groups(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per group of an exceptions table (:func:`collect`), the open groups first, each part in
+    order of the size of its dollar impact (|usd_impact| descending, groups without one after), then by id.
+
+    Columns (:data:`GROUP_COLUMNS`): group_id, period, kind, venue, cause; members, open_members (members
+    whose disposition is open); usd_impact (Σ of the members', USD; null when no member has one);
+    worst_ids (up to :data:`WORST_SHOWN` member ids, the costliest first, ", "-joined); disposition (the
+    one every member has, else ``mixed``); description (one line: the member's own text for a group of
+    one, else counts, dollars and the cause). Computed per group, never per member row.
+    """
+    if table.empty:
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    t = table.assign(_open=table["disposition"].eq("open"), _impact=table["usd_impact"].astype(float))
+    ranked = t.sort_values(["group_id", "_impact", "exception_id"], ascending=[True, False, True],
+                           na_position="last", kind="stable")
+    g = ranked.groupby("group_id", sort=True)
+    out = g.agg(period=("period", "first"), kind=("kind", "first"), venue=("venue", "first"),
+                cause=("cause", "first"), members=("exception_id", "size"), open_members=("_open", "sum"),
+                usd_impact=("_impact", lambda x: x.sum(min_count=1)), n_dispositions=("disposition", "nunique"),
+                disposition=("disposition", "first"), detail=("detail", "first"))
+    out["worst_ids"] = ranked.groupby("group_id", sort=True).head(WORST_SHOWN).groupby(
+        "group_id", sort=True)["exception_id"].agg(", ".join)
+    out["disposition"] = out["disposition"].where(out["n_dispositions"] == 1, "mixed")
+    out = out.reset_index()
+    out["description"] = out["detail"].where(out["members"] == 1, _group_text(out))
+    out["_abs"] = out["usd_impact"].abs()
+    out["_closed"] = out["open_members"].eq(0)
+    out = out.sort_values(["_closed", "_abs", "group_id"], ascending=[True, False, True], na_position="last",
+                          ignore_index=True)
+    return out.reindex(columns=GROUP_COLUMNS)
+
+
+_CAUSE_TEXT = {
+    "market_moved": "the market moved: every fill within or at the NBBO at execution",
+    "through_quote": "filled THROUGH the quote in force at execution",
+    "no_quote_at_execution": "no valid NBBO at execution to judge the fill",
+}
+
+
+def _group_text(g: pd.DataFrame) -> pd.Series:
+    """The one-line description of groups of several members (a loop over groups, not members)."""
+    return pd.Series([
+        f"{r.members:,} {str(r.kind).replace('_', ' ')} exception(s) at {r.venue}"
+        + (f": {_CAUSE_TEXT.get(r.cause, r.cause)}" if isinstance(r.cause, str) and r.cause else "")
+        + (f"; ${r.usd_impact:,.2f} in all" if pd.notna(r.usd_impact) else "")
+        + f"; {r.open_members:,} open" for r in g.itertuples()], index=g.index, dtype=object)
 
 
 # -- the providers ---------------------------------------------------------------------------------
@@ -170,7 +270,9 @@ def material_difference_exceptions(review, period: Period, parameters: ReviewPar
                 "kind": "material_difference", "period": period.label, "venue": r.venue,
                 "is_sp500": bool(r.is_sp500), "order_category": r.order_category, "metric": metric,
                 "value": r.difference, "ci_low": r.ci_low, "ci_high": r.ci_high, "threshold": -r.threshold,
-                "unit": unit, "p_holm": r.p_holm,
+                "unit": unit, "p_holm": r.p_holm, "cause": "material_difference",
+                # what the difference cost the venue's matched shares (USD per share metrics only)
+                "usd_impact": -r.difference * r.matched_shares if unit == "USD/share" else None,
                 "detail": (f"{METRIC_LABELS[metric]}: {fmt_value(r.difference, unit, signed=True)} against the "
                            f"other venues in like-for-like cells (95% interval {fmt_value(r.ci_low, unit)} to "
                            f"{fmt_value(r.ci_high, unit)}; {r.matched_pct:.0%} of the venue's shares matched; "
@@ -199,7 +301,7 @@ def deterioration_exceptions(review, period: Period, parameters: ReviewParameter
             "kind": "deterioration", "period": r.period, "venue": r.venue, "is_sp500": bool(r.is_sp500),
             "order_category": r.order_category, "subject": f"vs {r.prior_period}", "metric": "net_pi_ps",
             "value": value, "ci_low": lo, "ci_high": hi, "threshold": -r.threshold, "unit": unit,
-            "p_holm": r.p_holm,
+            "p_holm": r.p_holm, "cause": "deterioration",
             "detail": (f"net PI per share {fmt_value(r.prior_value, 'USD/share')} in {r.prior_period} → "
                        f"{fmt_value(r.current_value, 'USD/share')} in {r.period}: "
                        f"{fmt_value(value, unit, signed=True)} (95% interval {fmt_value(lo, unit)} to "
@@ -210,23 +312,33 @@ def deterioration_exceptions(review, period: Period, parameters: ReviewParameter
 
 def rule5310_05_exceptions(review, period, parameters=None) -> pd.DataFrame:
     """One row per marketable limit order with fills priced worse than the far touch at receipt
-    (:meth:`Review.marketable_limit_exceptions`; metrics.md section 6, Rule 5310 .05).
+    (:meth:`Review.marketable_limit_exceptions`; metrics.md section 6, Rule 5310 .05), with the NBBO at
+    receipt and at execution (of the worst fill) and the cause: ``market_moved``, ``through_quote`` or
+    ``no_quote_at_execution``.
 
     Id: ``R5310.05-<order_id>`` — the order, not the period, so a disposition recorded once holds in the
-    monthly and the quarterly review alike. ``value`` is the shortfall Σ q·max(−PI, 0) in USD; there is
-    no threshold (every such fill is an exception). ``parameters`` is not used.
+    monthly and the quarterly review alike. Group: ``GROUP-R5310.05-<period>-<venue>-<cause>``. ``value``
+    and ``usd_impact`` are the shortfall Σ q·max(−PI, 0) in USD; there is no threshold (every such fill
+    is an exception). The text (``detail``) is written by the query for every row at once.
+    ``parameters`` is not used.
     """
     p = parse_period(period)
     ex = review.marketable_limit_exceptions(p)
+    prefix, group_prefix = "R5310.05-", f"{GROUP}-R5310.05-{p.label}-"
     return pd.DataFrame({
-        "exception_id": [slug("R5310.05", o) for o in ex["order_id"]],
+        "exception_id": prefix + ex["order_id"].str.replace(_UNSAFE, "_", regex=True),
         "kind": "marketable_limit_outside_quote", "period": p.label, "venue": ex["venue"],
         "is_sp500": ex["is_sp500"].astype(bool), "order_category": "marketable_limit", "subject": ex["order_id"],
         "metric": "shortfall_usd", "value": ex["shortfall_usd"], "threshold": 0.0, "unit": "USD",
-        "detail": [f"{r.symbol} {r.side} limit {r.limit_price:,.4f}: {r.fills} fill(s), {r.outside_shares:,.6g} sh "
-                   f"worse than the far touch {r.far_touch:,.4f} at receipt (worst {r.worst_price:,.4f}; "
-                   f"{segment_code(r.is_sp500)})" for r in ex.itertuples()],
+        "detail": ex["detail"],
+        "group_id": group_prefix + ex["venue"].str.replace(_UNSAFE, "_", regex=True) + "-" + ex["cause"],
+        "cause": ex["cause"], "usd_impact": ex["shortfall_usd"], "nbb_r": ex["nbb_r"], "nbo_r": ex["nbo_r"],
+        "executed_at": ex["worst_executed_at"], "nbb_x": ex["nbb_x"], "nbo_x": ex["nbo_x"],
     })
+
+
+#: What :func:`slug` replaces in a part (vectorised for the per-order ids).
+_UNSAFE = r"[^A-Za-z0-9._-]"
 
 
 #: Every provider, in the order their rows are collected.

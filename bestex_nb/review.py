@@ -275,12 +275,27 @@ class Review:
         """Every exception of the period across dimensions, with a stable ``exception_id`` and the
         disposition recorded in ``parameters/decisions.yaml`` (``decisions``: a path or a mapping of
         id → :class:`~bestex_nb.contract.parameters.Decision`; default the repository's file).
-        ``providers``: only these of :data:`bestex_nb.exception_register.PROVIDERS`."""
+        ``providers``: only these of :data:`bestex_nb.exception_register.PROVIDERS`.
+
+        One row per exception (a member of its group, ``group_id``); a decision may name the exception or
+        its group (the exception's own wins; ``decision_id`` says whose is shown). Rule 5310 .05 rows carry
+        the NBBO at receipt (``nbb_r``, ``nbo_r``) and at execution of the worst fill (``executed_at``,
+        ``nbb_x``, ``nbo_x``) and the ``cause``. Columns: :data:`~bestex_nb.exception_register.EXCEPTION_COLUMNS`."""
         p = parse_period(period)
         params = parameters or params_mod.load(p)
         if decisions is None or isinstance(decisions, str | os.PathLike):
             decisions = params_mod.load_decisions(decisions)
         return exception_register.collect(self, p, params, decisions, providers)
+
+    def exception_groups(self, period, *, parameters: ReviewParameters | None = None, decisions=None,
+                         providers=None, exceptions: pd.DataFrame | None = None) -> pd.DataFrame:
+        """:meth:`exceptions` (same arguments) summed by group: one row per group with its members, open
+        members, dollar impact (USD), costliest member ids, disposition and one line of text, the open
+        groups first by size of their dollar impact (:func:`bestex_nb.exception_register.groups`).
+        ``exceptions``: the table :meth:`exceptions` already gave for this period (not collected again)."""
+        if exceptions is None:
+            exceptions = self.exceptions(period, parameters=parameters, decisions=decisions, providers=providers)
+        return exception_register.groups(exceptions)
 
     # -- limit-order fill likelihood (metrics.md section 6) ------------------------------------
     def limit_fills(self, period, by=("venue",), venue: str | None = None) -> pd.DataFrame:
@@ -348,7 +363,9 @@ class Review:
         shortfall Σ q·max(−PI, 0) in USD (``shortfall_usd``), the exception ``fills`` and shares, the
         NBBO at receipt and the limit. Covers the orders of the price-improvement table; with
         ``include_excluded`` also those excluded from quality statistics whose NBBO was usable
-        (``exclusion_reason`` says why).
+        (``exclusion_reason`` says why). The NBBO at execution of the worst fill (``nbb_x``, ``nbo_x``)
+        gives the ``cause``: ``market_moved``, ``through_quote`` or ``no_quote_at_execution``
+        (``sql/metrics/marketable_limit_exceptions.sql``).
         """
         params = {**parse_period(period).params(), "venue": venue, "include_excluded": bool(include_excluded)}
         return self._run("metrics/marketable_limit_exceptions", params)

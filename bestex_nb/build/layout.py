@@ -23,6 +23,8 @@ computed when read.**
 - ``fct_orders_base`` and ``fct_fills_base`` (the stored NBBO answers) are views over the Parquet files
   beside a large store when orders and executions are single Parquet files
   (:mod:`bestex_nb.build.sidecar`), tables otherwise; only the build reads them whole.
+- ``int_fill_exec_nbbo``, the NBBO at execution of marketable limit orders' fills (the Rule 5310 .05
+  check's cause), is a table at every scale: a few percent of the fills, read by order row.
 - ``int_order_facts`` is a temporary view of the build (the fill sums read only the few order columns
   a fill needs, which DuckDB projects out of it; fct_orders reads it whole, once) and
   ``int_order_fill_sums`` a temporary table.
@@ -57,6 +59,7 @@ MARTS = (
     ("marts/int_order_facts", "int_order_facts", Form.TEMP_VIEW),
     ("marts/int_order_fill_sums", "int_order_fill_sums", Form.TEMP),
     ("marts/fct_orders", "fct_orders", Form.TABLE),
+    ("staging/int_fill_exec_nbbo", "int_fill_exec_nbbo", Form.TABLE),  # reads fct_orders' categories
     ("marts/fct_fills", "fct_fills", Form.VIEW_AT_SCALE),
     ("marts/fct_limit_orders", "fct_limit_orders", Form.VIEW_AT_SCALE),
     ("macros/coverage", "coverage", Form.MACROS),  # reads fct_orders and fct_limit_orders; the aggs read it

@@ -61,6 +61,18 @@ def test_ids_are_stable_across_runs_and_decisions_are_joined(build_review, tmp_p
     assert (v2["disposition"], v2["decided_on"], v2["decided_by"]) == (
         "justified", "2026-10-14", "Best Execution Committee")
     assert (v3["disposition"], v3["rationale"], v3["decided_on"]) == ("open", "no decision recorded", "")
+    # each its own group; the dollar impact of a USD-per-share difference is its cost on the matched shares
+    assert (first["group_id"] == first["exception_id"]).all()
+    assert v2["decision_id"] == "MAT-2026Q3-net_pi_ps-V2-sp500-market" and v3["decision_id"] == ""
+    comp = review.compare_venues("2026Q3", "net_pi_ps", parameters=load("2026Q3", folder))
+    matched = comp.set_index(["venue", "is_sp500", "order_category"]).loc[("V2", True, "market"), "matched_shares"]
+    assert v2["usd_impact"] == pytest.approx(1 / 75 * matched) and v2["usd_impact"] > 0
+    assert pd.isna(det["usd_impact"])  # a change in net PI per share has no shares to weigh it by
+    groups = exception_register.groups(first)
+    # open first, with dollars before without; V2's justified group last
+    assert groups["group_id"].tolist() == ["MAT-2026Q3-net_pi_ps-V3-sp500-market", "DET-2026-08-V1-sp500-market",
+                                           "MAT-2026Q3-net_pi_ps-V2-sp500-market"]
+    assert groups["group_id"].iloc[-1] == "MAT-2026Q3-net_pi_ps-V2-sp500-market"  # decided: last
 
 
 def test_providers_can_be_added_and_ids_must_be_unique(build_review, tmp_path):

@@ -297,3 +297,29 @@ def test_answer_candidates_flag_each_rule_that_reads_the_answers():
     cols = list(zip(*rows))
     got = answer_candidates(*[np.array(c) for c in cols[:10]])
     assert got.tolist() == list(cols[10])
+
+
+def test_nbbo_at_execution_is_the_latest_valid_state_at_the_instant_unclipped_and_same_day():
+    """The at-instant set (the NBBO at execution of the Rule 5310 .05 check): bid and ask of the latest
+    valid state at or before the fill itself, a quote at the very instant counting, a superseded valid
+    update never in force, a locked NBBO valid, no clip at 16:00, nothing from an earlier day."""
+    quotes = [(BBB, us("15:00:00", "2026-07-02"), px(5.00), px(5.01), 0),  # BBB: an earlier day only
+              (AAA, us("10:00:00"), px(10.00), px(10.02), 1),
+              (AAA, us("10:00:01"), px(10.05), px(10.03), 3),  # crossed winner at 10:00:01
+              (AAA, us("10:00:01"), px(10.01), px(10.03), 2),  # superseded: never in force
+              (AAA, us("10:00:05"), px(10.05), px(10.05), 4),  # locked: valid
+              (AAA, us("16:00:01"), px(11.00), px(11.02), 5)]
+    sym = np.array([0, 0, 0, 0, 0, 1], np.int32)
+    t = np.array([us("10:00:00.5"), us("10:00:01"), us("10:00:05"), us("16:30:00"), us("09:59:59"),
+                  us("10:00:00")], np.int64)
+    fills = nbbo_stream.valid_after(sym, t)
+    execs = nbbo_stream.valid_at(fills.sym, fills.t_us)
+    none = nbbo_stream.in_force(np.empty(0, np.int32), np.empty(0, np.int64))
+    nbbo_stream.lookup(stream(quotes), TABLE, 2, none, nbbo_stream.in_force(np.empty(0, np.int32),
+                       np.empty(0, np.int64)), fills, at_execution=execs)
+    assert execs.out.shape == (2, 6)
+    assert [tuple(int(x) for x in execs.out[:, r]) for r in range(6)] == [
+        (px(10.00), px(10.02)), (px(10.00), px(10.02)), (px(10.05), px(10.05)), (px(11.00), px(11.02)),
+        (NONE, NONE), (NONE, NONE)]
+    # the markouts of the same fills are unchanged by the extra set (the 16:30 fill's clip at 16:00)
+    assert int(fills.out[0, 3]) == px(10.05) * 2

@@ -14,6 +14,10 @@ typed temporary views over them:
 ``int_fill_mids``   row_no (execution row), mid_1s, mid_15s, mid_1m, mid_5m (DECIMAL(21,7), the
                     midpoint of the latest valid NBBO at or before min(executed_at + Δ, 16:00 New
                     York) on the fill's day; null when none); one row per attributed fill
+``int_fill_exec_nbbo`` (stored after fct_orders, build/layout.py) nbb_x, nbo_x: the latest valid NBBO at
+                    or before executed_at on the fill's day (the NBBO at execution), for the fills of
+                    marketable limit orders (the Rule 5310 .05 check); the pass answers it for every
+                    attributed fill (``x_bid_us``, ``x_ask_us`` in ``nbbo_fill_answers``)
 
 and two small stored tables:
 
@@ -214,8 +218,10 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
                                  fill_rows["executed_us"])
     else:
         marks = stream.valid_after(np.empty(0, np.int32), np.empty(0, np.int64))
+    execs = stream.valid_at(marks.sym, marks.t_us)  # the NBBO at execution: the same lookups, sorted once
     report = stream.lookup(_quote_batches(con, "staging/nbbo_stream"), table, n_symbols, receipt, routing, marks,
-                         sorted_batches=lambda: _quote_batches(con, "staging/nbbo_stream_sorted"))
+                         sorted_batches=lambda: _quote_batches(con, "staging/nbbo_stream_sorted"),
+                         at_execution=execs)
     wall = _at_rows(new_york_wall_us(orders["received_us"]), scatter, n_orders, NONE) if local else None
     answers = {"row_no": pa.array(np.arange(n_orders, dtype=np.int64)),
                "received_local_us": pa.array(wall, mask=wall == NONE) if local else _absent(n_orders),
@@ -225,7 +231,8 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
     if fills:
         fill_answers = pa.table({
             "row_no": pa.array(fill_rows["execution_row"]), "order_row": pa.array(fill_rows["order_row"]),
-            **_by_row(len(fill_rows["execution_row"]), None, marks, [f"mid2_{h}" for h in stream.HORIZON_NAMES])})
+            **_by_row(len(fill_rows["execution_row"]), None, marks, [f"mid2_{h}" for h in stream.HORIZON_NAMES]),
+            **_by_row(len(fill_rows["execution_row"]), None, execs, ["x_bid_us", "x_ask_us"])})
         del fill_rows
     counts = f"{len(receipt.rows):,}, {len(routing.rows):,}", f"{len(marks.t_us):,}"
     nbbo_r = [_at_rows(receipt.out[j], scatter, n_orders, NONE) for j in range(3)]  # no copy in row order
@@ -233,7 +240,7 @@ def run(con: duckdb.DuckDBPyConnection, *, fills: bool = True, route: bool = Tru
     # The answers hold the kernel's output arrays; the instants, codes and sorted copies go before the
     # fill sums allocate theirs (0.7 GB at 10M orders: a lower peak, and memory freed a moment ago is
     # cheaper to hand out again than fresh memory on this VM: bestex_nb/build/memory.py)
-    del orders, order_rows, sym, routed, receipt, routing, marks
+    del orders, order_rows, sym, routed, receipt, routing, marks, execs
     if fills:
         sums, s = _order_fill_sums(fill_table, n_orders)
         del fill_table

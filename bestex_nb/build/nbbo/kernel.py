@@ -76,7 +76,7 @@ def _in_force(before, pos, psym, pt, prow, out, midnights, cur_t, cur_bid, cur_a
 
 @njit(cache=True, nogil=True, inline="always")
 def _valid(before, h, pos, fsym, ftg, fday, frow, out, midnights, cur_t, cur_bid, cur_ask, cur_valid, lv_t,
-           lv_mid2):
+           lv_bid, lv_ask):
     """Answer the fills at horizon ``h`` whose target (``ftg[h]``: min(t + Δ, 16:00 of the fill's day),
     in time order) is before ``before``, with each symbol's latest valid state from the fill's day
     (``fday``: its index in ``midnights``); ``pos[h]`` is the next fill, ``frow[c]`` its caller row.
@@ -91,23 +91,49 @@ def _valid(before, h, pos, fsym, ftg, fday, frow, out, midnights, cur_t, cur_bid
             if cur_t[s] != NONE and cur_t[s] >= midnights[fday[c]]:
                 o[frow[c]] = cur_bid[s] + cur_ask[s]
         elif lv_t[s] != NONE and lv_t[s] >= midnights[fday[c]]:
-            o[frow[c]] = lv_mid2[s]
+            o[frow[c]] = lv_bid[s] + lv_ask[s]
         c += 1
     pos[h] = c
     return tg[c] if c < n else BIG
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _valid_at(before, pos, xsym, xt, xday, xrow, out, midnights, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_bid,
+              lv_ask):
+    """Answer the lookups of the latest valid state at or before their instant itself (``xt``, in time
+    order, not clipped at the close: the NBBO at execution) that are before ``before``, from the
+    lookup's New York day (``xday``); ``pos[0]`` is the next lookup, ``xrow[c]`` its caller row.
+    ``out`` rows (caller order): bid, ask."""
+    c = pos[0]
+    n = len(xt)
+    while c < n and xt[c] < before:
+        s = xsym[c]
+        r = xrow[c]
+        if cur_valid[s]:
+            if cur_t[s] != NONE and cur_t[s] >= midnights[xday[c]]:
+                out[0, r] = cur_bid[s]
+                out[1, r] = cur_ask[s]
+        elif lv_t[s] != NONE and lv_t[s] >= midnights[xday[c]]:
+            out[0, r] = lv_bid[s]
+            out[1, r] = lv_ask[s]
+        c += 1
+    pos[0] = c
+    return xt[c] if c < n else BIG
+
+
 @njit(cache=True, nogil=True)
 def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights,
              r_pos, r_sym, r_t, r_row, r_out, o_pos, o_sym, o_t, o_row, o_out, f_pos, f_sym, f_tg, f_day, f_row,
-             f_out, nxt, cur_t, cur_seq, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2, stats):
+             f_out, x_pos, x_sym, x_t, x_day, x_row, x_out, nxt, cur_t, cur_seq, cur_bid, cur_ask, cur_valid, lv_t,
+             lv_bid, lv_ask, stats):
     """Merge one batch of quotes (file order = time order) with the sorted lookups.
 
     Before a quote at ``t`` is applied, every lookup at an instant before ``t`` is answered from the
     state so far, so a lookup at exactly ``t`` sees every quote at ``t``. Lookup sets: two in-force
     (``r_*`` receipt, ``o_*`` routing; ``*_pos`` = [next lookup, day index]) and the fills at several
-    horizons (``f_tg``: horizons × fills, the targets; ``f_pos``: one cursor per horizon). ``nxt`` holds
-    each set's next instant: [receipt, routing, fill horizon 0, 1, ...]. Returns −1, or the batch row at which time went backwards.
+    horizons (``f_tg``: horizons × fills, the targets; ``f_pos``: one cursor per horizon), and the valid
+    state at each fill's own instant (``x_*``: the NBBO at execution; ``x_pos``: one cursor). ``nxt`` holds
+    each set's next instant: [receipt, routing, fill horizon 0, 1, ..., at execution]. Returns −1, or the batch row at which time went backwards.
     ``stats``: [quotes read, quotes of unknown symbols, updates superseded at their instant, latest time].
     """
     n_h = len(f_tg)
@@ -127,7 +153,10 @@ def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights,
         for h in range(n_h):
             if nxt[2 + h] < ti:
                 nxt[2 + h] = _valid(ti, h, f_pos, f_sym, f_tg, f_day, f_row, f_out, midnights,
-                                    cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2)
+                                    cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_bid, lv_ask)
+        if nxt[2 + n_h] < ti:
+            nxt[2 + n_h] = _valid_at(ti, x_pos, x_sym, x_t, x_day, x_row, x_out, midnights,
+                                     cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_bid, lv_ask)
         s = _find(keys, vals, qh[i])
         if s < 0:
             unknown += 1
@@ -136,7 +165,8 @@ def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights,
         if ti > cur_t[s]:  # a new instant for the symbol: the one before it is final
             if cur_t[s] != NONE and cur_valid[s]:
                 lv_t[s] = cur_t[s]
-                lv_mid2[s] = cur_bid[s] + cur_ask[s]
+                lv_bid[s] = cur_bid[s]
+                lv_ask[s] = cur_ask[s]
         elif q < cur_seq[s]:  # same instant, lower seq: superseded, never in force
             superseded += 1
             continue
@@ -156,13 +186,16 @@ def _consume(keys, vals, qh, qt, qbid, qask, qseq, midnights,
 
 @njit(cache=True, nogil=True)
 def _finish(midnights, r_pos, r_sym, r_t, r_row, r_out, o_pos, o_sym, o_t, o_row, o_out, f_pos, f_sym, f_tg,
-            f_day, f_row, f_out, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2):
+            f_day, f_row, f_out, x_pos, x_sym, x_t, x_day, x_row, x_out, cur_t, cur_bid, cur_ask, cur_valid, lv_t,
+            lv_bid, lv_ask):
     """After the last quote: answer every lookup still waiting, from the final state."""
     _in_force(BIG, r_pos, r_sym, r_t, r_row, r_out, midnights, cur_t, cur_bid, cur_ask)
     _in_force(BIG, o_pos, o_sym, o_t, o_row, o_out, midnights, cur_t, cur_bid, cur_ask)
     for h in range(len(f_tg)):
         _valid(BIG, h, f_pos, f_sym, f_tg, f_day, f_row, f_out, midnights, cur_t, cur_bid, cur_ask, cur_valid,
-               lv_t, lv_mid2)
+               lv_t, lv_bid, lv_ask)
+    _valid_at(BIG, x_pos, x_sym, x_t, x_day, x_row, x_out, midnights, cur_t, cur_bid, cur_ask, cur_valid, lv_t,
+              lv_bid, lv_ask)
 
 
 @njit(cache=True, nogil=True)

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bestex_nb.build.arrays import NONE, readonly
+from bestex_nb.build.arrays import BIG, NONE, readonly
 from bestex_nb.build.clock import MICROS, day_tables
 from bestex_nb.build.nbbo.kernel import (
     _codes,
@@ -70,12 +70,15 @@ class Lookups:
     row: :data:`NONE` where the row has no lookup, or no same-day answer, or a null price), so a column
     of ``out`` is a ready, contiguous array in the caller's order. In-force sets (receipt, routing):
     columns quoted_at_us, bid_us, ask_us. Valid sets (fills): one per horizon of ``horizons_us``, the
-    bid + ask of the matched state in micro-dollars (twice the midpoint, an integer).
+    bid + ask of the matched state in micro-dollars (twice the midpoint, an integer). The at-instant set
+    (:func:`valid_at`, the NBBO at execution): columns bid_us, ask_us of the latest valid state at or
+    before the instant on its New York day (no clip at the close).
     """
 
     sym: np.ndarray
     t_us: np.ndarray
     horizons_us: np.ndarray | None = None  # None: in force; else valid state at t + Δ, clipped at 16:00
+    at_instant: bool = False  # valid state at t itself, not clipped (the NBBO at execution): bid, ask
     rows: np.ndarray = field(init=False)
     sorted_sym: np.ndarray = field(init=False)
     sorted_t_us: np.ndarray = field(init=False)
@@ -83,7 +86,7 @@ class Lookups:
 
     @property
     def is_valid_set(self) -> bool:
-        return self.horizons_us is not None
+        return self.horizons_us is not None and not self.at_instant
 
     @property
     def answers(self) -> np.ndarray:
@@ -104,7 +107,7 @@ class Lookups:
             self.sorted_t_us = np.empty(len(self.rows), np.int64)
             self.sorted_sym = np.empty(len(self.rows), np.int32)
             _take2(readonly(t), readonly(sym), readonly(self.rows), self.sorted_t_us, self.sorted_sym)
-        n_cols = len(self.horizons_us) if self.is_valid_set else 3
+        n_cols = 2 if self.at_instant else len(self.horizons_us) if self.is_valid_set else 3
         self.out = np.empty((n_cols, len(sym)), np.int64)  # filled with NONE by each pass of lookup()
 
 
@@ -152,21 +155,30 @@ def codes(table, hashes: np.ndarray) -> np.ndarray:
 
 
 def lookup(batches, table, n_symbols: int, receipt: Lookups, route: Lookups, fills: Lookups,
-           sorted_batches=None) -> StreamReport:
+           sorted_batches=None, at_execution: Lookups | None = None) -> StreamReport:
     """Answer every lookup in one pass over ``batches`` (an iterable of quote batches in file order:
     ``(hash uint64, quoted_at_us int64, bid_us int64, ask_us int64, seq int64)`` with :data:`NONE`
-    for nulls). ``receipt`` and ``route`` are in-force sets, ``fills`` a valid set.
+    for nulls). ``receipt`` and ``route`` are in-force sets, ``fills`` a valid set, ``at_execution`` (or
+    None: none) an at-instant set (:func:`valid_at`); built on the same arrays as ``fills`` it reuses
+    their sort.
 
     When time goes backwards in the stream, the answers are discarded and the pass is made again over
     ``sorted_batches()`` (a callable returning the same quotes sorted by time, seq with nulls first,
     and row).
     """
-    if receipt.is_valid_set or route.is_valid_set or not fills.is_valid_set:
-        raise ValueError("receipt and route must be in-force lookups, fills a valid-state one")
+    execs = valid_at(np.empty(0, np.int32), np.empty(0, np.int64)) if at_execution is None else at_execution
+    if receipt.is_valid_set or route.is_valid_set or not fills.is_valid_set or not execs.at_instant:
+        raise ValueError("receipt and route must be in-force lookups, fills a valid-state one, "
+                         "at_execution an at-instant one")
     keys, vals = table
     for x in (receipt, route, fills):
         x.sort()
-    midnights, closes = day_tables(receipt.sorted_t_us, route.sorted_t_us, fills.sorted_t_us)
+    if execs.sym is fills.sym and execs.t_us is fills.t_us:  # the same lookups: the same order
+        execs.rows, execs.sorted_sym, execs.sorted_t_us = fills.rows, fills.sorted_sym, fills.sorted_t_us
+        execs.out = np.empty((2, len(execs.sym)), np.int64)
+    else:
+        execs.sort()
+    midnights, closes = day_tables(receipt.sorted_t_us, route.sorted_t_us, fills.sorted_t_us, execs.sorted_t_us)
     horizons = np.ascontiguousarray(fills.horizons_us, dtype=np.int64)
     n_h = len(horizons)
     # each fill's New York day and, per horizon, its target min(t + Δ, 16:00 that day): in time order
@@ -174,26 +186,32 @@ def lookup(batches, table, n_symbols: int, receipt: Lookups, route: Lookups, fil
     f_day = np.empty(len(fills.sorted_t_us), np.int32)
     f_tg = np.empty((n_h, len(fills.sorted_t_us)), np.int64)
     _fill_targets(readonly(fills.sorted_t_us), readonly(horizons), readonly(midnights), readonly(closes), f_day, f_tg)
+    # the at-execution lookups' days; their targets are their instants (no clip: "closes" beyond every instant)
+    x_day = np.empty(len(execs.sorted_t_us), np.int32)
+    _fill_targets(readonly(execs.sorted_t_us), readonly(np.zeros(1, np.int64)), readonly(midnights),
+                  readonly(np.full(len(closes), BIG, np.int64)), x_day, np.empty((1, len(x_day)), np.int64))
 
     def one_pass(stream) -> StreamReport | None:
-        for x in (receipt, route, fills):
+        for x in (receipt, route, fills, execs):
             x.out.fill(NONE)
         r_pos, o_pos, f_pos = np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros(n_h, np.int64)
-        nxt = np.full(2 + n_h, NONE, np.int64)  # answer from the first quote on
+        x_pos = np.zeros(1, np.int64)
+        nxt = np.full(3 + n_h, NONE, np.int64)  # answer from the first quote on
         ro = readonly
         sets = (r_pos, ro(receipt.sorted_sym), ro(receipt.sorted_t_us), ro(receipt.rows), receipt.out,
                 o_pos, ro(route.sorted_sym), ro(route.sorted_t_us), ro(route.rows), route.out,
-                f_pos, ro(fills.sorted_sym), ro(f_tg), ro(f_day), ro(fills.rows), fills.out)
+                f_pos, ro(fills.sorted_sym), ro(f_tg), ro(f_day), ro(fills.rows), fills.out,
+                x_pos, ro(execs.sorted_sym), ro(execs.sorted_t_us), ro(x_day), ro(execs.rows), execs.out)
         cur_t, cur_seq, lv_t = (np.full(n_symbols, NONE, np.int64) for _ in range(3))
-        cur_bid, cur_ask, lv_mid2 = (np.zeros(n_symbols, np.int64) for _ in range(3))
+        cur_bid, cur_ask, lv_bid, lv_ask = (np.zeros(n_symbols, np.int64) for _ in range(4))
         cur_valid = np.zeros(n_symbols, np.bool_)
         stats = np.array([0, 0, 0, NONE], dtype=np.int64)
         for qh, qt, qbid, qask, qseq in _closing(stream):
             bad = _consume(keys, vals, ro(qh), ro(qt), ro(qbid), ro(qask), ro(qseq), ro(midnights), *sets,
-                           nxt, cur_t, cur_seq, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2, stats)
+                           nxt, cur_t, cur_seq, cur_bid, cur_ask, cur_valid, lv_t, lv_bid, lv_ask, stats)
             if bad >= 0:
                 return None
-        _finish(ro(midnights), *sets, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_mid2)
+        _finish(ro(midnights), *sets, cur_t, cur_bid, cur_ask, cur_valid, lv_t, lv_bid, lv_ask)
         return StreamReport(quotes=int(stats[0]), unknown_symbol_quotes=int(stats[1]),
                             superseded=int(stats[2]), max_quoted_at_us=int(stats[3]))
 
@@ -225,3 +243,8 @@ def in_force(sym, t_us) -> Lookups:
 
 def valid_after(sym, t_us, horizons_us=HORIZONS_US) -> Lookups:
     return Lookups(np.asarray(sym), np.asarray(t_us), np.asarray(horizons_us, dtype=np.int64))
+
+
+def valid_at(sym, t_us) -> Lookups:
+    """The latest valid state at or before each instant, on its New York day: the NBBO at execution."""
+    return Lookups(np.asarray(sym), np.asarray(t_us), np.zeros(1, np.int64), at_instant=True)
