@@ -29,7 +29,7 @@ import pandas as pd
 
 from bestex_nb.contract.parameters import Decision, ParameterError, ReviewParameters
 from bestex_nb.contract.periods import Period, parse_period
-from bestex_nb.contract.units import fmt_value
+from bestex_nb.contract.units import fmt_pair, fmt_value
 from bestex_nb.stats.comparison import METRIC_LABELS, METRICS
 
 #: Columns a provider may fill (missing ones are left empty). ``value`` is the figure that raised the
@@ -235,6 +235,8 @@ def groups(table: pd.DataFrame) -> pd.DataFrame:
     return out.reindex(columns=GROUP_COLUMNS)
 
 
+AGAINST_TEXT = {"others": "the other venues", "same_type": "the other venues of its type"}
+
 _CAUSE_TEXT = {
     "market_moved": "the market moved: every fill within or at the NBBO at execution",
     "through_quote": "filled THROUGH the quote in force at execution",
@@ -273,10 +275,13 @@ def material_difference_exceptions(review, period: Period, parameters: ReviewPar
                 "unit": unit, "p_holm": r.p_holm, "cause": "material_difference",
                 # what the difference cost the venue's matched shares (USD per share metrics only)
                 "usd_impact": -r.difference * r.matched_shares if unit == "USD/share" else None,
-                "detail": (f"{METRIC_LABELS[metric]}: {fmt_value(r.difference, unit, signed=True)} against the "
-                           f"other venues in like-for-like cells (95% interval {fmt_value(r.ci_low, unit)} to "
-                           f"{fmt_value(r.ci_high, unit)}; {r.matched_pct:.0%} of the venue's shares matched; "
-                           f"{r.symbol_days} symbol-days)"),
+                # one unit for the figure, its threshold and its interval (points for E/Q: issue 19), and
+                # never printed so that it rounds onto its threshold
+                "detail": (f"{METRIC_LABELS[metric]}: {fmt_value(r.difference, unit, True, threshold=-r.threshold)} "
+                           f"against {AGAINST_TEXT[parameters.compare_against]} in like-for-like cells (threshold "
+                           f"{fmt_pair(r.difference, -r.threshold, unit)[1]}; 95% interval "
+                           f"{fmt_value(r.ci_low, unit, True)} to {fmt_value(r.ci_high, unit, True)}; "
+                           f"{r.matched_pct:.0%} of the venue's shares matched; {r.symbol_days} symbol-days)"),
             })
     return pd.DataFrame(rows)
 
@@ -291,7 +296,16 @@ def deterioration_exceptions(review, period: Period, parameters: ReviewParameter
     """
     rows = []
     df = review.deterioration_triggers(period, parameters=parameters)
-    for r in df[df["is_breach"]].itertuples(index=False):
+    breaches = df[df["is_breach"]]
+    shares = {}  # executed shares of each trigger period's review groups: the fall's dollar impact
+    for label in dict.fromkeys(breaches["period"]):
+        t = review.price_improvement(label, ["venue", "is_sp500", "order_category"])
+        shares.update({(label, v, bool(s), c): x for v, s, c, x in
+                       zip(t["venue"], t["is_sp500"], t["order_category"], t["executed_shares"])})
+    for r in breaches.itertuples(index=False):
+        executed = shares.get((r.period, r.venue, bool(r.is_sp500), r.order_category), 0.0)
+        # what the fall cost the period's customers: the fall per share × the shares they executed
+        impact = -float(r.change_ps) * float(executed) if pd.notna(r.change_ps) else None
         pct = r.basis == "pct"
         value, lo, hi = (r.pct_change, r.pct_ci_low, r.pct_ci_high) if pct else (
             r.change_ps, r.change_ci_low, r.change_ci_high)
@@ -301,11 +315,12 @@ def deterioration_exceptions(review, period: Period, parameters: ReviewParameter
             "kind": "deterioration", "period": r.period, "venue": r.venue, "is_sp500": bool(r.is_sp500),
             "order_category": r.order_category, "subject": f"vs {r.prior_period}", "metric": "net_pi_ps",
             "value": value, "ci_low": lo, "ci_high": hi, "threshold": -r.threshold, "unit": unit,
-            "p_holm": r.p_holm, "cause": "deterioration",
+            "p_holm": r.p_holm, "cause": "deterioration", "usd_impact": impact,
             "detail": (f"net PI per share {fmt_value(r.prior_value, 'USD/share')} in {r.prior_period} → "
                        f"{fmt_value(r.current_value, 'USD/share')} in {r.period}: "
-                       f"{fmt_value(value, unit, signed=True)} (95% interval {fmt_value(lo, unit)} to "
-                       f"{fmt_value(hi, unit)})"),
+                       f"{fmt_value(value, unit, signed=True, threshold=-r.threshold)} (threshold "
+                       f"{fmt_pair(value, -r.threshold, unit)[1]}; 95% interval {fmt_value(lo, unit, True)} to "
+                       f"{fmt_value(hi, unit, True)}; {fmt_value(impact, 'USD')} over {executed:,.0f} shares)"),
         })
     return pd.DataFrame(rows)
 

@@ -57,10 +57,24 @@ venue_filter = venue or None
 drill_filters, drill_left_out = applicable(parse_drill(drill), "fills")  # checked: a typo is an error
 lf = lf_compute.compute(review, period, venue_filter, parameters=params, decisions=decisions)
 colors = plots.venue_colors(review.venue_ids())
-figs = lf_figures.figures(lf, colors)
+figs = lf_figures.figures(lf, colors, params.min_orders_per_bar)
 plots.params_table({"period": period, "venue": venue or "whole firm", "data": data_dir,
                     "store": str(review.store), "exceptions listed": exceptions_n,
                     "drill-down filters": drill or "none"})
+
+# %% [markdown]
+# ## Open exceptions, largest dollar impact first
+#
+# Every exception of the period still waiting for the committee's disposition, this review's and the
+# price-improvement review's, one line per group (a venue's Rule 5310 .05 orders of one cause form one
+# group). A disposition in `parameters/decisions.yaml` may name the group id and then applies to all its
+# members.
+
+# %%
+open_table, open_note = venue_tables.open_exceptions_table(lf.all_groups, lf.all_exceptions)
+display(Markdown(open_note))
+venue_tables.styled(open_table, flags=[], columns=[], nowrap=("dollar impact",)) if len(open_table) else \
+    Markdown("No exception is open.")
 
 # %% [markdown]
 # ## About the data
@@ -156,8 +170,11 @@ plots.style_table(lf_tables.comparison_display(lf.comparison))
 #
 # Every fill of a marketable limit order priced worse than the far touch at receipt (the offer for a buy,
 # the bid for a sell) is an exception. The shortfall is Σ shares × how much worse than the far touch, in
-# dollars. The summary is per routed venue; the list shows the largest shortfalls, and
-# the evidence table `rule5310_05_exceptions.csv` lists every exception order by order.
+# dollars. Each is also judged against the NBBO **at execution**: a fill within the quote in force when it
+# executed means the market moved between receipt and execution; a fill worse than that quote too went
+# **through the quote**, the finding that needs an answer from the venue. The summary is one line per
+# venue and cause (the groups a disposition can name), fills through the quote first; the list shows the
+# largest shortfalls, and the evidence table `rule5310_05_exceptions.csv` lists every exception order by order.
 
 # %%
 for view in lf_tables.exceptions_views(lf.exceptions, exceptions_n):

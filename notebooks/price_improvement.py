@@ -66,6 +66,20 @@ plots.params_table({"period": period, "venue": venue or "whole firm", "data": da
                     "drill-down filters": drill or "none"})
 
 # %% [markdown]
+# ## Open exceptions, largest dollar impact first
+#
+# Every exception of the period still waiting for the committee's disposition, one line per group (a
+# venue's Rule 5310 .05 orders of one cause form one group; a material difference or a deterioration
+# breach is a group of its own). A disposition in `parameters/decisions.yaml` may name the group id and
+# then applies to all its members. Details follow in the sections below.
+
+# %%
+open_table, open_note = venue_tables.open_exceptions_table(vr.groups, vr.exceptions)
+display(Markdown(open_note))
+venue_tables.styled(open_table, flags=[], columns=[], nowrap=("dollar impact",)) if len(open_table) else \
+    Markdown("No exception is open.")
+
+# %% [markdown]
 # ## The venues
 #
 # Who each venue is and what share of the firm's routed flow it received in the period (every routed

@@ -67,10 +67,14 @@ def test_ids_are_stable_across_runs_and_decisions_are_joined(build_review, tmp_p
     comp = review.compare_venues("2026Q3", "net_pi_ps", parameters=load("2026Q3", folder))
     matched = comp.set_index(["venue", "is_sp500", "order_category"]).loc[("V2", True, "market"), "matched_shares"]
     assert v2["usd_impact"] == pytest.approx(1 / 75 * matched) and v2["usd_impact"] > 0
-    assert pd.isna(det["usd_impact"])  # a change in net PI per share has no shares to weigh it by
+    # a fall in net PI per share costs the fall × the shares executed in the period: V1's S&P 500 market
+    # orders fell from $0.02 (July: 5 USD over 250 shares) to $0.01 (August: O7, 100 shares)
+    assert det["usd_impact"] == pytest.approx(0.01 * 100) and "$1.00 over 100 shares" in det["detail"]
     groups = exception_register.groups(first)
-    # open first, with dollars before without; V2's justified group last
-    assert groups["group_id"].tolist() == ["MAT-2026Q3-net_pi_ps-V3-sp500-market", "DET-2026-08-V1-sp500-market",
+    # open first by dollar impact; V3's difference costs 0.005 × 200 matched shares = $1.00 too, and the
+    # tie goes by id; V2's justified group last
+    assert v3["usd_impact"] == pytest.approx(0.005 * 200)
+    assert groups["group_id"].tolist() == ["DET-2026-08-V1-sp500-market", "MAT-2026Q3-net_pi_ps-V3-sp500-market",
                                            "MAT-2026Q3-net_pi_ps-V2-sp500-market"]
     assert groups["group_id"].iloc[-1] == "MAT-2026Q3-net_pi_ps-V2-sp500-market"  # decided: last
 

@@ -74,3 +74,56 @@ def test_line_of_an_affiliate_and_a_payer(context):
         "**V4 — Idle Venue**: exchange, an affiliate of the firm, does not pay for order flow.")
     assert "wholesaler, not affiliated, pays for order flow." in venue_context_line(ctx, "V1", "2026-07")
     assert venue_context_line(ctx, "V9", "2026-07") == "V9: no orders were routed to this venue in 2026-07."
+
+
+def test_peers_sentence_and_the_same_type_table():
+    import pandas as pd
+
+    from bestex_nb.dimensions.venues.tables import comparison_table, peers_sentence
+    ctx = pd.DataFrame({"venue": ["WSA", "WSB", "EXCH"], "venue_type": ["wholesaler", "wholesaler", "exchange"]})
+    assert peers_sentence(ctx, ["EXCH", "WSA", "WSB"]) == (
+        "Compared with venues of their own type: WSA (wholesaler), WSB (wholesaler); no venue of the same type "
+        "to compare with: EXCH (exchange).")
+    rows = pd.DataFrame({
+        "venue": ["WSA", "EXCH", "WSA"], "is_sp500": [True, True, True], "order_category": ["market"] * 3,
+        "metric": ["net_pi_bps"] * 3, "difference": [-1.25, float("nan"), 0.5], "ci_low": [-2.0, None, 0.1],
+        "ci_high": [-0.5, None, 0.9], "status": ["material", "no_same_type_peer", "better"],
+        "against": ["same_type", "same_type", "others"]})
+    table = comparison_table(rows, ["net_pi_bps"], "same_type")
+    # the venue without a peer is left to the sentence; the minus sign never breaks from its figure
+    assert table["review group"].tolist() == ["WSA · S&P 500 · market"]
+    assert table.iloc[0, 1] == "−\u20601.25 bp [−\u20602.00 bp, −\u20600.50 bp] ● material"
+    assert comparison_table(rows, ["net_pi_bps"], "others").iloc[0, 1] == "+0.50 bp [+0.10 bp, +0.90 bp]"
+
+
+def test_open_exceptions_fit_one_screen_largest_first():
+    import pandas as pd
+
+    from bestex_nb.dimensions.venues.tables import open_exceptions_table
+    groups = pd.DataFrame({
+        "group_id": [f"G{i}" for i in range(15)], "kind": ["rule5310_05"] * 15, "venue": ["WSA"] * 15,
+        "description": ["x"] * 15, "cause": ["through_quote"] * 15, "members": [3] * 15, "open_members": [3] * 14 + [0],
+        "usd_impact": [-100.0 + i for i in range(15)], "worst_ids": ["a, b"] * 15})
+    table, note = open_exceptions_table(groups, limit=12)
+    assert len(table) == 12 and table["group"].iloc[0] == "G0" and table["dollar impact"].iloc[0] == "−$100.00"
+    assert note.startswith("14 open exception group(s) holding 42 open exception(s); 1 group(s) fully decided.")
+    assert "The 12 largest are shown" in note
+    assert table["what"].iloc[0] == "3 orders: filled through the quote in force at execution"
+    assert table["costliest members"].iloc[0] == "a, b"
+
+
+def test_a_group_of_one_reads_as_its_figure_beside_its_threshold():
+    import pandas as pd
+
+    from bestex_nb.dimensions.venues.tables import open_exceptions_table
+    member = {"group_id": "MAT-x", "exception_id": "MAT-x", "kind": "material_difference", "metric": "net_pi_ps",
+              "value": -0.000503, "threshold": -0.0005, "unit": "USD/share", "is_sp500": True,
+              "order_category": "market", "subject": "", "detail": "long text"}
+    groups = pd.DataFrame({"group_id": ["MAT-x"], "kind": ["material_difference"], "venue": ["WSB"],
+                           "cause": [None], "description": ["long text"], "members": [1], "open_members": [1],
+                           "usd_impact": [515.11], "worst_ids": ["MAT-x"]})
+    table, _ = open_exceptions_table(groups, pd.DataFrame([member]))
+    # the figure is not printed so that it rounds onto its threshold
+    assert table["what"].iloc[0] == ("Net price improvement per share −$0.000503 (threshold −$0.000500); "
+                                     "S&P 500 · market")
+    assert table["costliest members"].iloc[0] == "" and table["dollar impact"].iloc[0] == "$515.11"

@@ -32,6 +32,8 @@ class LimitFills:
     comparison: pd.DataFrame  # review group rows of review.compare_venues(period, "fill_rate_shares")
     exceptions: pd.DataFrame  # Rule 5310 .05: one row per marketable limit order with fills outside the quote
     exception_list: pd.DataFrame  # this review's rows of review.exceptions: fill-rate material differences, .05
+    all_groups: pd.DataFrame  # every exception group of the period (all reviews), open first by dollar impact
+    all_exceptions: pd.DataFrame  # their members (review.exceptions of the period)
     reconciliation: pd.DataFrame  # orders in = analysed + excluded by reason
     exclusions_by_reason: pd.DataFrame  # reason × scope × venue counts
 
@@ -43,6 +45,7 @@ class LimitFills:
             "limit_fill_survival": self.survival, "limit_time_to_fill": self.time_to_fill,
             "limit_end_states": self.end_states, "rule5310_05_exceptions": self.exceptions,
             "limit_fill_venue_comparison": self.comparison, "limit_exceptions": self.exception_list,
+            "limit_page_exception_groups": self.all_groups,
             "limit_reconciliation": self.reconciliation,
             "limit_exclusions_by_reason": self.exclusions_by_reason,
         }
@@ -75,9 +78,14 @@ def compute(review: Review, period: str, venue: str | None = None, *, parameters
                  .groupby(["reason", "scope", "venue"], as_index=False).size().rename(columns={"size": "order_rows"}))
     comparison = review.compare_venues(period, "fill_rate_shares", parameters=parameters)
     exception_list = dimension_exceptions(review, period, parameters, decisions)
+    # the top of the page lists every open exception of the period, this review's and the others'
+    all_exceptions = review.exceptions(period, parameters=parameters, decisions=decisions)
+    all_groups = review.exception_groups(period, exceptions=all_exceptions)
     if venue:
         comparison = comparison[comparison["venue"] == venue].reset_index(drop=True)
         exception_list = exception_list[exception_list["venue"] == venue].reset_index(drop=True)
+        all_groups = all_groups[all_groups["venue"] == venue].reset_index(drop=True)
+        all_exceptions = all_exceptions[all_exceptions["venue"] == venue].reset_index(drop=True)
     counts = review.survival_counts(period, ["venue", "order_category"], venue)
     return LimitFills(
         period=period, venue=venue,
@@ -91,6 +99,8 @@ def compute(review: Review, period: str, venue: str | None = None, *, parameters
         comparison=comparison,
         exceptions=review.marketable_limit_exceptions(period, venue),
         exception_list=exception_list,
+        all_groups=all_groups,
+        all_exceptions=all_exceptions,
         reconciliation=review.reconciliation(period, venue),
         exclusions_by_reason=by_reason,
     )

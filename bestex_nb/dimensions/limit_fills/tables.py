@@ -59,19 +59,31 @@ def time_to_fill_display(ttf: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+CAUSE_LABELS = {"through_quote": "through the quote at execution too",
+                "market_moved": "market moved (within the NBBO at execution)",
+                "no_quote_at_execution": "no valid NBBO at execution"}
+#: through the quote first: the fills a moved market does not explain
+CAUSE_ORDER = ["through_quote", "no_quote_at_execution", "market_moved"]
+
+
 def exceptions_summary(exceptions: pd.DataFrame) -> pd.DataFrame:
-    """Rule 5310 .05 exceptions per venue: orders, fills and shares outside the quote, shortfall USD."""
-    cols = ["venue", "orders", "fills", "outside_shares", "shortfall_usd"]
+    """Rule 5310 .05 exceptions per venue × cause (the groups a disposition can name): orders, fills and
+    shares outside the quote, shortfall USD; the fills through the quote at execution first."""
+    cols = ["venue", "cause", "orders", "fills", "outside_shares", "shortfall_usd"]
     if exceptions.empty:
         return pd.DataFrame(columns=cols)
-    return (exceptions.groupby("venue", as_index=False)
-            .agg(orders=("order_id", "size"), fills=("fills", "sum"), outside_shares=("outside_shares", "sum"),
-                 shortfall_usd=("shortfall_usd", "sum"))[cols])
+    out = (exceptions.groupby(["venue", "cause"], as_index=False)
+           .agg(orders=("order_id", "size"), fills=("fills", "sum"), outside_shares=("outside_shares", "sum"),
+                shortfall_usd=("shortfall_usd", "sum"))[cols])
+    rank = {c: i for i, c in enumerate(CAUSE_ORDER)}
+    return out.assign(_r=out["cause"].map(rank)).sort_values(["_r", "venue"]).drop(columns="_r").reset_index(drop=True)
 
 
 def exceptions_summary_display(exceptions: pd.DataFrame) -> pd.DataFrame:
     """:func:`exceptions_summary` with headings for reading."""
-    return exceptions_summary(exceptions).rename(columns={
+    out = exceptions_summary(exceptions)
+    out["cause"] = out["cause"].map(CAUSE_LABELS).fillna(out["cause"])
+    return out.rename(columns={
         "orders": "orders with exceptions", "fills": "fills outside the quote",
         "outside_shares": "shares outside the quote", "shortfall_usd": "shortfall USD"})
 
@@ -80,21 +92,28 @@ EXCEPTION_SUMMARY_FORMATS = {"orders with exceptions": "int", "fills outside the
                              "shares outside the quote": "shares", "shortfall USD": "usd"}
 
 
+def _quote(b, a) -> str:
+    return "—" if pd.isna(b) or pd.isna(a) else f"{b:,.4f}\u00a0×\u00a0{a:,.4f}"
+
+
 def exceptions_display(exceptions: pd.DataFrame, n: int = 25) -> pd.DataFrame:
-    """The ``n`` exceptions with the largest shortfall, with New York receipt times (for reading)."""
+    """The ``n`` exceptions with the largest shortfall, with New York receipt times and the NBBO at
+    receipt and at the worst fill's execution, so a market that moved is told from a fill through the
+    quote (for reading)."""
     top = exceptions.sort_values(["shortfall_usd", "order_id"], ascending=[False, True]).head(n)
     return pd.DataFrame({
         "order_id": top["order_id"], "venue": top["venue"], "symbol": top["symbol"], "side": top["side"],
         "received (New York)": plots.ny_times(top["received_at"]).to_numpy(),
         "limit": top["limit_price"],
-        "NBBO at receipt": [f"{b:,.4f}\u00a0×\u00a0{a:,.4f}" for b, a in zip(top["nbb_r"], top["nbo_r"])],
-        "fills outside": top["fills"], "shares outside": top["outside_shares"], "worst price": top["worst_price"],
-        "shortfall USD": top["shortfall_usd"],
+        "NBBO at receipt": [_quote(b, a) for b, a in zip(top["nbb_r"], top["nbo_r"])],
+        "NBBO at execution": [_quote(b, a) for b, a in zip(top["nbb_x"], top["nbo_x"])],
+        "worst price": top["worst_price"],
+        "cause": top["cause"].map(CAUSE_LABELS).fillna(top["cause"]).to_numpy(),
+        "shares outside": top["outside_shares"], "shortfall USD": top["shortfall_usd"],
     })
 
 
-EXCEPTION_FORMATS = {"limit": "usd_ps", "fills outside": "int", "shares outside": "shares",
-                     "worst price": "usd_ps", "shortfall USD": "usd"}
+EXCEPTION_FORMATS = {"limit": "usd_ps", "shares outside": "shares", "worst price": "usd_ps", "shortfall USD": "usd"}
 NO_EXCEPTIONS = "No fill of a marketable limit order was priced worse than the far touch at receipt in this period."
 
 

@@ -24,11 +24,13 @@ class VenueReview:
     context: pd.DataFrame  # one row per venue: type, affiliation, PFOF, share of routed flow
     deterioration: pd.DataFrame  # trigger period × review group
     exceptions: pd.DataFrame  # one row per exception, with its disposition
+    groups: pd.DataFrame  # one row per exception group (venue × cause), open first by dollar impact
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"venue_comparison": self.comparisons, "venue_context": self.context,
                 "deterioration": self.deterioration,
-                "exceptions": self.exceptions, "review_parameters": self.parameters.table()}
+                "exceptions": self.exceptions, "exception_groups": self.groups,
+                "review_parameters": self.parameters.table()}
 
 
 def compute(review, period, venue: str | None = None, *, parameters: ReviewParameters,
@@ -46,6 +48,8 @@ def compute(review, period, venue: str | None = None, *, parameters: ReviewParam
                       ignore_index=True)
     trig = review.deterioration_triggers(p, parameters=parameters)
     exc = review.exceptions(p, parameters=parameters, decisions=decisions)
+    groups = review.exception_groups(p, exceptions=exc)
     if venue:
-        comps, trig, exc = (df[df["venue"] == venue].reset_index(drop=True) for df in (comps, trig, exc))
-    return VenueReview(p.label, venue, parameters, comps, review.venue_context(p), trig, exc)
+        comps, trig, exc, groups = (df[df["venue"] == venue].reset_index(drop=True)
+                                    for df in (comps, trig, exc, groups))
+    return VenueReview(p.label, venue, parameters, comps, review.venue_context(p), trig, exc, groups)

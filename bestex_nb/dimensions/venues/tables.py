@@ -188,3 +188,53 @@ def venue_context_line(ctx: pd.DataFrame, venue: str, period_label: str) -> str:
     if r["directed_orders"]:
         text += f"; {plots.fmt_int(r['directed_orders'])} of its orders were directed by the customer"
     return text + "."
+
+
+CAUSE_SHORT = {"through_quote": "filled through the quote in force at execution",
+               "market_moved": "the market moved: fills within the NBBO at execution",
+               "no_quote_at_execution": "no valid NBBO at execution"}
+
+
+def _short(member) -> str:
+    """One short line for an exception of a group of one: the figure beside its threshold, in one unit."""
+    figure, threshold = fmt_pair(member["value"], member["threshold"], member["unit"])
+    segment = f"{SEGMENT_LABELS.get(bool(member['is_sp500']), '')} · {str(member['order_category']).replace('_', ' ')}"
+    if member["kind"] == "material_difference":
+        return f"{METRIC_LABELS.get(member['metric'], member['metric'])} {figure} (threshold {threshold}); {segment}"
+    if member["kind"] == "deterioration":
+        return f"net PI per share {figure} {member['subject']} (threshold {threshold}); {segment}"
+    return str(member["detail"])
+
+
+def open_exceptions_table(groups: pd.DataFrame, exceptions: pd.DataFrame | None = None,
+                          limit: int = 12) -> tuple[pd.DataFrame, str]:
+    """The open exception groups for the top of a page, largest dollar impact first (as
+    ``Review.exception_groups`` orders them), at most ``limit`` rows, and a sentence on what is left out.
+    Each group is one line however many orders it holds; its id is what a disposition names. With
+    ``exceptions`` (the members), a group of one reads as its figure beside its threshold."""
+    open_ = groups[groups["open_members"] > 0]
+    shown = open_.head(limit)
+    members = (exceptions.drop_duplicates("group_id").set_index("group_id")
+               if exceptions is not None and len(exceptions) else None)
+    what = []
+    for r in shown.itertuples(index=False):  # at most `limit` groups
+        if members is not None and r.members == 1 and r.group_id in members.index:
+            what.append(_short(members.loc[r.group_id]))
+        elif isinstance(r.cause, str) and r.cause in CAUSE_SHORT:
+            what.append(f"{r.members:,} orders: {CAUSE_SHORT[r.cause]}")
+        else:
+            what.append(r.description)
+    table = pd.DataFrame({
+        "group": shown["group_id"].to_numpy(),
+        "kind": [str(k).replace("_", " ") for k in shown["kind"]],
+        "venue": shown["venue"].fillna("—").to_numpy(),
+        "what": what,
+        "open / members": [f"{o:,} / {m:,}" for o, m in zip(shown["open_members"], shown["members"])],
+        "dollar impact": [fmt_value(v, "USD") for v in shown["usd_impact"]],
+        "costliest members": [w if m > 1 else "" for w, m in zip(shown["worst_ids"].fillna(""), shown["members"])],
+    })
+    note = (f"{len(open_):,} open exception group(s) holding {int(open_['open_members'].sum()):,} open "
+            f"exception(s); {len(groups) - len(open_):,} group(s) fully decided.")
+    if len(open_) > limit:
+        note += f" The {limit} largest are shown; every group is in the evidence table exception_groups.csv."
+    return table, note
