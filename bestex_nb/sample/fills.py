@@ -31,7 +31,7 @@ from .orders import (
     STOP,
     Orders,
 )
-from .pricing import venue_price_improvement
+from .pricing import lit_prices, venue_price_improvement
 from .quotes import Quotes
 from .strata import share_below, stratified_spans, stratified_uniform
 from .universe import ATSN, CLOSE_S, EXCH, KEST, MICRO, SECURITIES, US, WSA, WSB, Calendar
@@ -40,6 +40,7 @@ AGENCY, PRINCIPAL, RISKLESS = 0, 1, 2
 CAPACITIES = ("agency", "principal", "riskless_principal")
 MS = 1000  # microseconds per millisecond
 SP500 = np.array([sec.is_sp500 for sec in SECURITIES], dtype=np.int64)
+TICK = np.array([sec.tick for sec in SECURITIES], dtype=np.int64)
 AFTER_HOURS_END_S = 20 * 3600
 #: Typical size of one print at the exchange or the ATS (shares): larger orders fill in several.
 LIT_PRINT_SHARES = 200
@@ -181,6 +182,14 @@ def _immediate(rng, cal, q: Quotes, o: Orders, rows: np.ndarray) -> tuple:
     pi = venue_price_improvement(exec_venue, month, ask - bid, start, width)
     b = is_buy[f_row]
     price = np.where(b, ask - pi, bid + pi)
+    # exchange and ATS prints: the penny grid, or the midpoint of the NBBO at the execution (Rule 612)
+    sym = o.sym[rows][f_row]
+    at_exec = q.at_receipt(sym, o.day[rows][f_row], t)
+    has = at_exec >= 0
+    exec_bid = np.where(has, q.bid[np.maximum(at_exec, 0)], -1)
+    exec_ask = np.where(has, q.ask[np.maximum(at_exec, 0)], -1)
+    lit, lit_price = lit_prices(exec_venue, month, start, width, pi, b, bid, ask, exec_bid, exec_ask, TICK[sym])
+    price = np.where(lit, lit_price, price)
     lim = o.limit[rows][f_row]
     price = np.where(is_limit[f_row], np.where(b, np.minimum(price, lim), np.maximum(price, lim)), price)
     price = np.maximum(price, 1)

@@ -9,6 +9,11 @@ hidden liquidity, the ATS fills at the midpoint); the few fills straddling a ban
 average price. Summed over a stream this reproduces the profile's mean exactly, so a venue's monthly
 net price improvement per share moves only with the spreads its customers faced.
 
+Exchange and ATS prints follow Reg NMS Rule 612 (:func:`lit_prices`): for a stock of $1 or more they
+are on the $0.01 grid (at the quote, or whole ticks outside it) or exactly at the midpoint of the NBBO
+in force at the execution. Wholesalers and the desk keep their sub-penny price improvement, as retail
+wholesalers do; sub-dollar stocks stay on the $0.0001 grid everywhere.
+
 Planted problem 1 lives here: from September WSB passes a smaller share of the spread to customers.
 """
 
@@ -51,6 +56,13 @@ def _cumulative(x: np.ndarray, model: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return whole * dis_1 + dis_f, whole * imp_1 + imp_f
 
 
+def _models(venue: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """The profile (p_dis, p_at, f_lo, f_hi) of each fill's executing venue and month."""
+    model = PI_MODEL[venue]
+    model[(venue == WSB) & (month >= WSB_DETERIORATION_MONTH)] = WSB_DETERIORATED
+    return model
+
+
 def venue_price_improvement(
     venue: np.ndarray, month: np.ndarray, spread: np.ndarray, start: np.ndarray, width: np.ndarray
 ) -> np.ndarray:
@@ -72,10 +84,53 @@ def venue_price_improvement(
     numpy.ndarray
         int64 pips: > 0 improved, 0 at the quote, < 0 outside the quote.
     """
-    model = PI_MODEL[venue]
-    model[(venue == WSB) & (month >= WSB_DETERIORATION_MONTH)] = WSB_DETERIORATED
+    model = _models(venue, month)
     dis_0, imp_0 = _cumulative(start, model)
     dis_1, imp_1 = _cumulative(start + width, model)
     w = np.maximum(width, 1e-15)
     dis_base = np.where(spread > 0, spread, LOCKED_DIS_BASE)
     return np.rint(spread * (imp_1 - imp_0) / w + dis_base * (dis_1 - dis_0) / w).astype(np.int64)
+
+
+def lit_prices(
+    venue, month, start, width, pi, is_buy, bid, ask, exec_bid, exec_ask, tick
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prices of exchange and ATS prints of penny-ticked stocks under Rule 612 (sub-penny rule).
+
+    Such a print takes the band of its venue's profile at the centre of its span: outside the quote by
+    whole ticks (at least one, ``pi`` rounded away from the customer), at the quote, or, improved, at the
+    midpoint of the NBBO in force at the execution (``exec_bid``/``exec_ask``, -1 when the symbol has
+    no quote yet that day). Where that midpoint is missing or has left the quote at receipt, the print
+    is at the quote. A half-penny midpoint is allowed; any other sub-penny price is not.
+
+    Parameters
+    ----------
+    venue, month, start, width :
+        As for :func:`venue_price_improvement`.
+    pi : numpy.ndarray
+        The profile's price improvement per share (pips), from :func:`venue_price_improvement`.
+    is_buy : numpy.ndarray
+        Side of the order.
+    bid, ask : numpy.ndarray
+        NBBO at receipt (pips).
+    exec_bid, exec_ask : numpy.ndarray
+        NBBO at the execution (pips; -1 = none that day).
+    tick : numpy.ndarray
+        The symbol's tick in pips ($0.01 = 100, or 1 below $1).
+
+    Returns
+    -------
+    applies, price : numpy.ndarray
+        Where the rule applies (exchange or ATS, penny tick), and the print's price there (pips).
+    """
+    applies = ((venue == EXCH) | (venue == ATSN)) & (tick == CENT)
+    model = _models(venue, month)
+    x = np.mod(start + width / 2.0, 1.0)
+    outside, at = x < model[:, 0], x < model[:, 0] + model[:, 1]
+    ticks_out = np.maximum(1, -(pi // tick))  # ceil(-pi / tick), at least one tick
+    pi_grid = np.where(outside, -ticks_out * tick, 0)
+    grid = np.where(is_buy, ask - pi_grid, bid + pi_grid)
+    mid = (exec_bid + exec_ask) // 2  # exact: both on the penny grid, so the sum is even
+    usable = (exec_bid > 0) & (bid <= mid) & (mid <= ask)
+    price = np.where(~outside & ~at & usable, mid, grid)
+    return applies, price
