@@ -10,7 +10,7 @@ average price. Summed over a stream this reproduces the profile's mean exactly, 
 net price improvement per share moves only with the spreads its customers faced.
 
 Exchange and ATS prints follow Reg NMS Rule 612 (:func:`lit_prices`): for a stock of $1 or more they
-are on the $0.01 grid (at the quote, or whole ticks outside it) or exactly at the midpoint of the NBBO
+are on the $0.01 grid (at the quote, or a spread outside it) or exactly at the midpoint of the NBBO
 in force at the execution. Wholesalers and the desk keep their sub-penny price improvement, as retail
 wholesalers do; sub-dollar stocks stay on the $0.0001 grid everywhere.
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .strata import share_below
 from .universe import ATSN, CENT, EXCH, KEST, WSA, WSB
 
 #: Rows WSA, WSB, EXCH, ATSN, KEST; columns p_dis, p_at, f_lo, f_hi.
@@ -92,23 +93,21 @@ def venue_price_improvement(
     return np.rint(spread * (imp_1 - imp_0) / w + dis_base * (dis_1 - dis_0) / w).astype(np.int64)
 
 
-def lit_prices(
-    venue, month, start, width, pi, is_buy, bid, ask, exec_bid, exec_ask, tick
-) -> tuple[np.ndarray, np.ndarray]:
-    """Prices of exchange and ATS prints of penny-ticked stocks under Rule 612 (sub-penny rule).
+def lit_prices(venue, month, start, width, is_buy, bid, ask, exec_bid, exec_ask, tick) -> tuple[np.ndarray, ...]:
+    """Exchange and ATS prints of penny-ticked stocks under Rule 612 (the sub-penny rule).
 
-    Such a print takes the band of its venue's profile at the centre of its span: outside the quote by
-    whole ticks (at least one, ``pi`` rounded away from the customer), at the quote, or, improved, at the
-    midpoint of the NBBO in force at the execution (``exec_bid``/``exec_ask``, -1 when the symbol has
-    no quote yet that day). Where that midpoint is missing or has left the quote at receipt, the print
-    is at the quote. A half-penny midpoint is allowed; any other sub-penny price is not.
+    Such a fill is cut along its venue's profile into up to three prints, one per band its span covers
+    (in proportion): outside the quote by the quoted spread, at the quote, and improved, at the midpoint of the
+    NBBO in force at the execution (``exec_bid``/``exec_ask``; -1 when the symbol has no quote yet that
+    day). Where that midpoint is missing or has left the quote at receipt, the improved print is at the
+    quote. Every price is on the $0.01 grid or at that midpoint (a half-penny midpoint is allowed). As a
+    fill inside one band keeps its whole quantity, a stream's shares split between the bands in the
+    profile's proportions, like the other venues' blended prices.
 
     Parameters
     ----------
     venue, month, start, width :
         As for :func:`venue_price_improvement`.
-    pi : numpy.ndarray
-        The profile's price improvement per share (pips), from :func:`venue_price_improvement`.
     is_buy : numpy.ndarray
         Side of the order.
     bid, ask : numpy.ndarray
@@ -120,17 +119,22 @@ def lit_prices(
 
     Returns
     -------
-    applies, price : numpy.ndarray
-        Where the rule applies (exchange or ATS, penny tick), and the print's price there (pips).
+    applies : numpy.ndarray
+        Where the rule applies: exchange or ATS, penny tick.
+    share, price : numpy.ndarray
+        ``(n, 3)``: the fraction of the fill in each band (outside, at, improved) and its price (pips).
     """
     applies = ((venue == EXCH) | (venue == ATSN)) & (tick == CENT)
     model = _models(venue, month)
-    x = np.mod(start + width / 2.0, 1.0)
-    outside, at = x < model[:, 0], x < model[:, 0] + model[:, 1]
-    ticks_out = np.maximum(1, -(pi // tick))  # ceil(-pi / tick), at least one tick
-    pi_grid = np.where(outside, -ticks_out * tick, 0)
-    grid = np.where(is_buy, ask - pi_grid, bid + pi_grid)
+    below_at = share_below(start, width, model[:, 0])
+    below_improved = share_below(start, width, model[:, 0] + model[:, 1])
+    share = np.stack([below_at, below_improved - below_at, 1.0 - below_improved], axis=1)
+    # outside by the quoted spread (one tick in a locked market): proportional to the stratification
+    # weight (shares x spread) like the other bands, so a stream's net figure stays exact
+    gap = np.maximum(ask - bid, tick)
+    outside = np.where(is_buy, ask + gap, bid - gap)
+    at = np.where(is_buy, ask, bid)
     mid = (exec_bid + exec_ask) // 2  # exact: both on the penny grid, so the sum is even
     usable = (exec_bid > 0) & (bid <= mid) & (mid <= ask)
-    price = np.where(~outside & ~at & usable, mid, grid)
-    return applies, price
+    price = np.stack([outside, at, np.where(usable, mid, at)], axis=1)
+    return applies, np.clip(share, 0.0, 1.0), price

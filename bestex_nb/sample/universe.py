@@ -122,8 +122,10 @@ SECURITIES: tuple[Security, ...] = (
     S("BLZN", "Blazon Media Group (fictional)", False, 54.2, 6, 0.030, 0.5, 1.0),
     S("CDRB", "Cedar Bay Bancorp (fictional)", False, 24.1, 3, 0.018, 0.4, 1.0),
     S("MRLN", "Marlin Outdoor Brands (fictional)", False, 15.3, 2, 0.030, 0.5, 1.5),
-    S("ORCQ", "Orca Quantum Corp. (fictional)", False, 9.45, 1, 0.045, 0.8, 3.0),
-    S("PLSM", "Plasma Energy Systems (fictional)", False, 6.20, 1, 0.040, 0.6, 2.0),
+    # ORCQ and PLSM stay $5 stocks (and the three below stay under $5, ZPHR under $1), so each name keeps
+    # its price class over the quarter and the share mix by price band does not hinge on a random walk.
+    S("ORCQ", "Orca Quantum Corp. (fictional)", False, 9.45, 1, 0.045, 0.8, 3.0, (5.5, 28.35)),
+    S("PLSM", "Plasma Energy Systems (fictional)", False, 6.20, 1, 0.040, 0.6, 2.0, (5.5, 18.6)),
     # Low-priced names: a small slice of the orders, with smaller tickets (median $700, and $200 for
     # the sub-dollar ZPHR, about 500 shares).
     S("TRVX", "Trevix Therapeutics (fictional)", False, 3.40, 1, 0.050, 0.6, 1.2, (1.5, 4.9), 700.0),

@@ -36,7 +36,7 @@ NON_MARKETABLE = ("inside_quote_limit", "at_quote_limit", "near_quote_limit", "a
 #: Share mix of the executions by fill price (data/sample/README.md, "Share mix"): low-priced names are a
 #: small slice of the dollar value and must not dominate share-weighted figures.
 SUB5_VALUE_MAX = 0.05  # stocks under $5: at most 5% of executed dollar value
-SUB5_SHARES_MAX = 0.35  # ... and well under half of executed shares
+SUB5_SHARES_MAX = 0.30  # ... and well under half of executed shares
 SUB1_SHARES_MAX = 0.05  # the sub-dollar stock: a few % of executed shares at most
 
 
