@@ -31,7 +31,7 @@ from .orders import (
     STOP,
     Orders,
 )
-from .pricing import venue_price_improvement
+from .pricing import lit_prices, venue_price_improvement
 from .quotes import Quotes
 from .strata import share_below, stratified_spans, stratified_uniform
 from .universe import ATSN, CLOSE_S, EXCH, KEST, MICRO, SECURITIES, US, WSA, WSB, Calendar
@@ -40,6 +40,7 @@ AGENCY, PRINCIPAL, RISKLESS = 0, 1, 2
 CAPACITIES = ("agency", "principal", "riskless_principal")
 MS = 1000  # microseconds per millisecond
 SP500 = np.array([sec.is_sp500 for sec in SECURITIES], dtype=np.int64)
+TICK = np.array([sec.tick for sec in SECURITIES], dtype=np.int64)
 AFTER_HOURS_END_S = 20 * 3600
 #: Typical size of one print at the exchange or the ATS (shares): larger orders fill in several.
 LIT_PRINT_SHARES = 200
@@ -181,7 +182,11 @@ def _immediate(rng, cal, q: Quotes, o: Orders, rows: np.ndarray) -> tuple:
     pi = venue_price_improvement(exec_venue, month, ask - bid, start, width)
     b = is_buy[f_row]
     price = np.where(b, ask - pi, bid + pi)
-    lim = o.limit[rows][f_row]
+    sym = o.sym[rows][f_row]
+    f_row, exec_venue, t, f_qty, price, capacity = _rule_612(
+        q, o.day[rows], f_row, (exec_venue, t, f_qty, price, capacity), sym, month, start, width, b, bid, ask
+    )
+    b, lim = is_buy[f_row], o.limit[rows][f_row]
     price = np.where(is_limit[f_row], np.where(b, np.minimum(price, lim), np.maximum(price, lim)), price)
     price = np.maximum(price, 1)
 
@@ -197,6 +202,31 @@ def _immediate(rng, cal, q: Quotes, o: Orders, rows: np.ndarray) -> tuple:
     cancel = np.where(slow, _customer_cancel(rng, cal, o, rows, after), cancel)
     cancel = np.where(rest, cancel, -1)
     return (rows[f_row], exec_venue, t, f_qty, price, capacity), cancel
+
+
+def _rule_612(q: Quotes, day, f_row, cols, sym, month, start, width, is_buy, bid, ask) -> tuple:
+    """Exchange and ATS fills of penny-ticked stocks become prints on the $0.01 grid or at the midpoint
+    of the NBBO at the execution (:func:`bestex_nb.sample.pricing.lit_prices`): a whole-share fill is cut
+    into one print per band its span covers, a fractional one takes the band at the centre of its span.
+    Returns ``f_row`` and ``cols`` (venue, time, micro-shares, price, capacity) with one row per print."""
+    venue, t, qty, price, capacity = cols
+    at_exec = q.at_receipt(sym, day[f_row], t)
+    has = at_exec >= 0
+    exec_bid = np.where(has, q.bid[np.maximum(at_exec, 0)], -1)
+    exec_ask = np.where(has, q.ask[np.maximum(at_exec, 0)], -1)
+    rule, share, band_price = lit_prices(venue, month, start, width, is_buy, bid, ask, exec_bid, exec_ask, TICK[sym])
+    shares = qty // MICRO
+    out = np.rint(shares * share[:, 0]).astype(np.int64)
+    improved = np.minimum(np.rint(shares * share[:, 2]).astype(np.int64), shares - out)
+    split = np.stack([out, shares - out - improved, improved], axis=1) * MICRO
+    centre = np.eye(3, dtype=np.int64)[np.argmax(np.cumsum(share, axis=1) >= 0.5, axis=1)] * qty[:, None]
+    split = np.where((qty % MICRO == 0)[:, None], split, centre)
+    keep_whole = np.stack([np.zeros_like(qty), qty, np.zeros_like(qty)], axis=1)
+    qty3 = np.where(rule[:, None], split, keep_whole)
+    price3 = np.where(rule[:, None], band_price, price[:, None])
+    pick = np.flatnonzero(qty3.ravel() > 0)
+    fill = pick // 3
+    return f_row[fill], venue[fill], t[fill], qty3.ravel()[pick], price3.ravel()[pick], capacity[fill]
 
 
 def _customer_cancel(rng, cal, o: Orders, rows: np.ndarray, after: np.ndarray) -> np.ndarray:

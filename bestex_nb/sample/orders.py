@@ -40,7 +40,6 @@ TIFS = ("day", "ioc", "gtc", "fok")
 #: Category at receipt; NO_CATEGORY when the NBBO is unusable or the type is neither market nor limit.
 CAT_MARKET, CAT_ML, CAT_INSIDE, CAT_AT, CAT_NEAR, CAT_AWAY, NO_CATEGORY = 0, 1, 2, 3, 4, 5, 6
 NEAR_PIPS = 10 * CENT  # $0.10
-MEDIAN_NOTIONAL_USD = 1500.0
 NOTIONAL_LOG_SD = 0.95
 _TUKEY_LAMBDA = 0.14
 _TUKEY_SCALE = (0.841345**_TUKEY_LAMBDA - 0.158655**_TUKEY_LAMBDA) / _TUKEY_LAMBDA
@@ -108,17 +107,18 @@ def _receipt_times(rng: np.random.Generator, cal: Calendar, n: int) -> tuple[np.
     return day[order], session[order], received_at[order]
 
 
-def _quantities(rng, stream, price_usd, is_resting, is_fractional) -> np.ndarray:
+def _quantities(rng, stream, price_usd, median_usd, is_resting, is_fractional) -> np.ndarray:
     """Order sizes in micro-shares.
 
-    Dollar amounts are lognormal (median $1,500, log-sd 0.95: many odd lots, a long tail), drawn as
+    Dollar amounts are lognormal (median ``median_usd``, the symbol's ``notional``: $1,500 for most
+    names; log-sd 0.95: many odd lots, a long tail), drawn as
     Latin-hypercube quantiles within each ``stream`` (see :func:`latin_uniform`); 40% of orders of 100
     shares or more are rounded to round lots, and 0.4% of the non-marketable limits (``is_resting``) are
     blocks of 2,000-9,000 shares. Fractional orders hold 3-decimal quantities (about $120 worth).
     """
     n = len(price_usd)
     z = _normal_quantile(latin_uniform(rng, stream))
-    shares = MEDIAN_NOTIONAL_USD * np.exp(NOTIONAL_LOG_SD * z) / price_usd
+    shares = median_usd * np.exp(NOTIONAL_LOG_SD * z) / price_usd
     whole = np.maximum(1, np.rint(shares))
     round_lot = (whole >= 100) & (rng.random(n) < 0.4)
     whole = np.where(round_lot, np.rint(whole / 100) * 100, whole)
@@ -263,7 +263,8 @@ def generate_orders(rng: np.random.Generator, cal: Calendar, quotes: Quotes, n: 
     is_fractional = (price_usd >= 5.0) & (rng.random(n) < frac_p)
     is_resting = (order_type == LIMIT) & (intent != CAT_ML)
     kind = (sym.astype(np.int64) * 16 + cal.month_num[day]) * 8 + intent
-    qty = _quantities(rng, kind, price_usd, is_resting & ~is_fractional, is_fractional)
+    median_usd = np.array([sec.notional for sec in SECURITIES])[sym]
+    qty = _quantities(rng, kind, price_usd, median_usd, is_resting & ~is_fractional, is_fractional)
     limit = np.where(order_type == LIMIT, _limit_prices(rng, intent, is_buy, bid, ask, tick), -1)
     category = categorize(order_type, is_buy, limit, nbbo, bid, ask)
 

@@ -76,7 +76,10 @@ class Security:
 
     ``spread`` is the typical quoted spread in ticks during regular hours (the extra ticks are
     geometric), ``vol`` the daily volatility of the log price, ``quote_w`` and ``order_w`` the relative
-    weights of quote updates and customer orders, ``band`` the reflecting range of the price (USD).
+    weights of quote updates and customer orders, ``band`` the reflecting range of the price (USD) and
+    ``notional`` the median dollar amount of a customer order. Retail flow in low-priced names is a small
+    slice of a broker's dollar volume: fewer orders and smaller tickets, so that they do not dominate
+    the share-weighted figures (see data/sample/README.md, "Share mix").
     """
 
     symbol: str
@@ -88,6 +91,7 @@ class Security:
     quote_w: float
     order_w: float
     band: tuple[float, float] | None = None
+    notional: float = 1500.0
 
     @property
     def tick(self) -> int:
@@ -118,11 +122,15 @@ SECURITIES: tuple[Security, ...] = (
     S("BLZN", "Blazon Media Group (fictional)", False, 54.2, 6, 0.030, 0.5, 1.0),
     S("CDRB", "Cedar Bay Bancorp (fictional)", False, 24.1, 3, 0.018, 0.4, 1.0),
     S("MRLN", "Marlin Outdoor Brands (fictional)", False, 15.3, 2, 0.030, 0.5, 1.5),
-    S("ORCQ", "Orca Quantum Corp. (fictional)", False, 9.45, 1, 0.045, 0.8, 3.0),
-    S("PLSM", "Plasma Energy Systems (fictional)", False, 6.20, 1, 0.040, 0.6, 2.0),
-    S("TRVX", "Trevix Therapeutics (fictional)", False, 3.40, 1, 0.050, 0.6, 2.5, (1.5, 4.9)),
-    S("GLMR", "Glimmer Mobility Inc. (fictional)", False, 1.85, 1, 0.050, 0.5, 2.5, (1.2, 4.5)),
-    S("ZPHR", "Zephyr Biosciences (fictional)", False, 0.4120, 12, 0.045, 0.5, 2.0, (0.15, 0.95)),
+    # ORCQ and PLSM stay $5 stocks (and the three below stay under $5, ZPHR under $1), so each name keeps
+    # its price class over the quarter and the share mix by price band does not hinge on a random walk.
+    S("ORCQ", "Orca Quantum Corp. (fictional)", False, 9.45, 1, 0.045, 0.8, 3.0, (5.5, 28.35)),
+    S("PLSM", "Plasma Energy Systems (fictional)", False, 6.20, 1, 0.040, 0.6, 2.0, (5.5, 18.6)),
+    # Low-priced names: a small slice of the orders, with smaller tickets (median $700, and $200 for
+    # the sub-dollar ZPHR, about 500 shares).
+    S("TRVX", "Trevix Therapeutics (fictional)", False, 3.40, 1, 0.050, 0.6, 1.2, (1.5, 4.9), 700.0),
+    S("GLMR", "Glimmer Mobility Inc. (fictional)", False, 1.85, 1, 0.050, 0.5, 1.2, (1.2, 4.5), 700.0),
+    S("ZPHR", "Zephyr Biosciences (fictional)", False, 0.4120, 12, 0.045, 0.5, 0.2, (0.15, 0.95), 200.0),
 )
 
 

@@ -33,6 +33,11 @@ PHYSICAL = {
 }
 PHYSICAL |= {"date": pa.date32(), "integer": pa.int64()}
 NON_MARKETABLE = ("inside_quote_limit", "at_quote_limit", "near_quote_limit", "away_limit")
+#: Share mix of the executions by fill price (data/sample/README.md, "Share mix"): low-priced names are a
+#: small slice of the dollar value and must not dominate share-weighted figures.
+SUB5_VALUE_MAX = 0.05  # stocks under $5: at most 5% of executed dollar value
+SUB5_SHARES_MAX = 0.30  # ... and well under half of executed shares
+SUB1_SHARES_MAX = 0.05  # the sub-dollar stock: a few % of executed shares at most
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +93,53 @@ def with_nbbo_at_receipt(orders: pd.DataFrame, nbbo: pd.DataFrame) -> pd.DataFra
     usable = (nbb > 0) & (nbo > 0) & (nbb <= nbo)
     o["category"] = np.where(usable & (cat != "none"), cat, None)
     return o
+
+
+def nbbo_at(nbbo: pd.DataFrame, symbol: pd.Series, at: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Bid and ask in force at each time ``at`` (latest quote with quoted_at <= at of the same symbol and
+    New York date; NaN when there is none), by ``np.searchsorted`` per symbol."""
+    bid, ask = np.full(len(at), np.nan), np.full(len(at), np.nan)
+    q_t, t = nbbo.quoted_at.astype("int64").to_numpy(), at.astype("int64").to_numpy()
+    q_date = nbbo.quoted_at.dt.tz_convert(NY).dt.date.to_numpy()
+    date = at.dt.tz_convert(NY).dt.date.to_numpy()
+    for sym, q_rows in nbbo.groupby("symbol").indices.items():
+        rows = np.flatnonzero((symbol == sym).to_numpy())
+        pos = np.searchsorted(q_t[q_rows], t[rows], side="right") - 1
+        q_row = q_rows[np.maximum(pos, 0)]
+        ok = (pos >= 0) & (q_date[q_row] == date[rows])
+        bid[rows[ok]] = nbbo.bid_price.to_numpy()[q_row[ok]]
+        ask[rows[ok]] = nbbo.ask_price.to_numpy()[q_row[ok]]
+    return bid, ask
+
+
+def share_mix(folder: Path) -> dict[str, float]:
+    """Shares of executed shares and executed dollar value (quantity x price) by fill price."""
+    ex = read(folder, "executions")
+    value = ex.quantity * ex.price
+    sub5, sub1 = ex.price < 5.0, ex.price < 1.0
+    return {
+        "sub5_value": value[sub5].sum() / value.sum(),
+        "sub5_shares": ex.quantity[sub5].sum() / ex.quantity.sum(),
+        "sub1_shares": ex.quantity[sub1].sum() / ex.quantity.sum(),
+        "sub1_fills": int(sub1.sum()),
+        "sub5_fills": int(sub5.sum()),
+    }
+
+
+def sub_penny_check(folder: Path) -> dict[str, np.ndarray]:
+    """Exchange and ATS prints of stocks at $1 or more: on the $0.01 grid, at the midpoint of the NBBO in
+    force at the execution, and the same two flags for the other venues' prints."""
+    ex, o, nbbo = read(folder, "executions"), read(folder, "orders"), read(folder, "nbbo")
+    venues = read(folder, "venues")
+    lit_ids = set(venues.venue_id[venues.venue_type.isin(["exchange", "ats"])])
+    f = ex.merge(o[["order_id", "symbol"]], on="order_id")
+    f = f[f.price >= 1.0].reset_index(drop=True)
+    bid, ask = nbbo_at(nbbo, f.symbol, f.executed_at)
+    cents = f.price.to_numpy() * 100
+    on_grid = np.abs(cents - np.rint(cents)) < 1e-6
+    at_mid = np.abs(f.price.to_numpy() - (bid + ask) / 2) < 1e-9  # NaN (no quote) compares False
+    lit = f.executed_venue.isin(lit_ids).to_numpy()
+    return {"lit": lit, "on_grid": on_grid, "at_mid": at_mid}
 
 
 def test_returns_row_counts_of_every_table(sample_dir):
@@ -161,6 +213,25 @@ def test_prices_have_at_most_four_decimals_and_sub_dollar_ticks(sample_dir):
     assert len(sub_dollar) and (np.rint(sub_dollar.bid_price * 1e4) % 100 != 0).any()
     penny = nbbo[nbbo.bid_price >= 1.0]
     assert (np.rint(penny.bid_price * 1e4) % 100 == 0).all()
+
+
+def test_low_priced_stocks_are_a_small_slice_of_executed_value_and_shares(sample_dir):
+    mix = share_mix(sample_dir)
+    assert mix["sub1_fills"] > 0 and mix["sub5_fills"] > 0  # present, for the sub-penny tick tests
+    assert mix["sub5_value"] <= SUB5_VALUE_MAX
+    assert mix["sub5_shares"] <= SUB5_SHARES_MAX
+    assert mix["sub1_shares"] <= SUB1_SHARES_MAX
+
+
+def test_exchange_and_ats_prints_obey_the_sub_penny_rule(sample_dir):
+    """Rule 612: a print of a stock at $1 or more on an exchange or ATS is on the $0.01 grid unless it is
+    exactly at the midpoint of the NBBO in force at the execution; wholesalers may improve by sub-pennies."""
+    c = sub_penny_check(sample_dir)
+    lit = c["lit"]
+    assert lit.sum() > 100
+    assert (c["on_grid"] | c["at_mid"])[lit].all()
+    assert (~c["on_grid"] & c["at_mid"])[lit].any()  # half-penny midpoint prints: the exemption is used
+    assert (~c["on_grid"] & ~c["at_mid"])[~lit].any()  # wholesaler sub-penny improvement is kept
 
 
 def test_every_order_category_and_order_kind_is_present(sample_dir):
@@ -272,8 +343,14 @@ def test_rejects_nonsense_sizes(tmp_path):
 @pytest.mark.slow
 def test_planted_problems_hold_at_the_default_size(tmp_path):
     """Problem 1: WSB's net PI per share (market orders, S&P 500, covered) falls >= 30% in September
-    while WSA, EXCH and ATSN move < 5%; problem 2: WSB fills at-the-quote limits >= 15 points less."""
+    while WSA, EXCH and ATSN move < 5%; problem 2: WSB fills at-the-quote limits >= 15 points less.
+    The share mix and the sub-penny rule hold at this size too."""
     generate(tmp_path)
+    mix = share_mix(tmp_path)
+    assert mix["sub5_value"] <= SUB5_VALUE_MAX and mix["sub5_shares"] <= SUB5_SHARES_MAX
+    assert mix["sub1_shares"] <= SUB1_SHARES_MAX
+    c = sub_penny_check(tmp_path)
+    assert (c["on_grid"] | c["at_mid"])[c["lit"]].all()
     o = with_nbbo_at_receipt(read(tmp_path, "orders"), read(tmp_path, "nbbo"))
     o = o.merge(read(tmp_path, "securities")[["symbol", "is_sp500"]], on="symbol")
     ny = o.received_at.dt.tz_convert(NY)
