@@ -29,6 +29,7 @@ def fade_thin_bars(fig: go.Figure, min_orders: int, orders_index: int = 0) -> go
         trace.marker.opacity = np.where(thin, THIN_OPACITY, FULL_OPACITY).tolist()
         trace.text = [f"n={int(n):,}" if t else "" for n, t in zip(orders, thin)]
         trace.textposition = "outside"
+        trace.textfont = {"size": 10, "color": "#57606a"}
         trace.cliponaxis = False
     if any(getattr(t, "text", None) is not None and any(t.text) for t in fig.data if t.type == "bar"):
         # a subtitle, not an annotation: it must not sit on a facet's title

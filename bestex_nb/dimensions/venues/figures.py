@@ -67,7 +67,8 @@ def forest(comparisons: pd.DataFrame, metrics, colors: dict, title: str | None =
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], type="category")
     fig.update_layout(
         title=title or "Each venue against the other venues in the same cells (positive = better for the customer)",
-        height=max(360, 28 * len(labels) + 160), legend_title_text="venue")
+        height=max(360, 28 * len(labels) + 190), legend_title_text="venue",
+        margin={"t": 120})  # room for the panel titles on two lines under the figure's title
     return fig
 
 
