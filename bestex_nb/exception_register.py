@@ -269,10 +269,13 @@ def material_difference_exceptions(review, period: Period, parameters: ReviewPar
         for r in df[df["is_material"]].itertuples(index=False):
             rows.append({
                 "exception_id": slug("MAT", period.label, metric, r.venue, segment_code(r.is_sp500), r.order_category),
+                # one group per venue and metric (its cause): the committee reads "WSB's E/Q" once, not
+                # once per S&P 500 / other × order type
+                "group_id": slug(GROUP, "MAT", period.label, metric, r.venue), "cause": metric,
                 "kind": "material_difference", "period": period.label, "venue": r.venue,
                 "is_sp500": bool(r.is_sp500), "order_category": r.order_category, "metric": metric,
                 "value": r.difference, "ci_low": r.ci_low, "ci_high": r.ci_high, "threshold": -r.threshold,
-                "unit": unit, "p_holm": r.p_holm, "cause": "material_difference",
+                "unit": unit, "p_holm": r.p_holm,
                 # what the difference cost the venue's matched shares (USD per share metrics only)
                 "usd_impact": -r.difference * r.matched_shares if unit == "USD/share" else None,
                 # one unit for the figure, its threshold and its interval (points for E/Q: issue 19), and
@@ -312,6 +315,7 @@ def deterioration_exceptions(review, period: Period, parameters: ReviewParameter
         unit = "fraction of prior" if pct else "USD/share"
         rows.append({
             "exception_id": slug("DET", r.period, r.venue, segment_code(r.is_sp500), r.order_category),
+            "group_id": slug(GROUP, "DET", r.period, r.venue),  # one group per venue and trigger period
             "kind": "deterioration", "period": r.period, "venue": r.venue, "is_sp500": bool(r.is_sp500),
             "order_category": r.order_category, "subject": f"vs {r.prior_period}", "metric": "net_pi_ps",
             "value": value, "ci_low": lo, "ci_high": hi, "threshold": -r.threshold, "unit": unit,

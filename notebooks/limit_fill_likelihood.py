@@ -71,7 +71,7 @@ plots.params_table({"period": period, "venue": venue or "whole firm", "data": da
 # members.
 
 # %%
-open_table, open_note = venue_tables.open_exceptions_table(lf.all_groups, lf.all_exceptions)
+open_table, open_note = venue_tables.open_exceptions_table(lf.all_groups, lf.all_exceptions, evidence="limit_page_exception_groups.csv")
 display(Markdown(open_note))
 venue_tables.styled(open_table, flags=[], columns=[], nowrap=("dollar impact",)) if len(open_table) else \
     Markdown("No exception is open.")

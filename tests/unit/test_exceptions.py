@@ -61,8 +61,10 @@ def test_ids_are_stable_across_runs_and_decisions_are_joined(build_review, tmp_p
     assert (v2["disposition"], v2["decided_on"], v2["decided_by"]) == (
         "justified", "2026-10-14", "Best Execution Committee")
     assert (v3["disposition"], v3["rationale"], v3["decided_on"]) == ("open", "no decision recorded", "")
-    # each its own group; the dollar impact of a USD-per-share difference is its cost on the matched shares
-    assert (first["group_id"] == first["exception_id"]).all()
+    # grouped by venue and cause (the metric; for a breach, the trigger period); the dollar impact of a
+    # USD-per-share difference is its cost on the matched shares
+    assert first["group_id"].tolist() == ["GROUP-DET-2026-08-V1", "GROUP-MAT-2026Q3-net_pi_ps-V2",
+                                          "GROUP-MAT-2026Q3-net_pi_ps-V3"]
     assert v2["decision_id"] == "MAT-2026Q3-net_pi_ps-V2-sp500-market" and v3["decision_id"] == ""
     comp = review.compare_venues("2026Q3", "net_pi_ps", parameters=load("2026Q3", folder))
     matched = comp.set_index(["venue", "is_sp500", "order_category"]).loc[("V2", True, "market"), "matched_shares"]
@@ -74,9 +76,9 @@ def test_ids_are_stable_across_runs_and_decisions_are_joined(build_review, tmp_p
     # open first by dollar impact; V3's difference costs 0.005 × 200 matched shares = $1.00 too, and the
     # tie goes by id; V2's justified group last
     assert v3["usd_impact"] == pytest.approx(0.005 * 200)
-    assert groups["group_id"].tolist() == ["DET-2026-08-V1-sp500-market", "MAT-2026Q3-net_pi_ps-V3-sp500-market",
-                                           "MAT-2026Q3-net_pi_ps-V2-sp500-market"]
-    assert groups["group_id"].iloc[-1] == "MAT-2026Q3-net_pi_ps-V2-sp500-market"  # decided: last
+    assert groups["group_id"].tolist() == ["GROUP-DET-2026-08-V1", "GROUP-MAT-2026Q3-net_pi_ps-V3",
+                                           "GROUP-MAT-2026Q3-net_pi_ps-V2"]
+    assert groups["group_id"].iloc[-1] == "GROUP-MAT-2026Q3-net_pi_ps-V2"  # decided: last
 
 
 def test_providers_can_be_added_and_ids_must_be_unique(build_review, tmp_path):

@@ -104,7 +104,7 @@ def test_open_exceptions_fit_one_screen_largest_first():
         "group_id": [f"G{i}" for i in range(15)], "kind": ["rule5310_05"] * 15, "venue": ["WSA"] * 15,
         "description": ["x"] * 15, "cause": ["through_quote"] * 15, "members": [3] * 15, "open_members": [3] * 14 + [0],
         "usd_impact": [-100.0 + i for i in range(15)], "worst_ids": ["a, b"] * 15})
-    table, note = open_exceptions_table(groups, limit=12)
+    table, note = open_exceptions_table(groups, limit=12)  # 14 open, 12 shown
     assert len(table) == 12 and table["group"].iloc[0] == "G0" and table["dollar impact"].iloc[0] == "−$100.00"
     assert note.startswith("14 open exception group(s) holding 42 open exception(s); 1 group(s) fully decided.")
     assert "The 12 largest are shown" in note
@@ -127,3 +127,21 @@ def test_a_group_of_one_reads_as_its_figure_beside_its_threshold():
     assert table["what"].iloc[0] == ("Net price improvement per share −$0.000503 (threshold −$0.000500); "
                                      "S&P 500 · market")
     assert table["costliest members"].iloc[0] == "" and table["dollar impact"].iloc[0] == "$515.11"
+
+
+def test_a_venue_metric_group_reads_as_its_worst_review_group():
+    import pandas as pd
+
+    from bestex_nb.dimensions.venues.tables import open_exceptions_table
+    base = {"group_id": "GROUP-MAT-2026Q3-eq_ratio-WSB", "kind": "material_difference", "metric": "eq_ratio",
+            "threshold": -0.05, "unit": "ratio", "subject": "", "detail": ""}
+    members = pd.DataFrame([{**base, "exception_id": "a", "value": -0.09, "is_sp500": True, "order_category": "market"},
+                            {**base, "exception_id": "b", "value": -0.1004, "is_sp500": False,
+                             "order_category": "marketable_limit"}])
+    groups = pd.DataFrame({"group_id": [base["group_id"]], "kind": ["material_difference"], "venue": ["WSB"],
+                           "cause": ["eq_ratio"], "description": ["x"], "members": [2], "open_members": [2],
+                           "usd_impact": [float("nan")], "worst_ids": ["a, b"]})
+    table, _ = open_exceptions_table(groups, members)
+    assert table["what"].iloc[0] == ("E/Q (effective / quoted spread): 2 review groups (S&P 500 market, other "
+                                     "stocks marketable limit); worst −10.0 pts (threshold −5.0 pts)")
+    assert table["dollar impact"].iloc[0] == "—"

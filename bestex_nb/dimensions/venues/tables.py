@@ -206,20 +206,35 @@ def _short(member) -> str:
     return str(member["detail"])
 
 
-def open_exceptions_table(groups: pd.DataFrame, exceptions: pd.DataFrame | None = None,
-                          limit: int = 12) -> tuple[pd.DataFrame, str]:
+def _several(mine: pd.DataFrame) -> str:
+    """One line for a venue's several comparison (or trigger) exceptions of one metric: how many review
+    groups, which, and the worst figure beside its threshold."""
+    worst = mine.loc[mine["value"].astype(float).idxmin()]
+    figure, threshold = fmt_pair(worst["value"], worst["threshold"], worst["unit"])
+    groups = ", ".join(f"{SEGMENT_LABELS.get(bool(a), '')} {str(c).replace('_', ' ')}"
+                       for a, c in zip(mine["is_sp500"], mine["order_category"]))
+    label = (METRIC_LABELS.get(worst["metric"], worst["metric"]) if worst["kind"] == "material_difference"
+             else f"net PI per share {worst['subject']}")
+    return f"{label}: {len(mine)} review groups ({groups}); worst {figure} (threshold {threshold})"
+
+
+def open_exceptions_table(groups: pd.DataFrame, exceptions: pd.DataFrame | None = None, limit: int = 16,
+                          evidence: str = "exception_groups.csv") -> tuple[pd.DataFrame, str]:
     """The open exception groups for the top of a page, largest dollar impact first (as
     ``Review.exception_groups`` orders them), at most ``limit`` rows, and a sentence on what is left out.
     Each group is one line however many orders it holds; its id is what a disposition names. With
     ``exceptions`` (the members), a group of one reads as its figure beside its threshold."""
     open_ = groups[groups["open_members"] > 0]
     shown = open_.head(limit)
-    members = (exceptions.drop_duplicates("group_id").set_index("group_id")
+    members = (exceptions[exceptions["group_id"].isin(set(shown["group_id"]))]
                if exceptions is not None and len(exceptions) else None)
     what = []
     for r in shown.itertuples(index=False):  # at most `limit` groups
-        if members is not None and r.members == 1 and r.group_id in members.index:
-            what.append(_short(members.loc[r.group_id]))
+        mine = members[members["group_id"] == r.group_id] if members is not None else None
+        if mine is not None and len(mine) == 1:
+            what.append(_short(mine.iloc[0]))
+        elif mine is not None and len(mine) and r.kind in ("material_difference", "deterioration"):
+            what.append(_several(mine))
         elif isinstance(r.cause, str) and r.cause in CAUSE_SHORT:
             what.append(f"{r.members:,} orders: {CAUSE_SHORT[r.cause]}")
         else:
@@ -236,5 +251,5 @@ def open_exceptions_table(groups: pd.DataFrame, exceptions: pd.DataFrame | None 
     note = (f"{len(open_):,} open exception group(s) holding {int(open_['open_members'].sum()):,} open "
             f"exception(s); {len(groups) - len(open_):,} group(s) fully decided.")
     if len(open_) > limit:
-        note += f" The {limit} largest are shown; every group is in the evidence table exception_groups.csv."
+        note += f" The {limit} largest are shown; every group is in the evidence table {evidence}."
     return table, note
