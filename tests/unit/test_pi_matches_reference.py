@@ -148,11 +148,6 @@ def test_covered_orders_match_reference(sample):
     assert not diffs, f"{len(diffs)} differences, first ones:\n" + "\n".join(diffs[:25])
 
 
-def test_reference_is_fast_enough(sample):
-    _, _, seconds = sample
-    assert seconds < 20, f"reference took {seconds:.1f} s to load and enrich {ORDERS} orders"
-
-
 def test_reconciliation_counts_what_fct_orders_holds_for_each_period_and_venue(sample):
     """metrics/reconciliation counts the excluded rows from the exclusions table; for the whole store,
     a month, a quarter and each venue it gives what counting fct_orders' own exclusion_reason gives."""
