@@ -51,6 +51,10 @@ NO_DECISION = "no decision recorded"
 #: One row per group (:func:`groups`).
 GROUP_COLUMNS = ["group_id", "period", "kind", "venue", "cause", "members", "open_members", "usd_impact",
                  "worst_ids", "disposition", "description"]
+#: The comparison metrics whose difference × matched shares is dollars to the customers (net price
+#: improvement); a spread or realized-spread difference is in USD per share too but is not the customers'
+#: money on its own (it overlaps net PI), so its exceptions have no dollar impact.
+USD_IMPACT_METRICS = frozenset({"net_pi_ps"})
 #: How many of a group's members :func:`groups` names, the costliest first.
 WORST_SHOWN = 3
 
@@ -273,8 +277,8 @@ def material_difference_exceptions(review, period: Period, parameters: ReviewPar
                 "is_sp500": bool(r.is_sp500), "order_category": r.order_category, "metric": metric,
                 "value": r.difference, "ci_low": r.ci_low, "ci_high": r.ci_high, "threshold": -r.threshold,
                 "unit": unit, "p_holm": r.p_holm, "cause": "material_difference",
-                # what the difference cost the venue's matched shares (USD per share metrics only)
-                "usd_impact": -r.difference * r.matched_shares if unit == "USD/share" else None,
+                # what the difference cost the customers' matched shares (money per share to them only)
+                "usd_impact": -r.difference * r.matched_shares if metric in USD_IMPACT_METRICS else None,
                 # one unit for the figure, its threshold and its interval (points for E/Q: issue 19), and
                 # never printed so that it rounds onto its threshold
                 "detail": (f"{METRIC_LABELS[metric]}: {fmt_value(r.difference, unit, True, threshold=-r.threshold)} "
