@@ -51,6 +51,10 @@ NO_DECISION = "no decision recorded"
 #: One row per group (:func:`groups`).
 GROUP_COLUMNS = ["group_id", "period", "kind", "venue", "cause", "members", "open_members", "usd_impact",
                  "worst_ids", "disposition", "description"]
+#: The comparison metrics whose difference × matched shares is dollars to the customers (net price
+#: improvement); a spread or realized-spread difference is in USD per share too but is not the customers'
+#: money on its own (it overlaps net PI), so its exceptions have no dollar impact.
+USD_IMPACT_METRICS = frozenset({"net_pi_ps"})
 #: How many of a group's members :func:`groups` names, the costliest first.
 WORST_SHOWN = 3
 
@@ -175,31 +179,36 @@ def unmatched_decisions(table: pd.DataFrame, decisions: Mapping[str, Decision], 
     return pd.DataFrame(rows, columns=columns)
 
 
-def _decision_frame(decisions: Mapping[str, Decision]) -> pd.DataFrame:
-    """The decisions as a frame indexed by id (columns of :data:`DECISION_COLUMNS`)."""
-    return pd.DataFrame(
-        [(d.disposition, d.rationale, d.decided_on.isoformat() if d.decided_on else "", d.decided_by, i)
-         for i, d in decisions.items()], columns=DECISION_COLUMNS, index=pd.Index(list(decisions), dtype=object))
-
-
 def join_decisions(table: pd.DataFrame, decisions: Mapping[str, Decision]) -> pd.DataFrame:
     """Add the decision columns: the exception's own recorded decision, else its group's (when the group
-    id is not the exception's), else ``open`` / ``no decision recorded``; ``decision_id`` says whose."""
-    out = table.copy()
+    id is not the exception's), else ``open`` / ``no decision recorded``; ``decision_id`` says whose.
+    Only the rows a decision names are looked up (the decisions are few, the rows up to 10⁵)."""
+    out = table.copy(deep=False)
     if "group_id" not in out:
         out["group_id"] = out["exception_id"]
-    found = _decision_frame(decisions)
-    own = found.reindex(out["exception_id"]).reset_index(drop=True)
-    group = found.reindex(out["group_id"]).reset_index(drop=True)
-    use_own = own["disposition"].notna().to_numpy()
-    use_group = ~use_own & group["disposition"].notna().to_numpy()
-    for col in DECISION_COLUMNS:
-        values = own[col].where(use_own, group[col].where(use_group)).to_numpy()
+    defaults = {"disposition": "open", "rationale": NO_DECISION, "decided_on": "", "decided_by": "",
+                "decision_id": ""}
+    keys = list(decisions)
+    own = out["exception_id"].isin(keys).to_numpy() if keys else None
+    grouped = (~own & out["group_id"].isin(keys).to_numpy()) if keys else None
+    if not keys or not (own.any() or grouped.any()):
+        for col, value in defaults.items():
+            out[col] = value
+        return out.reindex(columns=EXCEPTION_COLUMNS)
+    decision_id = pd.Series("", index=out.index, dtype=object)
+    decision_id[own] = out.loc[own, "exception_id"].astype(object)
+    decision_id[grouped] = out.loc[grouped, "group_id"].astype(object)
+    fields = pd.DataFrame([(d.disposition, d.rationale, d.decided_on.isoformat() if d.decided_on else "",
+                            d.decided_by) for d in decisions.values()],
+                          columns=["disposition", "rationale", "decided_on", "decided_by"],
+                          index=pd.Index(keys, dtype=object))
+    hit = own | grouped
+    found = fields.reindex(decision_id[hit].to_numpy())  # the decided rows only, by index
+    for col in fields.columns:
+        values = pd.Series(defaults[col], index=out.index, dtype=object)
+        values[hit] = found[col].to_numpy()
         out[col] = values
-    out["disposition"] = out["disposition"].fillna("open")
-    out["rationale"] = out["rationale"].fillna(NO_DECISION)
-    for col in ("decided_on", "decided_by", "decision_id"):
-        out[col] = out[col].fillna("")
+    out["decision_id"] = decision_id
     return out.reindex(columns=EXCEPTION_COLUMNS)
 
 
@@ -276,8 +285,8 @@ def material_difference_exceptions(review, period: Period, parameters: ReviewPar
                 "is_sp500": bool(r.is_sp500), "order_category": r.order_category, "metric": metric,
                 "value": r.difference, "ci_low": r.ci_low, "ci_high": r.ci_high, "threshold": -r.threshold,
                 "unit": unit, "p_holm": r.p_holm,
-                # what the difference cost the venue's matched shares (USD per share metrics only)
-                "usd_impact": -r.difference * r.matched_shares if unit == "USD/share" else None,
+                # what the difference cost the customers' matched shares (money per share to them only)
+                "usd_impact": -r.difference * r.matched_shares if metric in USD_IMPACT_METRICS else None,
                 # one unit for the figure, its threshold and its interval (points for E/Q: issue 19), and
                 # never printed so that it rounds onto its threshold
                 "detail": (f"{METRIC_LABELS[metric]}: {fmt_value(r.difference, unit, True, threshold=-r.threshold)} "

@@ -131,22 +131,23 @@ final as (
     join per_order on checked_orders.row_no = per_order.order_row
 ),
 
--- the exceptions list's one line per order, written here for every row at once (printf: about twice
--- as fast as format here)
+-- the exceptions list's one line per order, written here for every row at once (printf for the numbers:
+-- about twice as fast as format here; the text parts are concatenated)
 worded as (
     select
         *,
-        printf('%s %s limit %.4f: %d fill(s), %g sh worse than the far touch %.4f at receipt (worst %.4f; %s); %s',
-               symbol, side, limit_price, fills, outside_shares, far_touch, worst_price,
-               case when is_sp500 then 'sp500' else 'other' end,
-               case cause
+        symbol || ' ' || side
+            || printf(' limit %.4f: %d fill(s), %g sh worse than the far touch %.4f at receipt (worst %.4f; ',
+                      limit_price, fills, outside_shares, far_touch, worst_price)
+            || case when is_sp500 then 'sp500' else 'other' end || '); '
+            || case cause
                    when 'through_quote' then printf('THROUGH the quote at execution: %d fill(s), %g sh, '
                        || '$%,.2f beyond the far touch then (NBBO %.4f x %.4f at the worst fill)',
                        through_fills, through_shares, through_usd, nbb_x, nbo_x)
                    when 'no_quote_at_execution' then 'no valid NBBO at execution'
                    else printf('market moved: within the NBBO at execution (%.4f x %.4f at the worst fill)',
                        nbb_x, nbo_x)
-               end) as detail,
+               end as detail,
     from final
 )
 
