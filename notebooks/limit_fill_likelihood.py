@@ -67,8 +67,8 @@ plots.params_table({"period": period, "venue": venue or "whole firm", "data": da
 #
 # Every exception of the period still waiting for the committee's disposition, this review's and the
 # price-improvement review's, one line per group (a venue's Rule 5310 .05 orders of one cause form one
-# group). A disposition in `parameters/decisions.yaml` may name the group id and then applies to all its
-# members.
+# group; a venue's material differences in one metric another). A disposition in
+# `parameters/decisions.yaml` may name the group id and then applies to all its members.
 
 # %%
 open_table, open_note = venue_tables.open_exceptions_table(lf.all_groups, lf.all_exceptions, evidence="limit_page_exception_groups.csv")

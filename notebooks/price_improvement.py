@@ -69,9 +69,10 @@ plots.params_table({"period": period, "venue": venue or "whole firm", "data": da
 # ## Open exceptions, largest dollar impact first
 #
 # Every exception of the period still waiting for the committee's disposition, one line per group (a
-# venue's Rule 5310 .05 orders of one cause form one group; a material difference or a deterioration
-# breach is a group of its own). A disposition in `parameters/decisions.yaml` may name the group id and
-# then applies to all its members. Details follow in the sections below.
+# venue's Rule 5310 .05 orders of one cause form one group; a venue's material differences in one metric
+# form one group, and its deterioration breaches of one period another). A disposition in
+# `parameters/decisions.yaml` may name the group id and then applies to all its members. Details follow in
+# the sections below.
 
 # %%
 open_table, open_note = venue_tables.open_exceptions_table(vr.groups, vr.exceptions)

@@ -101,7 +101,7 @@ def test_open_exceptions_fit_one_screen_largest_first():
 
     from bestex_nb.dimensions.venues.tables import open_exceptions_table
     groups = pd.DataFrame({
-        "group_id": [f"G{i}" for i in range(15)], "kind": ["rule5310_05"] * 15, "venue": ["WSA"] * 15,
+        "group_id": [f"G{i}" for i in range(15)], "kind": ["marketable_limit_outside_quote"] * 15, "venue": ["WSA"] * 15,
         "description": ["x"] * 15, "cause": ["through_quote"] * 15, "members": [3] * 15, "open_members": [3] * 14 + [0],
         "usd_impact": [-100.0 + i for i in range(15)], "worst_ids": ["a, b"] * 15})
     table, note = open_exceptions_table(groups, limit=12)  # 14 open, 12 shown
@@ -109,7 +109,7 @@ def test_open_exceptions_fit_one_screen_largest_first():
     assert note.startswith("14 open exception group(s) holding 42 open exception(s); 1 group(s) fully decided.")
     assert "The 12 largest are shown" in note
     assert table["what"].iloc[0] == "3 orders: filled through the quote in force at execution"
-    assert table["costliest members"].iloc[0] == "a, b"
+    assert table["costliest orders"].iloc[0] == "a, b"
 
 
 def test_a_group_of_one_reads_as_its_figure_beside_its_threshold():
@@ -126,7 +126,7 @@ def test_a_group_of_one_reads_as_its_figure_beside_its_threshold():
     # the figure is not printed so that it rounds onto its threshold
     assert table["what"].iloc[0] == ("Net price improvement per share −$0.000503 (threshold −$0.000500); "
                                      "S&P 500 · market")
-    assert table["costliest members"].iloc[0] == "" and table["dollar impact"].iloc[0] == "$515.11"
+    assert table["costliest orders"].iloc[0] == "" and table["dollar impact"].iloc[0] == "$515.11"
 
 
 def test_a_venue_metric_group_reads_as_its_worst_review_group():

@@ -62,6 +62,8 @@ def time_to_fill_display(ttf: pd.DataFrame) -> pd.DataFrame:
 CAUSE_LABELS = {"through_quote": "through the quote at execution too",
                 "market_moved": "market moved (within the NBBO at execution)",
                 "no_quote_at_execution": "no valid NBBO at execution"}
+CAUSE_SHORT = {"through_quote": "through the quote", "market_moved": "market moved",
+               "no_quote_at_execution": "no quote at execution"}
 #: through the quote first: the fills a moved market does not explain
 CAUSE_ORDER = ["through_quote", "no_quote_at_execution", "market_moved"]
 
@@ -108,7 +110,7 @@ def exceptions_display(exceptions: pd.DataFrame, n: int = 25) -> pd.DataFrame:
         "NBBO at receipt": [_quote(b, a) for b, a in zip(top["nbb_r"], top["nbo_r"])],
         "NBBO at execution": [_quote(b, a) for b, a in zip(top["nbb_x"], top["nbo_x"])],
         "worst price": top["worst_price"],
-        "cause": top["cause"].map(CAUSE_LABELS).fillna(top["cause"]).to_numpy(),
+        "cause": top["cause"].map(CAUSE_SHORT).fillna(top["cause"]).to_numpy(),
         "shares outside": top["outside_shares"], "shortfall USD": top["shortfall_usd"],
     })
 

@@ -246,7 +246,9 @@ def open_exceptions_table(groups: pd.DataFrame, exceptions: pd.DataFrame | None 
         "what": what,
         "open / members": [f"{o:,} / {m:,}" for o, m in zip(shown["open_members"], shown["members"])],
         "dollar impact": [fmt_value(v, "USD") for v in shown["usd_impact"]],
-        "costliest members": [w if m > 1 else "" for w, m in zip(shown["worst_ids"].fillna(""), shown["members"])],
+        # order-level groups name their costliest orders; a venue's comparison groups are named by "what"
+        "costliest orders": [w if m > 1 and k == "marketable_limit_outside_quote" else ""
+                             for w, m, k in zip(shown["worst_ids"].fillna(""), shown["members"], shown["kind"])],
     })
     note = (f"{len(open_):,} open exception group(s) holding {int(open_['open_members'].sum()):,} open "
             f"exception(s); {len(groups) - len(open_):,} group(s) fully decided.")
