@@ -204,7 +204,7 @@ venue_tables.styled(material, flags=["open"], columns=["disposition"]) if len(ma
 # from the quote, symbol), per venue and category, in distance order: the explorer's view below, frozen.
 
 # %%
-print(describe(drill_filters, drill_left_out))
+display(Markdown(describe(drill_filters, drill_left_out)))
 drilled = review.limit_filtered(period, ["venue", "order_category"], venue_filter, **drill_filters)
 plots.style_table(lf_tables.rates_display(drilled), lf_tables.RATE_FORMATS) if len(drilled) else Markdown(
     "No covered limit order matches these filters.")

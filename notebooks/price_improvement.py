@@ -232,7 +232,7 @@ figs["pi_distribution"]
 # UTC timestamps. The run's `drill` parameter narrows the list (S&P 500 or not, order type, size, symbol).
 
 # %%
-print(describe(drill_filters, drill_left_out))
+display(Markdown(describe(drill_filters, drill_left_out)))
 pi_tables.worst_orders_view(pi.worst_orders)
 
 # %% [markdown]
