@@ -27,9 +27,11 @@ demo: $(BIN)/.installed $(DATA)/orders.parquet
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-## lab: open JupyterLab on the notebooks
+## lab: open JupyterLab on the notebooks (as root too, as in containers and CI: JupyterLab refuses root
+## without --allow-root); extra options in LAB_ARGS, e.g. make lab LAB_ARGS="--no-browser --port 8899"
+LAB_ARGS ?=
 lab: $(BIN)/.installed $(DATA)/orders.parquet
-	cd notebooks && ../$(BIN)/jupyter lab
+	cd notebooks && ../$(BIN)/jupyter lab $$(test "$$(id -u)" -eq 0 && echo --allow-root) $(LAB_ARGS)
 
 ## notebooks: resync each notebooks/<name>.py (percent format) with its <name>.ipynb, newest wins
 notebooks: $(BIN)/.installed

@@ -261,7 +261,7 @@ def style_table(
     if unknown:
         raise KeyError(f"style_table: formats name columns not in the table: {unknown}")
     styler = Styler(df, uuid=_stable_uuid(df, repr(sorted(formats)) + (caption or "")), cell_ids=False)
-    styler = _escaped(styler).format({col: _formatter(spec) for col, spec in formats.items()}, na_rep=NA_REP,
+    styler = _escaped(no_mathjax(styler)).format({col: _formatter(spec) for col, spec in formats.items()}, na_rep=NA_REP,
                                      escape="html")
     styler = styler.hide(axis="index")
     # Numbers right-aligned under right-aligned headers, text left-aligned (JupyterLab's CSS
@@ -284,6 +284,19 @@ def style_table(
     return styler
 
 
+def no_mathjax(styler: Styler) -> Styler:
+    """The table marked for MathJax to skip (the classes of MathJax 2 and 3; what pandas' option
+    ``styler.html.mathjax = False`` adds, but kept by the Styler rather than read from a global option at
+    display time). JupyterLab typesets every HTML output, so two cells like "+$0.0012" in one table would
+    otherwise render as one formula; the frozen HTML loads no MathJax and is unaffected."""
+    attributes = styler.table_attributes or ""
+    if "mathjax_ignore" in attributes:
+        return styler
+    if 'class="' in attributes:
+        return styler.set_table_attributes(attributes.replace('class="', 'class="tex2jax_ignore mathjax_ignore ', 1))
+    return styler.set_table_attributes(f'{attributes} class="tex2jax_ignore mathjax_ignore"'.strip())
+
+
 def _escaped(styler: Styler) -> Styler:
     """Every cell and column header shown as text: a data value such as ``<script>`` is escaped, never
     markup (pandas' Styler does not escape by default). Later ``format`` calls must pass ``escape``."""
@@ -297,7 +310,7 @@ def params_table(params: Mapping[str, Any], *, caption: str = "Run parameters") 
     """
     rows = [{"parameter": str(k), "value": _param_text(v)} for k, v in params.items()]
     frame = pd.DataFrame(rows, columns=["parameter", "value"], dtype=object)
-    styler = _escaped(Styler(frame, uuid=_stable_uuid(frame, caption), cell_ids=False))
+    styler = _escaped(no_mathjax(Styler(frame, uuid=_stable_uuid(frame, caption), cell_ids=False)))
     styler = styler.hide(axis="index").set_caption(html.escape(caption, quote=False))
     return styler.set_table_styles(
         [
