@@ -12,6 +12,7 @@ import hashlib
 import html
 import math
 import numbers
+import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -331,3 +332,12 @@ def _param_text(value: Any) -> str:
     if isinstance(value, Mapping):
         return ", ".join(f"{k}={v}" for k, v in value.items())
     return str(value)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")  # inline marks ($: MathJax in JupyterLab)
+
+
+def md_escape(value: Any) -> str:
+    """A data value (a venue id, a name) as literal text inside Markdown: HTML escaped and Markdown's
+    marks backslashed, so ``<script>`` or ``**`` in an extract never becomes markup in the evidence."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=True))

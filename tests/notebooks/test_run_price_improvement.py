@@ -83,4 +83,4 @@ def test_report_draws_every_chart_in_chromium_offline(run):
     firm = next(r for r in result.reports if r.scope == "firm")
     dom = browser.dump_dom(firm.html)
     assert dom.count("js-plotly-plot") >= 4, "a chart did not draw"
-    assert "Net price improvement per share by venue" in dom
+    assert "Net price improvement by venue, order type and size, in basis points" in dom  # the value-weighted chart leads

@@ -145,3 +145,16 @@ def test_a_venue_metric_group_reads_as_its_worst_review_group():
     assert table["what"].iloc[0] == ("E/Q (effective / quoted spread): 2 review groups (S&P 500 market, other "
                                      "stocks marketable limit); worst −10.0 pts (threshold −5.0 pts)")
     assert table["dollar impact"].iloc[0] == "—"
+
+
+def test_hostile_ids_stay_text_in_markdown():
+    import pandas as pd
+
+    from bestex_nb.dimensions.venues.tables import peers_sentence, venue_context_line
+    ctx = pd.DataFrame({"venue": ["<script>alert(1)</script>"], "name": ["**bold** [x](y)"],
+                        "venue_type": ["exchange"], "is_affiliate": [False], "pays_pfof": [False],
+                        "routed_orders": [1], "pct_orders": [1.0], "routed_shares": [1.0], "pct_shares": [1.0],
+                        "routed_usd": [1.0], "pct_usd": [1.0], "directed_orders": [0]})
+    line = venue_context_line(ctx, "<script>alert(1)</script>", "2026Q3")
+    assert "<script>" not in line and "&lt;script&gt;" in line and r"\*\*bold\*\* \[x\](y)" in line
+    assert "<script>" not in peers_sentence(ctx, ["<script>alert(1)</script>"])

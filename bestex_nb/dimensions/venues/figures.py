@@ -55,7 +55,7 @@ def forest(comparisons: pd.DataFrame, metrics, colors: dict, title: str | None =
                                "matched %{customdata[1]:.0f}% of shares, %{customdata[2]} symbol-days"
                                "<br>Holm p %{customdata[3]:.3f}<extra></extra>"),
             ), row=1, col=i)
-        _flags(fig, sub[sub["is_material"]], "difference", scale, "material difference", i)
+        _flags(fig, sub[sub["is_material"].astype(bool)], "difference", scale, "material difference", i)
         threshold = float(sub["threshold"].iloc[0]) * scale if len(sub) else None
         fig.add_vline(x=0, line_color="#555", line_width=1, row=1, col=i)
         if threshold:

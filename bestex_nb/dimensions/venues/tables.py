@@ -67,12 +67,13 @@ def peers_sentence(context: pd.DataFrame, venues) -> str:
     alone = [v for v in venues if v in types.index and (types == types[v]).sum() < 2]
     paired = [v for v in venues if v not in alone]
     parts = []
+    esc = plots.md_escape  # Markdown text: a hostile id or type must stay text
     if paired:
         parts.append("compared with venues of their own type: " + ", ".join(
-            f"{v} ({types.get(v, '?')})" for v in paired))
+            f"{esc(v)} ({esc(types.get(v, '?'))})" for v in paired))
     if alone:
         parts.append("no venue of the same type to compare with: " + ", ".join(
-            f"{v} ({types.get(v, '?')})" for v in alone))
+            f"{esc(v)} ({esc(types.get(v, '?'))})" for v in alone))
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "." if text else ""
 
@@ -175,13 +176,14 @@ def venue_context_line(ctx: pd.DataFrame, venue: str, period_label: str) -> str:
     """One sentence for the top of a venue's page: its identity and share of the routed flow."""
     rows = ctx[ctx["venue"] == venue]
     if rows.empty:
-        return f"{venue}: no orders were routed to this venue in {period_label}."
+        return f"{plots.md_escape(venue)}: no orders were routed to this venue in {plots.md_escape(period_label)}."
     r = rows.iloc[0]
-    kind = r["venue_type"] if pd.notna(r["venue_type"]) else "not in the venues table"
+    esc = plots.md_escape  # Markdown text: a hostile id or name must stay text
+    kind = esc(r["venue_type"]) if pd.notna(r["venue_type"]) else "not in the venues table"
     affiliate = "an affiliate of the firm" if _yes_no(r["is_affiliate"]) == "yes" else "not affiliated"
     pfof = "pays for order flow" if _yes_no(r["pays_pfof"]) == "yes" else "does not pay for order flow"
     usd = fmt_value(r["routed_usd"], "USD").rsplit(".", 1)[0]
-    text = (f"**{venue} — {r['name']}**: {kind}, {affiliate}, {pfof}. In {period_label} it received "
+    text = (f"**{esc(venue)} — {esc(r['name'])}**: {kind}, {affiliate}, {pfof}. In {esc(period_label)} it received "
             f"{plots.fmt_int(r['routed_orders'])} orders ({fmt_value(r['pct_orders'], 'fraction')} of routed "
             f"orders), {plots.fmt_int(r['routed_shares'])} shares ({fmt_value(r['pct_shares'], 'fraction')}) and "
             f"{usd} at the midpoint ({fmt_value(r['pct_usd'], 'fraction')} of routed value)")
