@@ -213,6 +213,30 @@ _REDRAW = """async (boundMs) => {
   });
 }"""
 
+# issue 25: WSB's S&P 500 market orders in two clicks. The venue back to (all), then "stocks" → S&P 500
+# and "order type" → market: the redrawn figure has every venue's line (WSB's among them) and the
+# explorer's copy-as-parameters line names exactly those two filters.
+_TWO_CLICKS = """async () => {
+  const box = document.querySelector('.jp-Cell-outputWrapper .widget-dropdown select').closest('.widget-vbox');
+  const pick = (labelText, optionText) => {
+    const dd = [...box.querySelectorAll('.widget-dropdown')]
+      .find(d => (d.querySelector('label') || {}).textContent === labelText);
+    const select = dd.querySelector('select');
+    const index = [...select.options].findIndex(o => o.textContent.replace(/\u00a0/g, ' ').trim() === optionText);
+    if (index < 0) return [...select.options].map(o => JSON.stringify(o.textContent)).join('|');
+    select.selectedIndex = index;
+    select.dispatchEvent(new Event('change', {bubbles: true}));
+    return index;
+  };
+  const settle = () => new Promise(r => setTimeout(r, 1500));
+  pick('venue', '(all)'); await settle();
+  const a = pick('stocks', 'S&P 500'); await settle();
+  const b = pick('order type', 'market'); await settle();
+  const gd = box.querySelector('.js-plotly-plot');
+  const names = [...new Set((gd.data || []).map(t => t.name).filter(n => n))].sort();
+  return {picked: [a, b], names, copy: box.querySelector('.widget-html-content').textContent};
+}"""
+
 _SHUTDOWN = """async () => { await window.jupyterapp.shell.currentWidget.sessionContext.shutdown(); }"""
 
 
@@ -254,6 +278,7 @@ def test_notebook_runs_live_in_jupyterlab(lab, name: str) -> None:
             typeset = page.evaluate(_TYPESET_OUTPUTS)
             plots = page.evaluate(_PLOTS)
             redraw = page.evaluate(_REDRAW, REDRAW_BOUND_MS)
+            two_clicks = page.evaluate(_TWO_CLICKS) if name == "price_improvement.ipynb" else None
             # for whoever reads a failure: the explorer after the redraw, next to jupyterlab.log
             page.locator(".jp-Cell-outputWrapper .widget-vbox").first.screenshot(
                 path=str(lab["root"] / f"{Path(name).stem}-explorer.png"))
@@ -276,6 +301,9 @@ def test_notebook_runs_live_in_jupyterlab(lab, name: str) -> None:
     assert redraw["control"] == "venue" and redraw["after"] == [redraw["value"]] != redraw["before"], redraw
     assert redraw["ms"] < REDRAW_BOUND_MS, f"explorer redraw took {redraw['ms']:.0f} ms"
     assert page_errors == [], page_errors
+    if two_clicks is not None:  # the sample's planted WSB fall is in S&P 500 market orders
+        assert min(two_clicks["picked"]) > 0 and "WSB" in two_clicks["names"], two_clicks
+        assert 'drill = "is_sp500=true order_category=market"' in two_clicks["copy"], two_clicks
 
 
 def test_every_table_of_ours_is_marked_for_mathjax_to_skip() -> None:
