@@ -41,7 +41,10 @@ REDRAW_TARGET_S = 1.0
 BATCH_RATIO_TARGET = 3.0
 MEMORY_TARGET_GB = 12.0
 BUILD_MEMORY_LIMIT = "12GB"
-PI_METRICS = ["net_pi_ps", "eq_ratio", "eff_spread_ps", "realized_spread_1m_ps", "avg_exec_ms"]
+#: the comparisons a price-improvement page computes (dimensions/venues/tables.py), value-weighted first
+PI_METRICS = ["net_pi_bps", "eq_ratio", "eff_spread_bps", "net_pi_ps", "eff_spread_ps", "realized_spread_1m_ps",
+              "avg_exec_ms"]
+SAME_TYPE_METRICS = ["net_pi_bps", "eq_ratio", "eff_spread_bps"]
 
 
 def _by_venue(method: str, *args):
@@ -60,6 +63,11 @@ def _grouped(method: str, by: list[str]):
     return lambda review, period, venue: getattr(review, method)(period, by, venue=venue)
 
 
+def _same_type(review, period, venue):
+    df = review.compare_venues(period, SAME_TYPE_METRICS, against="same_type")
+    return df[df["venue"] == venue] if venue else df
+
+
 #: what -> call(review, period, venue or None): the metric tables of the public API, with the groupings the
 #: notebooks use (dimensions/*/compute.py). One line per Review method to time.
 READS = {
@@ -73,7 +81,10 @@ READS = {
     "reconciliation": _by_venue("reconciliation"),
     f"compare_venues({','.join(PI_METRICS)})": _by_venue("compare_venues", PI_METRICS),
     "compare_venues(fill_rate_shares)": _by_venue("compare_venues", "fill_rate_shares"),
+    f"compare_venues(same_type: {','.join(SAME_TYPE_METRICS)})": _same_type,
     "exceptions": _by_venue("exceptions"),
+    "exception_groups": _by_venue("exception_groups"),
+    "venue_context": _by_venue("venue_context"),
 }
 
 
