@@ -77,6 +77,17 @@ venue_tables.styled(open_table, flags=[], columns=[], nowrap=("dollar impact",))
     Markdown("No exception is open.")
 
 # %% [markdown]
+# ## The venues
+#
+# Who each venue is and what share of the firm's routed flow it received in the period (every routed
+# order, directed ones included; value at the midpoint at receipt).
+
+# %%
+display(Markdown(venue_tables.venue_context_line(lf.context, venue_filter, period) if venue_filter else
+                 f"Whole firm, {period}: {(lf.context['routed_orders'] > 0).sum()} venues received routed orders."))
+plots.style_table(venue_tables.venue_context_table(lf.context))
+
+# %% [markdown]
 # ## About the data
 #
 # A fill rate is only as good as the record of how orders ended. With the firm's own order records every
@@ -164,6 +175,20 @@ venue_figures.forest(lf.comparison, ["fill_rate_shares"], colors,
 
 # %%
 plots.style_table(lf_tables.comparison_display(lf.comparison))
+
+# %% [markdown]
+# ### Against venues of the same type
+#
+# The same comparison with each venue pooled only against the other venues of its own type (wholesaler
+# with wholesalers, …): an exchange's queue and a wholesaler's are different by design. Which comparison
+# raises exceptions is the committee's choice (`exceptions.compare_against`; this run: the line below).
+
+# %%
+display(Markdown(venue_tables.peers_sentence(lf.context, sorted(set(lf.comparison["venue"])))
+                 + f" Exceptions are raised by the comparison **{venue_tables.AGAINST_LABELS[params.compare_against]}**."))
+paired = lf.comparison_same_type[lf.comparison_same_type["status"] != "no_same_type_peer"]
+plots.style_table(lf_tables.comparison_display(paired)) if len(paired) else Markdown(
+    "No venue in this review has a venue of its own type to be compared with.")
 
 # %% [markdown]
 # ## Rule 5310 .05: marketable limit orders filled outside the quote

@@ -30,6 +30,8 @@ class LimitFills:
     time_to_fill: pd.DataFrame  # venue × order_category: medians and means of time to first fill
     end_states: pd.DataFrame  # venue × end_state: orders and shares
     comparison: pd.DataFrame  # review group rows of review.compare_venues(period, "fill_rate_shares")
+    comparison_same_type: pd.DataFrame  # the same against the venues of the same type only
+    context: pd.DataFrame  # one row per venue: type, affiliation, PFOF, share of routed flow
     exceptions: pd.DataFrame  # Rule 5310 .05: one row per marketable limit order with fills outside the quote
     exception_list: pd.DataFrame  # this review's rows of review.exceptions: fill-rate material differences, .05
     all_groups: pd.DataFrame  # every exception group of the period (all reviews), open first by dollar impact
@@ -44,7 +46,8 @@ class LimitFills:
             "limit_fills_by_venue_distance": self.by_distance, "limit_fills_monthly": self.monthly,
             "limit_fill_survival": self.survival, "limit_time_to_fill": self.time_to_fill,
             "limit_end_states": self.end_states, "rule5310_05_exceptions": self.exceptions,
-            "limit_fill_venue_comparison": self.comparison, "limit_exceptions": self.exception_list,
+            "limit_fill_venue_comparison": self.comparison,
+            "limit_fill_venue_comparison_same_type": self.comparison_same_type, "limit_venue_context": self.context, "limit_exceptions": self.exception_list,
             "limit_page_exception_groups": self.all_groups,
             "limit_reconciliation": self.reconciliation,
             "limit_exclusions_by_reason": self.exclusions_by_reason,
@@ -77,12 +80,14 @@ def compute(review: Review, period: str, venue: str | None = None, *, parameters
     by_reason = (excl.assign(venue=excl["venue"].fillna("(none)"))
                  .groupby(["reason", "scope", "venue"], as_index=False).size().rename(columns={"size": "order_rows"}))
     comparison = review.compare_venues(period, "fill_rate_shares", parameters=parameters)
+    same_type = review.compare_venues(period, "fill_rate_shares", against="same_type", parameters=parameters)
     exception_list = dimension_exceptions(review, period, parameters, decisions)
     # the top of the page lists every open exception of the period, this review's and the others'
     all_exceptions = review.exceptions(period, parameters=parameters, decisions=decisions)
     all_groups = review.exception_groups(period, exceptions=all_exceptions)
     if venue:
         comparison = comparison[comparison["venue"] == venue].reset_index(drop=True)
+        same_type = same_type[same_type["venue"] == venue].reset_index(drop=True)
         exception_list = exception_list[exception_list["venue"] == venue].reset_index(drop=True)
         all_groups = all_groups[all_groups["venue"] == venue].reset_index(drop=True)
         all_exceptions = all_exceptions[all_exceptions["venue"] == venue].reset_index(drop=True)
@@ -97,6 +102,8 @@ def compute(review: Review, period: str, venue: str | None = None, *, parameters
         time_to_fill=time_to_fill(review.time_to_fill(period, ["venue", "order_category"], venue), counts),
         end_states=review.end_states(period, venue),
         comparison=comparison,
+        comparison_same_type=same_type,
+        context=review.venue_context(period),
         exceptions=review.marketable_limit_exceptions(period, venue),
         exception_list=exception_list,
         all_groups=all_groups,
