@@ -174,33 +174,6 @@ def test_the_cells_are_the_covered_orders_grouped_by_cell(mid_store):
     assert key == sorted(key)
 
 
-def test_a_months_price_improvement_reads_only_that_months_cells(mid_store, tmp_path):
-    """The price-improvement table for July sums the cells of the row groups holding July's days, not
-    the quarter's; grouped from fct_orders it is the same table, to the last digit."""
-    with Review(mid_store) as r:
-        r.con.execute("set temp_directory = $d", {"d": str(tmp_path / "spill")})
-        month, quarter = r.period("2026-07").params(), r.period("2026Q3").params()
-        july = r.con.execute("select count(*) from agg_pi_cells where month = '2026-07'").fetchone()[0]
-        text = query.render("metrics/price_improvement", ["venue", "month"])
-        [m] = _scans(r.con, text, {**month, "venue": None}, "agg_pi_cells")
-        [q] = _scans(r.con, text, {**quarter, "venue": None}, "agg_pi_cells")
-        assert _scans(r.con, text, {**month, "venue": None}) == []  # no read of fct_orders
-        table = r.price_improvement("2026-07", ["venue", "month"])
-        orders = r.con.execute(
-            "select venue, count(*), sum(quantity), sum(executed_shares), sum(net_pi_usd), sum(mid_usd) "
-            "from fct_orders where exclusion_reason is null and order_category in ('market', 'marketable_limit') "
-            "and month = '2026-07' group by venue order by venue").fetchall()
-    assert q["total_row_groups_to_scan"] >= 2 and q["row_groups_scanned"] == q["total_row_groups_to_scan"]
-    assert m["row_groups_scanned"] < m["total_row_groups_to_scan"]
-    # at most July's cells and the two row groups they share with June and August
-    assert july <= m["rows_scanned"] <= july + 2 * 122_880 and m["rows_scanned"] < q["rows_scanned"]
-    assert list(table["month"].unique()) == ["2026-07"] and len(table) == len(orders) > 1
-    for row, (venue, n, shares, executed, net_pi, mid) in zip(table.itertuples(), orders, strict=True):
-        assert (row.venue, row.orders) == (venue, n)
-        assert (row.order_shares, row.executed_shares, row.net_pi_usd, row.net_pi_bps) == pytest.approx(
-            (float(shares), float(executed), float(net_pi), float(net_pi / mid * 10_000)), rel=1e-12)
-
-
 def test_the_layout_names_every_model_once():
     tables = [t for _, t, _ in layout.MARTS]
     assert len(tables) == len(set(tables)) and "fct_orders" in tables
