@@ -6,17 +6,24 @@ computed when read.**
 
 - ``fct_orders`` is a table at every scale, with each order's fill sums on its row
   (``marts/int_order_fill_sums``), sorted by New York receipt date, routed venue and row. Every metric
-  table of the review (price improvement, limit fills, the venue comparison's sums, the exclusions'
-  reconciliation, the Rule 5310 .05 check) reads its orders there and groups their sums: no read groups
-  the fills by order or evaluates the order facts again. The sort gives each row group of 122,880 rows
-  a narrow range of receipt dates and venues, so DuckDB's zone maps skip the row groups of other periods
-  and venues (tests/unit/test_layout.py reads that from DuckDB's profile). The sums are exact decimals,
-  so a table grouped from them equals the old per-query group by, digit for digit.
+  table of the review (limit fills, the exclusions' reconciliation, the Rule 5310 .05 check; price
+  improvement and the venue comparison's sums through the aggregates below, summed from it) reads its
+  orders there and groups their sums: no read groups the fills by order or evaluates the order facts
+  again. The sort gives each row group of 122,880 rows a narrow range of receipt dates and venues, so
+  DuckDB's zone maps skip the row groups of other periods and venues (tests/unit/test_layout.py reads
+  that from DuckDB's profile). The sums are exact decimals, so a table grouped from them equals the old
+  per-query group by, digit for digit.
 - ``agg_pi_symbol_days`` and ``agg_fill_symbol_days``, the venue comparison's sums per venue × cell ×
   symbol-day (what its bootstrap resamples), are tables summed once from fct_orders and sorted by
   receipt date: a period's comparison reads its rows (tens of thousands at 10M orders) instead of
   grouping millions of orders, in every notebook of a batch.
-- ``fct_fills`` and ``fct_limit_orders`` are views over it from :data:`TABLES_BELOW_ORDERS` order rows
+- ``agg_pi_cells``, the price-improvement table's sums per cell of every column the table may be
+  grouped by × receipt date, is a table summed once from fct_orders and sorted by receipt date and
+  venue: a period's table (metrics/price_improvement) sums the period's cells instead of its orders
+  (137,521 cells for 1.40M covered orders in a generated 2M-order sample quarter), exact decimals of
+  the same digits, so the same table (tests/unit/test_pi_cells.py reads the pruning from DuckDB's
+  profile); where a day's cells fill several row groups, a venue's read skips other venues' too.
+- ``fct_fills`` and ``fct_limit_orders`` are views over fct_orders from :data:`TABLES_BELOW_ORDERS` order rows
   up: arithmetic on one row and a join on row numbers, read whole only by the drill-down to the fill and
   the limit-order tables (which filter by period first). Below that they are tables too: writing them
   costs a fraction of a second there.
@@ -65,6 +72,7 @@ MARTS = (
     ("macros/coverage", "coverage", Form.MACROS),  # reads fct_orders and fct_limit_orders; the aggs read it
     ("marts/agg_pi_symbol_days", "agg_pi_symbol_days", Form.TABLE),
     ("marts/agg_fill_symbol_days", "agg_fill_symbol_days", Form.TABLE),
+    ("marts/agg_pi_cells", "agg_pi_cells", Form.TABLE),
 )
 
 

@@ -82,8 +82,8 @@ def test_the_stored_sums_are_the_fills_grouped_by_order(mid_store):
     pd.testing.assert_frame_equal(old, new)
 
 
-def _scans(con, sql_text: str, params: dict) -> list[dict]:
-    """The TABLE_SCAN operators of fct_orders in DuckDB's profile of ``sql_text``."""
+def _scans(con, sql_text: str, params: dict, table: str = "fct_orders") -> list[dict]:
+    """The TABLE_SCAN operators of ``table`` in DuckDB's profile of ``sql_text``."""
     path = con.execute("select current_setting('temp_directory')").fetchone()[0]
     con.execute("set enable_profiling = 'json'")
     con.execute("set profiling_mode = 'detailed'")
@@ -96,7 +96,7 @@ def _scans(con, sql_text: str, params: dict) -> list[dict]:
     found = []
 
     def walk(node):
-        if node.get("type") == "TABLE_SCAN" and node.get("extra_info", {}).get("Table", "").endswith(".fct_orders"):
+        if node.get("type") == "TABLE_SCAN" and node.get("extra_info", {}).get("Table", "").endswith(f".{table}"):
             found.append(node)
         for child in node.get("children", []):
             walk(child)
@@ -107,12 +107,14 @@ def _scans(con, sql_text: str, params: dict) -> list[dict]:
 
 
 def test_a_month_reads_only_that_months_row_groups(mid_store, tmp_path):
-    """Price improvement for July reads the row groups holding July's orders, not the quarter's."""
+    """The review's orders for July (macros/coverage.sql, which every metric reading orders goes through)
+    come from the row groups holding July's orders, not the quarter's."""
     with Review(mid_store) as r:
         r.con.execute("set temp_directory = $d", {"d": str(tmp_path / "spill")})
         month, quarter = r.period("2026-07").params(), r.period("2026Q3").params()
         july = r.con.execute("select count(*) from fct_orders where month = '2026-07'").fetchone()[0]
-        text = query.render("metrics/price_improvement", ["venue"])
+        text = ("select venue, count(*), sum(net_pi_usd) from pi_orders($period_start, $period_end, $venue) "
+                "group by venue")
         [m] = _scans(r.con, text, {**month, "venue": None})
         [q] = _scans(r.con, text, {**quarter, "venue": None})
     assert q["total_row_groups_to_scan"] >= 4 and q["row_groups_scanned"] == q["total_row_groups_to_scan"]
@@ -120,6 +122,56 @@ def test_a_month_reads_only_that_months_row_groups(mid_store, tmp_path):
     # at most July's rows and the two row groups it shares with June and August
     assert july <= m["rows_scanned"] <= july + 2 * 122_880
     assert m["rows_scanned"] < q["rows_scanned"]
+
+
+#: The price-improvement table's sums grouped straight from fct_orders per cell (agg_pi_cells' grain): the
+#: covered orders (metrics.md section 5) with their stored fill sums, written out here, not through the macro.
+CELLS = ("receipt_date, venue, order_category, size_bucket, share_bucket, symbol, side, is_sp500, month, "
+         "distance_bucket")
+SUMS = ("order_shares", "executed_shares", "improved_shares", "at_quote_shares", "outside_shares", "pi_usd",
+        "disimprovement_usd", "net_pi_usd", "es_usd", "qs_usd", "executed_usd", "mid_usd", "exec_share_ms",
+        "rs_1m_shares", "rs_1m_usd", "rs_5m_shares", "rs_5m_usd")
+ORDERS_BY_CELL = f"""
+select
+    {CELLS},
+    count(*) as orders,
+    count(*) filter (where attributed_fills > 0) as orders_filled,
+    count(*) filter (where net_pi_usd > 0) as orders_improved,
+    sum(quantity) as order_shares,
+    {", ".join(f"sum({c}) as {c}" for c in SUMS[1:])},
+from fct_orders
+where exclusion_reason is null and order_category in ('market', 'marketable_limit')
+group by all
+order by all
+"""
+
+
+def _rows(cur) -> tuple[list, list]:
+    return [(d[0], d[1]) for d in cur.description], cur.fetchall()
+
+
+def test_the_cells_are_the_covered_orders_grouped_by_cell(mid_store):
+    """agg_pi_cells holds, cell by cell, the covered orders' stored sums grouped from fct_orders: the same
+    exact decimals (Python Decimals compared, not floats) and the same types; a table, sorted by receipt
+    date and venue, with cells of several orders and cells none of whose orders filled."""
+    cols = f"{CELLS}, orders, orders_filled, orders_improved, {', '.join(SUMS)}"
+    with query.connect(mid_store) as con:
+        kind = con.execute("select table_type from information_schema.tables "
+                           "where table_name = 'agg_pi_cells'").fetchone()[0]
+        expected_types, expected = _rows(con.execute(ORDERS_BY_CELL))
+        types, stored = _rows(con.execute(f"select {cols} from agg_pi_cells order by all"))
+        covered = con.execute("select count(*) from fct_orders where exclusion_reason is null "
+                              "and order_category in ('market', 'marketable_limit')").fetchone()[0]
+        key = con.execute("select receipt_date, venue from agg_pi_cells").fetchall()
+    assert kind == "BASE TABLE"
+    assert types == expected_types and stored == expected
+    n = {name: i for i, (name, _) in enumerate(types)}
+    assert sum(r[n["orders"]] for r in stored) == covered > ORDERS // 2
+    assert len(stored) < covered and any(r[n["orders"]] > 1 for r in stored)
+    assert any(r[n["executed_shares"]] is None for r in stored)  # a cell of orders none of which filled
+    assert dict(types)["pi_usd"] == "DECIMAL(38,12)" and dict(types)["orders"] == "BIGINT"
+    key = [(d is None, d, v is None, v) for d, v in key]  # nulls last, as ORDER BY puts them
+    assert key == sorted(key)
 
 
 def test_the_layout_names_every_model_once():

@@ -2,7 +2,11 @@
 -- grain: one row per group of the caller's grouping columns (/*group_by*/, from an allow-list)
 -- params: $period_start (DATE, New York, inclusive), $period_end (DATE, exclusive),
 --   $venue (VARCHAR routed venue, null = all venues)
--- covers: non-directed market and marketable-limit orders that are not excluded, received in the period.
+-- covers: non-directed market and marketable-limit orders that are not excluded, received in the period
+--   (pi_orders, macros/coverage.sql, summed per cell at build time: marts/agg_pi_cells).
+-- reads: agg_pi_cells, the sums per cell of every grouping column × receipt date, a period's and a
+--   venue's rows (stored sorted by receipt date and venue: bestex_nb/build/layout.py); the table's sums
+--   are sums of those exact-decimal cell sums, equal digit for digit to the orders' grouped directly.
 -- columns: orders, order_shares, executed_shares, improved_shares, at_quote_shares, outside_shares
 --   (shares); pct_shares_improved, pct_shares_at_or_better, pct_orders_improved (fractions);
 --   avg_improvement_ps, avg_disimprovement_ps (> 0), net_pi_ps, eff_spread_ps, quoted_spread_ps,
@@ -12,19 +16,23 @@
 --   receipt, value-weighted). All means are ratios of sums over fills (Σ q·x / Σ q or / Σ q·M_r).
 with
 
-covered_orders as (
-    -- the review's orders: macros/coverage.sql
+cells as (
+    -- the review's orders (macros/coverage.sql), each order's fills summed once at build time
+    -- (marts/int_order_fill_sums, on its fct_orders row) and its cell's orders summed once after that
+    -- (marts/agg_pi_cells); the bounds as pi_orders($period_start, $period_end, $venue) applies them
     select *
-    from pi_orders($period_start, $period_end, $venue)
+    from agg_pi_cells
+    where ($period_start is null or receipt_date >= $period_start)
+        and ($period_end is null or receipt_date < $period_end)
+        and ($venue is null or venue = $venue)
 ),
 
--- each order's fills were summed once, at build time (marts/int_order_fill_sums, stored on its
--- fct_orders row): the sums of this table are sums of those per-order sums
+-- the sums of this table are sums of the cells' sums; a sum of counts is cast back to the count's type
 sums as (
     select
         /*group_by*/
-        count(*) as orders,
-        sum(quantity) as order_shares,
+        sum(orders)::bigint as orders,
+        sum(order_shares) as order_shares,
         coalesce(sum(executed_shares), 0) as executed_shares,
         coalesce(sum(improved_shares), 0) as improved_shares,
         coalesce(sum(at_quote_shares), 0) as at_quote_shares,
@@ -41,12 +49,11 @@ sums as (
         coalesce(sum(rs_1m_usd), 0) as rs_1m_usd,
         coalesce(sum(rs_5m_shares), 0) as rs_5m_shares,
         coalesce(sum(rs_5m_usd), 0) as rs_5m_usd,
-        count(*) filter (where attributed_fills > 0) as orders_filled,
-        -- an order is improved when its share-weighted PI is > 0, i.e. Σ q·PI > 0
-        count(*) filter (where net_pi_usd > 0) as orders_improved,
-    from covered_orders
+        sum(orders_filled)::bigint as orders_filled,
+        sum(orders_improved)::bigint as orders_improved,
+    from cells
     group by all
-    having count(*) > 0
+    having sum(orders) > 0
 ),
 
 final as (
