@@ -10,18 +10,18 @@ printed figure differs from the printed threshold whenever the two numbers diffe
 from __future__ import annotations
 
 import math
+import numbers
+from typing import Any
 
-import numpy as np
 import pandas as pd
+
+#: shown for a missing value (None / NaN), e.g. PI per share when no shares were filled
+NA_REP = "—"
 
 #: decimals each unit prints with by default (of the printed number: percent points for fractions)
 DECIMALS = {"USD/share": 5, "ratio": 1, "fraction": 1, "fraction of prior": 1, "ms": 1, "USD": 2, "bps": 2}
 #: the most decimals a figure is given to tell it from its threshold
 MAX_EXTRA = 6
-
-
-def _missing(x) -> bool:
-    return x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA
 
 
 def _text(a: float, unit: str, signed: bool, decimals: int) -> str:
@@ -55,11 +55,11 @@ def fmt_value(x, unit: str, signed: bool = False, threshold=None) -> str:
     With ``threshold`` (in the same unit), as many more decimals as it takes (up to 6 more) for the
     figure not to print as the threshold when it is not equal to it.
     """
-    if _missing(x):
+    if _is_missing(x):
         return "—"
     decimals = DECIMALS.get(unit, 0)
     text = _fmt(x, unit, signed, decimals)
-    if threshold is None or _missing(threshold) or unit not in DECIMALS or float(x) == float(threshold):
+    if threshold is None or _is_missing(threshold) or unit not in DECIMALS or float(x) == float(threshold):
         return text
     for extra in range(MAX_EXTRA + 1):
         text = _fmt(x, unit, signed, decimals + extra)
@@ -82,7 +82,7 @@ def fmt_pair(x, threshold, unit: str, signed: bool = True) -> tuple[str, str]:
     """The figure and its threshold printed with the same number of decimals, the figure never rounding
     onto (or across) the threshold."""
     text = fmt_value(x, unit, signed, threshold=threshold)
-    if _missing(x) or _missing(threshold) or unit not in DECIMALS:
+    if _is_missing(x) or _is_missing(threshold) or unit not in DECIMALS:
         return text, fmt_value(threshold, unit, signed)
     shown = _decimals_of(text)
     return text, _fmt(threshold, unit, signed, max(shown, DECIMALS[unit]))
@@ -91,3 +91,84 @@ def fmt_pair(x, threshold, unit: str, signed: bool = True) -> tuple[str, str]:
 def _decimals_of(text: str) -> int:
     number = text.lstrip("+−").replace("$", "").split()[0].rstrip("%")
     return len(number.split(".")[1]) if "." in number else 0
+
+
+# -- table formats (report/plots.FORMATS names them) --------------------------------------------
+
+def _is_missing(x: Any) -> bool:
+    if x is None or x is pd.NA or x is pd.NaT:
+        return True
+    try:
+        return bool(isinstance(x, numbers.Real) and math.isnan(x))
+    except TypeError:
+        return False
+
+
+def fmt_usd_ps(x: Any) -> str:
+    """Dollars per share, four decimals: ``0.0123 -> "$0.0123"``, ``-0.005 -> "-$0.0050"``."""
+    if _is_missing(x):
+        return NA_REP
+    value = float(x)
+    sign = "-" if value < 0 and round(abs(value), 4) != 0 else ""
+    return f"{sign}${abs(value):,.4f}"
+
+
+def fmt_usd(x: Any) -> str:
+    """Dollar amounts, two decimals with thousands separators: ``-1234.5 -> "-$1,234.50"``."""
+    if _is_missing(x):
+        return NA_REP
+    value = float(x)
+    sign = "-" if value < 0 and round(abs(value), 2) != 0 else ""
+    return f"{sign}${abs(value):,.2f}"
+
+
+def fmt_pct(x: Any) -> str:
+    """A fraction as a percentage, one decimal: ``0.123 -> "12.3%"``."""
+    if _is_missing(x):
+        return NA_REP
+    return f"{float(x) * 100:.1f}%"
+
+
+def fmt_int(x: Any) -> str:
+    """A count with thousands separators: ``1234 -> "1,234"`` (rounded half to even)."""
+    if _is_missing(x):
+        return NA_REP
+    return f"{round(float(x)):,d}"
+
+
+def fmt_shares(x: Any) -> str:
+    """Shares, fractional ones too: thousands separators, up to 6 decimals with trailing zeros dropped,
+    never scientific notation: ``8010.0 -> "8,010"``, ``1234567 -> "1,234,567"``, ``0.125 -> "0.125"``."""
+    if _is_missing(x):
+        return NA_REP
+    text = f"{float(x):,.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+#: The time zone people read (New York); CSVs keep ISO UTC (``received_at`` columns, labelled UTC).
+READING_TZ = "America/New_York"
+
+
+def ny_times(values: Any) -> pd.Series:
+    """Instants as New York wall-clock text to the millisecond, ``2026-07-01 09:45:32.213`` (the column
+    that shows them says "New York"); missing instants as :data:`NA_REP`."""
+    ts = pd.to_datetime(pd.Series(values), utc=True, format="ISO8601").dt.tz_convert(READING_TZ)
+    return ts.dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3].fillna(NA_REP)
+
+
+def fmt_usd0(x: Any) -> str:
+    """Large dollar amounts, whole dollars: ``1234567.8 -> "$1,234,568"``."""
+    if _is_missing(x):
+        return NA_REP
+    value = float(x)
+    sign = "-" if value < 0 and round(abs(value)) != 0 else ""
+    return f"{sign}${abs(value):,.0f}"
+
+
+def fmt_bps(x: Any) -> str:
+    """Basis points, two decimals: ``1.234 -> "1.23 bp"``."""
+    if _is_missing(x):
+        return NA_REP
+    value = float(x)
+    sign = "-" if value < 0 and round(abs(value), 2) != 0 else ""
+    return f"{sign}{abs(value):,.2f} bp"

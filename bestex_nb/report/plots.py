@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import math
-import numbers
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -21,6 +19,20 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from pandas.io.formats.style import Styler
+
+from bestex_nb.contract import units
+
+# the one set of formatters (tables, explorers, exception texts) lives in contract/units.py; re-exported
+# here, where style_table names them (FORMATS)
+from bestex_nb.contract.units import READING_TZ as READING_TZ
+from bestex_nb.contract.units import fmt_bps as fmt_bps
+from bestex_nb.contract.units import fmt_int as fmt_int
+from bestex_nb.contract.units import fmt_pct as fmt_pct
+from bestex_nb.contract.units import fmt_shares as fmt_shares
+from bestex_nb.contract.units import fmt_usd as fmt_usd
+from bestex_nb.contract.units import fmt_usd0 as fmt_usd0
+from bestex_nb.contract.units import fmt_usd_ps as fmt_usd_ps
+from bestex_nb.contract.units import ny_times as ny_times
 
 TEMPLATE_NAME = "bestex"
 
@@ -41,7 +53,7 @@ VENUE_PALETTE: tuple[str, ...] = (
 FONT_FAMILY = '"Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", "Liberation Sans", sans-serif'
 
 #: Shown in tables for a missing value (None / NaN), e.g. PI per share when no shares were filled.
-NA_REP = "—"
+NA_REP = units.NA_REP
 
 #: Renderer the kernel keeps: a JSON mime bundle, drawn by JupyterLab and by the bx_report template.
 KERNEL_RENDERER = "plotly_mimetype"
@@ -120,87 +132,8 @@ def venue_colors(venues: list[str]) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Number formats
+# Number formats (contract/units.py; named here for style_table)
 # ---------------------------------------------------------------------------------------------------
-
-
-def _is_missing(x: Any) -> bool:
-    if x is None or x is pd.NA or x is pd.NaT:
-        return True
-    try:
-        return bool(isinstance(x, numbers.Real) and math.isnan(x))
-    except TypeError:
-        return False
-
-
-def fmt_usd_ps(x: Any) -> str:
-    """Dollars per share, four decimals: ``0.0123 -> "$0.0123"``, ``-0.005 -> "-$0.0050"``."""
-    if _is_missing(x):
-        return NA_REP
-    value = float(x)
-    sign = "-" if value < 0 and round(abs(value), 4) != 0 else ""
-    return f"{sign}${abs(value):,.4f}"
-
-
-def fmt_usd(x: Any) -> str:
-    """Dollar amounts, two decimals with thousands separators: ``-1234.5 -> "-$1,234.50"``."""
-    if _is_missing(x):
-        return NA_REP
-    value = float(x)
-    sign = "-" if value < 0 and round(abs(value), 2) != 0 else ""
-    return f"{sign}${abs(value):,.2f}"
-
-
-def fmt_pct(x: Any) -> str:
-    """A fraction as a percentage, one decimal: ``0.123 -> "12.3%"``."""
-    if _is_missing(x):
-        return NA_REP
-    return f"{float(x) * 100:.1f}%"
-
-
-def fmt_int(x: Any) -> str:
-    """A count with thousands separators: ``1234 -> "1,234"`` (rounded half to even)."""
-    if _is_missing(x):
-        return NA_REP
-    return f"{round(float(x)):,d}"
-
-
-def fmt_shares(x: Any) -> str:
-    """Shares, fractional ones too: thousands separators, up to 6 decimals with trailing zeros dropped,
-    never scientific notation: ``8010.0 -> "8,010"``, ``1234567 -> "1,234,567"``, ``0.125 -> "0.125"``."""
-    if _is_missing(x):
-        return NA_REP
-    text = f"{float(x):,.6f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-#: The time zone people read (New York); CSVs keep ISO UTC (``received_at`` columns, labelled UTC).
-READING_TZ = "America/New_York"
-
-
-def ny_times(values: Any) -> pd.Series:
-    """Instants as New York wall-clock text to the millisecond, ``2026-07-01 09:45:32.213`` (the column
-    that shows them says "New York"); missing instants as :data:`NA_REP`."""
-    ts = pd.to_datetime(pd.Series(values), utc=True, format="ISO8601").dt.tz_convert(READING_TZ)
-    return ts.dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3].fillna(NA_REP)
-
-
-def fmt_usd0(x: Any) -> str:
-    """Large dollar amounts, whole dollars: ``1234567.8 -> "$1,234,568"``."""
-    if _is_missing(x):
-        return NA_REP
-    value = float(x)
-    sign = "-" if value < 0 and round(abs(value)) != 0 else ""
-    return f"{sign}${abs(value):,.0f}"
-
-
-def fmt_bps(x: Any) -> str:
-    """Basis points, two decimals: ``1.234 -> "1.23 bp"``."""
-    if _is_missing(x):
-        return NA_REP
-    value = float(x)
-    sign = "-" if value < 0 and round(abs(value), 2) != 0 else ""
-    return f"{sign}{abs(value):,.2f} bp"
 
 
 FORMATS: dict[str, Callable[[Any], str]] = {
