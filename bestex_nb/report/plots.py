@@ -22,17 +22,12 @@ from pandas.io.formats.style import Styler
 
 from bestex_nb.contract import units
 
-# the one set of formatters (tables, explorers, exception texts) lives in contract/units.py; re-exported
-# here, where style_table names them (FORMATS)
-from bestex_nb.contract.units import READING_TZ as READING_TZ
-from bestex_nb.contract.units import fmt_bps as fmt_bps
-from bestex_nb.contract.units import fmt_int as fmt_int
-from bestex_nb.contract.units import fmt_pct as fmt_pct
-from bestex_nb.contract.units import fmt_shares as fmt_shares
-from bestex_nb.contract.units import fmt_usd as fmt_usd
-from bestex_nb.contract.units import fmt_usd0 as fmt_usd0
-from bestex_nb.contract.units import fmt_usd_ps as fmt_usd_ps
-from bestex_nb.contract.units import ny_times as ny_times
+# the one set of formatters (tables, explorers, exception texts) lives in contract/units.py; FORMATS
+# below names them for style_table
+from bestex_nb.contract.units import fmt_bps, fmt_int, fmt_pct, fmt_shares, fmt_usd, fmt_usd0, fmt_usd_ps
+
+ny_times = units.ny_times  # New York wall-clock text for people (the CSVs keep ISO UTC)
+READING_TZ = units.READING_TZ
 
 TEMPLATE_NAME = "bestex"
 
