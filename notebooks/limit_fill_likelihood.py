@@ -71,10 +71,8 @@ plots.params_table({"period": period, "venue": venue or "whole firm", "data": da
 # `parameters/decisions.yaml` may name the group id and then applies to all its members.
 
 # %%
-open_table, open_note = venue_tables.open_exceptions_table(lf.all_groups, lf.all_exceptions, evidence="limit_page_exception_groups.csv")
-display(Markdown(open_note))
-venue_tables.styled(open_table, flags=[], columns=[], nowrap=("dollar impact",)) if len(open_table) else \
-    Markdown("No exception is open.")
+for view in venue_tables.open_exceptions_view(lf.all_groups, lf.all_exceptions, evidence="limit_page_exception_groups.csv"):
+    display(view)
 
 # %% [markdown]
 # ## The venues
@@ -83,9 +81,8 @@ venue_tables.styled(open_table, flags=[], columns=[], nowrap=("dollar impact",))
 # order, directed ones included; value at the midpoint at receipt).
 
 # %%
-display(Markdown(venue_tables.venue_context_line(lf.context, venue_filter, period) if venue_filter else
-                 f"Whole firm, {period}: {(lf.context['routed_orders'] > 0).sum()} venues received routed orders."))
-plots.style_table(venue_tables.venue_context_table(lf.context))
+for view in venue_tables.venues_view(lf.context, venue_filter, period):
+    display(view)
 
 # %% [markdown]
 # ## About the data

@@ -75,10 +75,8 @@ plots.params_table({"period": period, "venue": venue or "whole firm", "data": da
 # the sections below.
 
 # %%
-open_table, open_note = venue_tables.open_exceptions_table(vr.groups, vr.exceptions)
-display(Markdown(open_note))
-venue_tables.styled(open_table, flags=[], columns=[], nowrap=("dollar impact",)) if len(open_table) else \
-    Markdown("No exception is open.")
+for view in venue_tables.open_exceptions_view(vr.groups, vr.exceptions):
+    display(view)
 
 # %% [markdown]
 # ## The venues
@@ -88,9 +86,8 @@ venue_tables.styled(open_table, flags=[], columns=[], nowrap=("dollar impact",))
 # are the venues Rule 5310 .07 asks the firm to justify by execution quality, not payment.
 
 # %%
-display(Markdown(venue_tables.venue_context_line(vr.context, venue_filter, period) if venue_filter else
-                 f"Whole firm, {period}: {(vr.context['routed_orders'] > 0).sum()} venues received routed orders."))
-plots.style_table(venue_tables.venue_context_table(vr.context))
+for view in venue_tables.venues_view(vr.context, venue_filter, period):
+    display(view)
 
 # %% [markdown]
 # ## Summary by venue

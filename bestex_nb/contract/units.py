@@ -104,22 +104,34 @@ def _is_missing(x: Any) -> bool:
         return False
 
 
-def fmt_usd_ps(x: Any) -> str:
-    """Dollars per share, four decimals: ``0.0123 -> "$0.0123"``, ``-0.005 -> "-$0.0050"``."""
+def _signed(x: Any, decimals: int, prefix: str = "$", suffix: str = "") -> str:
+    """``-$1,234.50``: thousands separators, ``decimals`` places, and a minus only when the printed figure
+    is not zero (``-0.00001`` at 4 places is ``$0.0000``)."""
     if _is_missing(x):
         return NA_REP
     value = float(x)
-    sign = "-" if value < 0 and round(abs(value), 4) != 0 else ""
-    return f"{sign}${abs(value):,.4f}"
+    sign = "-" if value < 0 and round(abs(value), decimals) != 0 else ""
+    return f"{sign}{prefix}{abs(value):,.{decimals}f}{suffix}"
+
+
+def fmt_usd_ps(x: Any) -> str:
+    """Dollars per share, four decimals: ``0.0123 -> "$0.0123"``, ``-0.005 -> "-$0.0050"``."""
+    return _signed(x, 4)
 
 
 def fmt_usd(x: Any) -> str:
     """Dollar amounts, two decimals with thousands separators: ``-1234.5 -> "-$1,234.50"``."""
-    if _is_missing(x):
-        return NA_REP
-    value = float(x)
-    sign = "-" if value < 0 and round(abs(value), 2) != 0 else ""
-    return f"{sign}${abs(value):,.2f}"
+    return _signed(x, 2)
+
+
+def fmt_usd0(x: Any) -> str:
+    """Large dollar amounts, whole dollars: ``1234567.8 -> "$1,234,568"``."""
+    return _signed(x, 0)
+
+
+def fmt_bps(x: Any) -> str:
+    """Basis points, two decimals: ``1.234 -> "1.23 bp"``."""
+    return _signed(x, 2, prefix="", suffix=" bp")
 
 
 def fmt_pct(x: Any) -> str:
@@ -154,21 +166,3 @@ def ny_times(values: Any) -> pd.Series:
     that shows them says "New York"); missing instants as :data:`NA_REP`."""
     ts = pd.to_datetime(pd.Series(values), utc=True, format="ISO8601").dt.tz_convert(READING_TZ)
     return ts.dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3].fillna(NA_REP)
-
-
-def fmt_usd0(x: Any) -> str:
-    """Large dollar amounts, whole dollars: ``1234567.8 -> "$1,234,568"``."""
-    if _is_missing(x):
-        return NA_REP
-    value = float(x)
-    sign = "-" if value < 0 and round(abs(value)) != 0 else ""
-    return f"{sign}${abs(value):,.0f}"
-
-
-def fmt_bps(x: Any) -> str:
-    """Basis points, two decimals: ``1.234 -> "1.23 bp"``."""
-    if _is_missing(x):
-        return NA_REP
-    value = float(x)
-    sign = "-" if value < 0 and round(abs(value), 2) != 0 else ""
-    return f"{sign}{abs(value):,.2f} bp"

@@ -257,3 +257,26 @@ def open_exceptions_table(groups: pd.DataFrame, exceptions: pd.DataFrame | None 
     if len(open_) > limit:
         note += f" The {limit} largest are shown; every group is in the evidence table {evidence}."
     return table, note
+
+
+def open_exceptions_view(groups: pd.DataFrame, exceptions: pd.DataFrame | None = None,
+                         evidence: str = "exception_groups.csv") -> list:
+    """What the top of every page shows: the sentence and the table of :func:`open_exceptions_table`, or
+    one sentence when nothing is open."""
+    from IPython.display import Markdown
+
+    table, note = open_exceptions_table(groups, exceptions, evidence=evidence)
+    if table.empty:
+        return [Markdown(note + " No exception is open.")]
+    return [Markdown(note), styled(table, flags=[], columns=[], nowrap=("dollar impact",))]
+
+
+def venues_view(context: pd.DataFrame, venue: str | None, period_label: str) -> list:
+    """The venues section of every page: a venue's one-line summary (or the firm's count of venues) and
+    the table of :func:`venue_context_table`."""
+    from IPython.display import Markdown
+
+    line = (venue_context_line(context, venue, period_label) if venue else
+            f"Whole firm, {plots.md_escape(period_label)}: {(context['routed_orders'] > 0).sum()} venues "
+            "received routed orders.")
+    return [Markdown(line), plots.style_table(venue_context_table(context))]
