@@ -19,6 +19,7 @@ from bestex_nb.contract import parameters as params_mod
 from bestex_nb.contract.errors import EmptyPeriodError
 from bestex_nb.contract.parameters import ReviewParameters
 from bestex_nb.contract.periods import Period, parse_period
+from bestex_nb.review_pfof import PfofMixin
 from bestex_nb.stats import comparison
 from bestex_nb.stats import deterioration as det
 from bestex_nb.stats.survival import survival_curves_from_counts
@@ -35,7 +36,7 @@ PI_COLUMNS = (
 )
 
 
-class Review:
+class Review(PfofMixin):
     """Read-only access to a built review store.
 
     Parameters

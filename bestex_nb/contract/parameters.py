@@ -50,6 +50,9 @@ SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
         "monthly_deterioration": (bool, "for a quarter, also run the monthly trigger per month"),
         "compare_against": (str, "the comparison whose material differences are exceptions: others | same_type"),
     },
+    "pfof": {
+        "variance_threshold": (float, "a PFOF payment differing from the expected one by more than this fraction is an exception"),
+    },
     "display": {
         "min_orders_per_bar": (int, "a chart's bar resting on fewer orders than this is drawn faded, with its count"),
     },
@@ -74,6 +77,7 @@ RANGES = {
     "exceptions.material_metrics": (lambda v: all(isinstance(m, str) for m in v), "a list of metric names"),
     "exceptions.compare_against": (lambda v: v in COMPARE_AGAINST, f"one of {list(COMPARE_AGAINST)}"),
     "display.min_orders_per_bar": (lambda v: v >= 1, "at least 1"),
+    "pfof.variance_threshold": (lambda v: v >= 0, "0 or more"),
 }
 
 
@@ -97,6 +101,7 @@ class ReviewParameters:
     monthly_deterioration: bool = True
     compare_against: str = "others"
     min_orders_per_bar: int = 30
+    pfof_variance_threshold: float = 0.05
     sources: tuple[str, ...] = field(default=(), compare=False)  # files read, with SHA-256
 
     def threshold(self, metric: str) -> float:
@@ -124,7 +129,8 @@ class ReviewParameters:
                  ("deterioration: fall when prior <= 0 (USD/share)", self.deterioration_abs_ps),
                  ("bootstrap replicates (minimum)", self.replicates), ("bootstrap seed", self.seed),
                  ("exceptions: venues compared against", self.compare_against),
-                 ("charts: bars faded below this many orders", self.min_orders_per_bar)]
+                 ("charts: bars faded below this many orders", self.min_orders_per_bar),
+                 ("PFOF: payment variance exception above (fraction of expected)", self.pfof_variance_threshold)]
         rows += [("source", s) for s in self.sources]
         return pd.DataFrame(rows, columns=["parameter", "value"]).astype({"value": str})
 
@@ -226,7 +232,8 @@ def load(period=None, folder: str | os.PathLike | None = None) -> ReviewParamete
         deterioration_abs_ps=float(det["abs_fall_ps"]), replicates=int(boot["replicates"]),
         seed=int(boot["seed"]), material_metrics=tuple(str(m) for m in exc["material_metrics"]),
         monthly_deterioration=bool(exc["monthly_deterioration"]), compare_against=str(exc["compare_against"]),
-        min_orders_per_bar=int(data["display"]["min_orders_per_bar"]), sources=tuple(sources),
+        min_orders_per_bar=int(data["display"]["min_orders_per_bar"]),
+        pfof_variance_threshold=float(data["pfof"]["variance_threshold"]), sources=tuple(sources),
     )
 
 
