@@ -31,8 +31,14 @@ from bestex_nb.build import fingerprint as content
 from bestex_nb.build.hashing import sha256_file
 from bestex_nb.build.memory import small_pages
 from bestex_nb.build.sidecar import Sidecar, prune
-from bestex_nb.build.staging import (Source, check_pfof_rates, check_unique, find_sources, load_table,
-                                     persist_view)
+from bestex_nb.build.staging import (
+    Source,
+    check_pfof_rates,
+    check_unique,
+    find_sources,
+    load_table,
+    persist_view,
+)
 from bestex_nb.contract.errors import BestexError, ExtractError
 from bestex_nb.query import connect, folder_of
 
