@@ -224,3 +224,47 @@ def test_a_store_without_pfof_extracts_says_so(tmp_path):
         assert not r.has_pfof()
         with pytest.raises(MissingPfofError, match="without the PFOF extracts"):
             r.pfof_reconciliation("2026-07")
+
+
+# -- the planted underpayment of the generated sample (data/sample/README.md, "PFOF") ---------------------
+
+def sample_table(root, **sizes):
+    from bestex_nb import open_review
+    from bestex_nb.sample import generate
+
+    generate(root / "data", **sizes)
+    with open_review(root / "data", store=root / "store.duckdb") as r:
+        return r.pfof_reconciliation("2026Q3"), r.pfof_reconciliation("2026-08")
+
+
+def check_planted(quarter, august):
+    t = quarter.set_index(["venue", "month"])
+    assert sorted(t.index) == [(v, f"2026-0{m}") for v in ("WSA", "WSB") for m in (7, 8, 9)]
+    assert t.security_group.isna().all() and t.order_group.isna().all()  # the ledger does not itemise
+    assert (t.no_rate_shares == 0).all()  # every key has a rate throughout the quarter
+    flagged = t[t.is_exception]
+    assert list(flagged.index) == [("WSB", "2026-08")]
+    assert flagged.reason.tolist() == ["variance_over_threshold"]
+    assert t.variance_pct.drop(("WSB", "2026-08")).abs().max() < 0.008  # the generator's ±0.8% noise
+    # a month alone gives that month's rows, the same figures
+    pd.testing.assert_frame_equal(august.reset_index(drop=True),
+                                  quarter[quarter.month == "2026-08"].reset_index(drop=True))
+    return t
+
+
+def test_the_sample_underpayment_is_the_one_exception(tmp_path):
+    t = check_planted(*sample_table(tmp_path, seed=7, orders=3000, quotes_target=150_000))
+    assert t.loc[("WSB", "2026-08"), "variance_pct"] == pytest.approx(-0.08, abs=0.0045)
+
+
+@pytest.mark.slow
+def test_the_default_sample_matches_its_readme(tmp_path):
+    t = check_planted(*sample_table(tmp_path))
+    # README: expected and paid per venue-month (USD, to the cent) and WSB August −8.05%
+    readme = {("WSA", "2026-07"): (1497.57, 1494.66), ("WSA", "2026-08"): (1479.58, 1476.41),
+              ("WSA", "2026-09"): (1550.22, 1556.67), ("WSB", "2026-07"): (1563.09, 1573.48),
+              ("WSB", "2026-08"): (1603.34, 1474.30), ("WSB", "2026-09"): (1697.61, 1691.40)}
+    for key, (expected, paid) in readme.items():
+        assert (round(t.loc[key, "expected_usd"], 2), t.loc[key, "received_usd"]) == (expected, paid), key
+    assert round(t.loc[("WSB", "2026-08"), "variance_pct"], 4) == -0.0805
+    assert t.variance_pct.drop(("WSB", "2026-08")).abs().max() < 0.007
