@@ -129,8 +129,9 @@ joined as (
     full join paid
         on flow.venue = paid.venue
         and flow.month = paid.month
-        and flow.security_group is not distinct from paid.security_group
-        and flow.order_group is not distinct from paid.order_group
+        -- null (not itemised) matches null
+        and coalesce(flow.security_group, '') = coalesce(paid.security_group, '')
+        and coalesce(flow.order_group, '') = coalesce(paid.order_group, '')
 ),
 
 measured as (
