@@ -263,35 +263,6 @@ def check_unique(con: duckdb.DuckDBPyConnection, src: Source, column: str) -> No
     _raise_offending(con, raw_name, col, dup, count, src, "duplicate values (must be unique)")
 
 
-def check_pfof_rates(con: duckdb.DuckDBPyConnection, src: Source) -> None:
-    """Raise :class:`ExtractError` naming the rows of ``stg_pfof_rates`` (loaded by :func:`load_table`)
-    whose validity ends on or before it starts, or that overlap another rate of the same venue, security
-    group and order group (extracts.md: a day may have one rate per key, else the payment owed is
-    ambiguous)."""
-    offsets = con.execute("select * from raw_pfof_rates_files").fetchall() if len(src.files) > 1 else []
-
-    def label(row_no: int) -> str:
-        return _row_label(row_no, src, offsets)
-
-    empty = con.execute("select row_no from stg_pfof_rates where effective_to <= effective_from "
-                        f"order by row_no limit {SHOW_ROWS}").fetchall()
-    if empty:
-        rows = ", ".join(f"row {label(r[0])}" for r in empty)
-        raise ExtractError(f"{src.describe()}: effective_to on or before effective_from (an empty validity "
-                           f"interval) in {rows}")
-    pairs = con.execute(
-        "select a.row_no, b.row_no, a.venue_id, a.security_group, a.order_group from stg_pfof_rates a "
-        "join stg_pfof_rates b on a.venue_id = b.venue_id and a.security_group = b.security_group "
-        "and a.order_group = b.order_group and a.row_no < b.row_no "
-        "and a.effective_from < coalesce(b.effective_to, date '9999-12-31') "
-        "and b.effective_from < coalesce(a.effective_to, date '9999-12-31') "
-        f"order by a.row_no, b.row_no limit {SHOW_ROWS}").fetchall()
-    if pairs:
-        shown = "; ".join(f"rows {label(a)} and {label(b)} ({v} / {sg} / {og})" for a, b, v, sg, og in pairs)
-        raise ExtractError(f"{src.describe()}: overlapping rates for the same venue, security group and order "
-                           f"group (a receipt date would have two rates): {shown}")
-
-
 def load_table(con: duckdb.DuckDBPyConnection, src: Source, *, view: bool = False,
                unique_elsewhere: frozenset[str] = frozenset()) -> list[str]:
     """Create ``stg_<table>`` from ``src`` or raise :class:`ExtractError` naming file, column and rows.

@@ -30,15 +30,9 @@ from bestex_nb.build import cleanup, layout, sql_steps
 from bestex_nb.build import fingerprint as content
 from bestex_nb.build.hashing import sha256_file
 from bestex_nb.build.memory import small_pages
+from bestex_nb.build.pfof_checks import check_pfof_payments, check_pfof_rates
 from bestex_nb.build.sidecar import Sidecar, prune
-from bestex_nb.build.staging import (
-    Source,
-    check_pfof_rates,
-    check_unique,
-    find_sources,
-    load_table,
-    persist_view,
-)
+from bestex_nb.build.staging import Source, check_unique, find_sources, load_table, persist_view
 from bestex_nb.contract.errors import BestexError, ExtractError
 from bestex_nb.query import connect, folder_of
 
@@ -227,6 +221,8 @@ def _build_into(path: Path, final: Path, data_dir: Path, sources: dict[str, Sour
                                            unique_elsewhere=UNIQUE_IN_IDMATCH.get(name, frozenset()))
             if name == "pfof_rates":
                 check_pfof_rates(con, src)  # raises, naming the overlapping rows
+            if name == "pfof_payments":
+                check_pfof_payments(con, src)  # raises, naming the rows whose month is not YYYY-MM
             if name == "executions":  # orders come first: the ids are matched before the other tables load
                 ids = idmatch.match_store(con)
                 if ids.execution_id_repeats:

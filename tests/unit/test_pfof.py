@@ -215,6 +215,15 @@ def test_an_empty_validity_interval_stops_the_build(tmp_path):
         build(folder, tmp_path / "store.duckdb")
 
 
+def test_a_ledger_month_not_in_yyyy_mm_stops_the_build(tmp_path):
+    from bestex_nb.build.store import build
+
+    folder = write_case(tmp_path / "data", payments=PAYMENTS + [{"venue_id": "V1", "month": "2026-8",
+                                                                  "amount_usd": "1"}])
+    with pytest.raises(ExtractError, match=r"not a YYYY-MM month.*row 5 \(line\): '2026-8'"):
+        build(folder, tmp_path / "store.duckdb")
+
+
 def test_a_store_without_pfof_extracts_says_so(tmp_path):
     from bestex_nb import open_review
     from bestex_nb.review_pfof import MissingPfofError
