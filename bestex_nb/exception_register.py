@@ -123,7 +123,7 @@ def collect(review, period: Period, parameters: ReviewParameters, decisions: Map
 
 #: The id prefix of the built-in providers' exceptions (an id is ``<prefix>-...``).
 _PREFIX = {"MAT": "material_difference_exceptions", "DET": "deterioration_exceptions",
-           "R5310.05": "rule5310_05_exceptions"}
+           "R5310.05": "rule5310_05_exceptions", "PFOF": "pfof_exceptions"}  # PFOF: review_pfof.py
 #: The prefix of a group id that is not its only member's id: ``GROUP-<kind prefix>-<period>-...``.
 GROUP = "GROUP"
 _PERIOD_PART = re.compile(r"(\d{4}Q[1-4]|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}|\d{4}-\d{2})-")

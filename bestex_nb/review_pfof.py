@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bestex_nb import query
+from bestex_nb import exception_register, query
 from bestex_nb.contract import parameters as params_mod
 from bestex_nb.contract.errors import BestexError
 from bestex_nb.contract.parameters import ReviewParameters
 from bestex_nb.contract.periods import parse_period
+from bestex_nb.contract.units import fmt_value
 
 PFOF_TABLES = ("pfof_rates", "pfof_payments")
 
@@ -60,3 +61,31 @@ class PfofMixin:
         params = parameters or params_mod.load(p)
         return query.run(self.con, "metrics/pfof_reconciliation",
                          {**p.params(), "threshold": float(params.pfof_variance_threshold)})
+
+
+def pfof_exceptions(review, period, parameters: ReviewParameters) -> pd.DataFrame:
+    """One exception per row of :meth:`PfofMixin.pfof_reconciliation` that is one (metrics.md section 7),
+    registered with :mod:`bestex_nb.exception_register` so that it has a stable id, a group and a
+    disposition like any other. Id ``PFOF-<month>-<venue>[-<security group>-<order group>]``; group
+    ``GROUP-PFOF-<month>-<venue>``. ``value`` is the variance in USD (received − expected), its dollar
+    impact the size of it. A store without the PFOF extracts raises none."""
+    if not review.has_pfof():
+        return pd.DataFrame()
+    rec = review.pfof_reconciliation(period, parameters=parameters)
+    rec = rec[rec["is_exception"].astype(bool)]
+    slug = exception_register.slug
+    rows = [{
+        "exception_id": slug("PFOF", r.month, r.venue, r.security_group, r.order_group),
+        "group_id": slug(exception_register.GROUP, "PFOF", r.month, r.venue),
+        "kind": "pfof", "period": r.month, "venue": r.venue, "subject": r.month, "metric": "variance_usd",
+        "value": r.variance_usd, "threshold": float("nan"), "unit": "USD", "cause": str(r.reason).split(",")[0],
+        "usd_impact": abs(float(r.variance_usd)) if pd.notna(r.variance_usd) else None,
+        "detail": (f"PFOF {r.month}: received {fmt_value(r.received_usd, 'USD')} against "
+                   f"{fmt_value(r.expected_usd, 'USD')} owed by the rate card "
+                   f"({fmt_value(r.variance_pct, 'fraction of prior', True)}; threshold ±"
+                   f"{fmt_value(parameters.pfof_variance_threshold, 'fraction of prior')}); {r.reason}"),
+    } for r in rec.itertuples(index=False)]
+    return pd.DataFrame(rows)
+
+
+exception_register.register(pfof_exceptions)

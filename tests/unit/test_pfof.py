@@ -277,3 +277,26 @@ def test_the_default_sample_matches_its_readme(tmp_path):
         assert (round(t.loc[key, "expected_usd"], 2), t.loc[key, "received_usd"]) == (expected, paid), key
     assert round(t.loc[("WSB", "2026-08"), "variance_pct"], 4) == -0.0805
     assert t.variance_pct.drop(("WSB", "2026-08")).abs().max() < 0.007
+
+
+def test_pfof_exceptions_join_the_one_exceptions_table(tmp_path):
+    """The planted WSB August underpayment is a row of review.exceptions with a stable id, its group and an
+    open disposition, so the committee decides it in decisions.yaml like any other exception."""
+    from bestex_nb import open_review
+    from bestex_nb.contract.parameters import load_run
+    from bestex_nb.sample import generate
+
+    generate(tmp_path / "data", seed=7, orders=3000, quotes_target=150_000)
+    review = open_review(tmp_path / "data", store=tmp_path / "store.duckdb")
+    params, decisions = load_run("2026-08")
+    exc = review.exceptions("2026-08", parameters=params, decisions=decisions)
+    mine = exc[exc["kind"] == "pfof"]
+    rec = review.pfof_reconciliation("2026-08", parameters=params)
+    flagged = rec[rec["is_exception"]]
+    assert len(mine) == len(flagged) >= 1
+    row = mine[mine["venue"] == "WSB"].iloc[0]
+    assert row["exception_id"] == "PFOF-2026-08-WSB" and row["group_id"] == "GROUP-PFOF-2026-08-WSB"
+    wsb = flagged[flagged["venue"] == "WSB"].iloc[0]
+    assert row["value"] == pytest.approx(wsb["variance_usd"]) and row["usd_impact"] == pytest.approx(abs(wsb["variance_usd"]))
+    assert row["disposition"] == "open" and "owed by the rate card" in row["detail"]
+    review.close()
