@@ -66,3 +66,15 @@ create or replace macro limit_family_orders(p_start, p_end, p_venue) as table
         and (p_start is null or receipt_date >= p_start)
         and (p_end is null or receipt_date < p_end)
         and (p_venue is null or venue = p_venue);
+
+-- limit_family_filtered: the limit-order review's orders narrowed by the explorer's filters (each null =
+-- all): what metrics/fill_filtered and metrics/fill_survival_counts both aggregate.
+create or replace macro limit_family_filtered(p_start, p_end, p_venue, p_category, p_size, p_distance, p_symbol,
+                                              p_sp500) as table
+    select *
+    from limit_family_orders(p_start, p_end, p_venue)
+    where (p_category is null or order_category = p_category)
+        and (p_size is null or size_bucket = p_size)
+        and (p_distance is null or distance_bucket = p_distance)
+        and (p_symbol is null or symbol = p_symbol)
+        and (p_sp500 is null or is_sp500 = p_sp500);

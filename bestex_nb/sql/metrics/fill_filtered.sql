@@ -7,18 +7,14 @@
 -- covers: the orders of metrics/limit_orders matching the filters.
 -- columns: orders (count), order_shares (shares), fill_rate_shares, fill_rate_orders, cancel_rate_shares
 --   (fractions)
--- covered_orders: macros/coverage.sql (limit_family_orders), as metrics/limit_orders.sql.
+-- covered_orders: macros/coverage.sql (limit_family_filtered over limit_family_orders).
 with
 
 covered_orders as (
-    -- the review's orders: macros/coverage.sql
+    -- the review's orders matching the filters: macros/coverage.sql
     select *
-    from limit_family_orders($period_start, $period_end, $venue)
-    where ($order_category is null or order_category = $order_category)
-        and ($size_bucket is null or size_bucket = $size_bucket)
-        and ($distance_bucket is null or distance_bucket = $distance_bucket)
-        and ($symbol is null or symbol = $symbol)
-        and ($is_sp500 is null or is_sp500 = $is_sp500)
+    from limit_family_filtered($period_start, $period_end, $venue, $order_category, $size_bucket,
+                               $distance_bucket, $symbol, $is_sp500)
 ),
 
 sums as (
