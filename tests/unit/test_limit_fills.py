@@ -223,3 +223,15 @@ def test_rule5310_05_exceptions_join_the_one_exceptions_table(review, tmp_path):
     summary = exceptions_summary(every).set_index(["kind", "venue"])
     assert summary.loc[("marketable limit outside quote", "V1"), ["exceptions", "open", "justified"]].tolist() == [1, 0, 1]
     assert summary.loc[("marketable limit outside quote", "V2"), "total"] == "$0.05"
+
+
+def test_the_review_keeps_its_rows_of_a_table_it_already_has(review, tmp_path):
+    """dimension_exceptions over the period's whole table gives the rows its own providers give."""
+    from bestex_nb.contract.parameters import ReviewParameters
+
+    params = ReviewParameters(material_difference={"fill_rate_shares": 0.10, "net_pi_ps": 0.0005}, replicates=1000,
+                              seed=1, material_metrics=("fill_rate_shares", "net_pi_ps"))
+    every = review.exceptions("2026Q3", parameters=params, decisions={})
+    kept = lf_compute.dimension_exceptions(review, "2026Q3", params, {}, every)
+    ran = lf_compute.dimension_exceptions(review, "2026Q3", params, {})
+    pd.testing.assert_frame_equal(kept, ran.reset_index(drop=True))

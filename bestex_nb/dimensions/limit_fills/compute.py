@@ -56,10 +56,15 @@ class LimitFills:
 
 
 def dimension_exceptions(review: Review, period, parameters: ReviewParameters,
-                         decisions: Mapping[str, Decision]) -> pd.DataFrame:
+                         decisions: Mapping[str, Decision], exceptions: pd.DataFrame | None = None) -> pd.DataFrame:
     """The rows of :meth:`Review.exceptions` this review raises (same ids, same dispositions): material
-    differences in share fill rate and the Rule 5310 .05 exceptions, without computing the other
-    dimensions' comparisons."""
+    differences in share fill rate and the Rule 5310 .05 exceptions. ``exceptions``: the period's whole
+    table when the caller already has it (its rows are kept, nothing is computed again); without it, only
+    these two providers run, not the other dimensions' comparisons."""
+    if exceptions is not None:
+        mine = ((exceptions["kind"] == "material_difference") & (exceptions["metric"] == "fill_rate_shares")
+                | (exceptions["kind"] == "marketable_limit_outside_quote"))
+        return exceptions[mine].reset_index(drop=True)
     own = replace(parameters, material_metrics=tuple(m for m in parameters.material_metrics if m == "fill_rate_shares"))
     return review.exceptions(period, parameters=own, decisions=decisions,
                              providers=[exception_register.material_difference_exceptions,
@@ -81,9 +86,10 @@ def compute(review: Review, period: str, venue: str | None = None, *, parameters
                  .groupby(["reason", "scope", "venue"], as_index=False).size().rename(columns={"size": "order_rows"}))
     comparison = review.compare_venues(period, "fill_rate_shares", parameters=parameters)
     same_type = review.compare_venues(period, "fill_rate_shares", against="same_type", parameters=parameters)
-    exception_list = dimension_exceptions(review, period, parameters, decisions)
-    # the top of the page lists every open exception of the period, this review's and the others'
+    # the top of the page lists every open exception of the period, this review's and the others'; this
+    # review's own list is its rows of that table (collected once: the .05 query and comparisons run once)
     all_exceptions = review.exceptions(period, parameters=parameters, decisions=decisions)
+    exception_list = dimension_exceptions(review, period, parameters, decisions, all_exceptions)
     all_groups = review.exception_groups(period, exceptions=all_exceptions)
     if venue:
         comparison = comparison[comparison["venue"] == venue].reset_index(drop=True)
